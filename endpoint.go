@@ -1,0 +1,352 @@
+package pinfold
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash/fnv"
+	"maps"
+	"slices"
+	"time"
+	"unicode/utf8"
+)
+
+// ChannelTypes are the values Pinpoint accepts for an endpoint's ChannelType.
+var ChannelTypes = []string{
+	"PUSH", "GCM", "APNS", "APNS_SANDBOX", "APNS_VOIP", "APNS_VOIP_SANDBOX",
+	"ADM", "SMS", "VOICE", "EMAIL", "BAIDU", "CUSTOM", "IN_APP",
+}
+
+// Limits Pinpoint puts on an endpoint (PINPOINT.md §3.7).
+const (
+	MaxAttributeNameLen   = 50
+	MaxAttributeValueLen  = 100
+	MaxAttributeValues    = 50
+	MaxEndpointBytes      = 15 * 1024
+	MaxEndpointsPerUserID = 15
+)
+
+// Endpoint is a destination that messages can be sent to, as stored.
+type Endpoint struct {
+	ID             string
+	AppID          string
+	ChannelType    string
+	Address        string
+	Attributes     map[string][]string
+	Demographic    Demographic
+	EffectiveDate  string // ISO-8601, as given or as set at the write
+	EndpointStatus string // ACTIVE or INACTIVE
+	Location       Location
+	Metrics        map[string]float64
+	OptOut         string // ALL or NONE
+	RequestID      string
+	User           User
+	CohortID       string // "0" to "99", derived from ID
+	CreatedAt      time.Time
+}
+
+// Demographic describes the device of an endpoint.
+type Demographic struct {
+	AppVersion, Locale, Make, Model, ModelVersion, Platform, PlatformVersion, Timezone string
+}
+
+// Location is where an endpoint is. Latitude and Longitude are nil when unknown.
+type Location struct {
+	City, Country, PostalCode, Region string
+	Latitude, Longitude               *float64
+}
+
+// User is the user an endpoint belongs to.
+type User struct {
+	UserID         string
+	UserAttributes map[string][]string
+}
+
+// EndpointUpdate is a partial write of an endpoint, from UpdateEndpoint, a batch item or a
+// row of an import file. A nil field is absent and keeps the stored value; a present entry of
+// a map replaces that name's values (Pinpoint's UpdateEndpoint rule, DESIGN.md §3.5).
+type EndpointUpdate struct {
+	ID             string // "" when the row had none: see DerivedEndpointID
+	ChannelType    *string
+	Address        *string
+	Attributes     map[string][]string
+	Demographic    DemographicUpdate
+	EffectiveDate  *string
+	EndpointStatus *string
+	Location       LocationUpdate
+	Metrics        map[string]float64
+	OptOut         *string
+	RequestID      *string
+	UserID         *string
+	UserAttributes map[string][]string
+}
+
+// DemographicUpdate is the partial form of Demographic.
+type DemographicUpdate struct {
+	AppVersion, Locale, Make, Model, ModelVersion, Platform, PlatformVersion, Timezone *string
+}
+
+// LocationUpdate is the partial form of Location.
+type LocationUpdate struct {
+	City, Country, PostalCode, Region *string
+	Latitude, Longitude               *float64
+}
+
+// IsUserOnly reports whether u names a user and nothing else: a row of a user-ID-only import
+// file, which selects that user's existing endpoints instead of writing one.
+func (u *EndpointUpdate) IsUserOnly() bool {
+	if u.UserID == nil || *u.UserID == "" || u.ID != "" {
+		return false
+	}
+	for _, s := range u.strings() {
+		if s.v != nil && s.name != "User.UserId" {
+			return false
+		}
+	}
+	return len(u.Attributes) == 0 && len(u.UserAttributes) == 0 && len(u.Metrics) == 0 &&
+		u.Location.Latitude == nil && u.Location.Longitude == nil
+}
+
+// DerivedEndpointID returns the stable ID Pinfold gives a row without Id: the first 32 hex
+// characters of SHA-256 over channel type and address, so importing the same file twice
+// updates the same endpoints instead of duplicating them.
+func DerivedEndpointID(channelType, address string) string {
+	sum := sha256.Sum256([]byte(channelType + "\x00" + address))
+	return hex.EncodeToString(sum[:16])
+}
+
+// CohortID returns the cohort ("0" to "99") of an endpoint ID: stable for an ID, spread
+// evenly over IDs, as Pinpoint's are.
+func CohortID(endpointID string) string {
+	h := fnv.New32a()
+	h.Write([]byte(endpointID))
+	return fmt.Sprint(h.Sum32() % 100)
+}
+
+// Validate checks what can be checked of u on its own, with Pinpoint's limits: enums,
+// lengths, counts, dates, and the size of the endpoint. Each problem is an EINVALID error
+// whose message names the field.
+func (u *EndpointUpdate) Validate() error {
+	if u.ChannelType != nil && !slices.Contains(ChannelTypes, *u.ChannelType) {
+		return Errorf(EINVALID, "ChannelType must be one of %v, got %q", ChannelTypes, *u.ChannelType)
+	}
+	if u.OptOut != nil && *u.OptOut != "ALL" && *u.OptOut != "NONE" {
+		return Errorf(EINVALID, "OptOut must be ALL or NONE, got %q", *u.OptOut)
+	}
+	if u.EndpointStatus != nil && *u.EndpointStatus != "ACTIVE" && *u.EndpointStatus != "INACTIVE" {
+		return Errorf(EINVALID, "EndpointStatus must be ACTIVE or INACTIVE, got %q", *u.EndpointStatus)
+	}
+	if u.EffectiveDate != nil {
+		if _, err := ParseISO8601(*u.EffectiveDate); err != nil {
+			return Errorf(EINVALID, "EffectiveDate must be an ISO-8601 date, got %q", *u.EffectiveDate)
+		}
+	}
+	if err := validateAttributes("Attributes", u.Attributes); err != nil {
+		return err
+	}
+	if err := validateAttributes("User.UserAttributes", u.UserAttributes); err != nil {
+		return err
+	}
+	for name := range u.Metrics {
+		if err := validateName("Metrics", name); err != nil {
+			return err
+		}
+	}
+	if u.Location.Latitude != nil && (*u.Location.Latitude < -90 || *u.Location.Latitude > 90) {
+		return Errorf(EINVALID, "Location.Latitude must be between -90 and 90, got %v", *u.Location.Latitude)
+	}
+	if u.Location.Longitude != nil && (*u.Location.Longitude < -180 || *u.Location.Longitude > 180) {
+		return Errorf(EINVALID, "Location.Longitude must be between -180 and 180, got %v", *u.Location.Longitude)
+	}
+	for _, s := range u.strings() {
+		if s.v != nil && !utf8.ValidString(*s.v) {
+			return Errorf(EINVALID, "%s is not valid UTF-8", s.name)
+		}
+		if s.v != nil && len(*s.v) > MaxEndpointBytes {
+			return Errorf(EINVALID, "%s is longer than %d bytes", s.name, MaxEndpointBytes)
+		}
+	}
+	if n := u.size(); n > MaxEndpointBytes {
+		return Errorf(EINVALID, "endpoint is %d bytes; an endpoint may be at most %d bytes", n, MaxEndpointBytes)
+	}
+	return nil
+}
+
+func validateAttributes(field string, attrs map[string][]string) error {
+	for name, values := range attrs {
+		if err := validateName(field, name); err != nil {
+			return err
+		}
+		if len(values) > MaxAttributeValues {
+			return Errorf(EINVALID, "%s.%s has %d values; at most %d are allowed", field, name, len(values), MaxAttributeValues)
+		}
+		for _, v := range values {
+			if !utf8.ValidString(v) {
+				return Errorf(EINVALID, "%s.%s has a value that is not valid UTF-8", field, name)
+			}
+			if n := utf8.RuneCountInString(v); n > MaxAttributeValueLen {
+				return Errorf(EINVALID, "%s.%s has a value of %d characters; at most %d are allowed", field, name, n, MaxAttributeValueLen)
+			}
+		}
+	}
+	return nil
+}
+
+func validateName(field, name string) error {
+	if name == "" {
+		return Errorf(EINVALID, "%s has an empty name", field)
+	}
+	if !utf8.ValidString(name) {
+		return Errorf(EINVALID, "%s has a name that is not valid UTF-8", field)
+	}
+	if n := utf8.RuneCountInString(name); n > MaxAttributeNameLen {
+		return Errorf(EINVALID, "%s name %q is %d characters; at most %d are allowed", field, name, n, MaxAttributeNameLen)
+	}
+	return nil
+}
+
+type namedString struct {
+	name string
+	v    *string
+}
+
+func (u *EndpointUpdate) strings() []namedString {
+	d, l := &u.Demographic, &u.Location
+	return []namedString{
+		{"ChannelType", u.ChannelType}, {"Address", u.Address}, {"EffectiveDate", u.EffectiveDate},
+		{"EndpointStatus", u.EndpointStatus}, {"OptOut", u.OptOut}, {"RequestId", u.RequestID},
+		{"User.UserId", u.UserID},
+		{"Demographic.AppVersion", d.AppVersion}, {"Demographic.Locale", d.Locale},
+		{"Demographic.Make", d.Make}, {"Demographic.Model", d.Model},
+		{"Demographic.ModelVersion", d.ModelVersion}, {"Demographic.Platform", d.Platform},
+		{"Demographic.PlatformVersion", d.PlatformVersion}, {"Demographic.Timezone", d.Timezone},
+		{"Location.City", l.City}, {"Location.Country", l.Country},
+		{"Location.PostalCode", l.PostalCode}, {"Location.Region", l.Region},
+	}
+}
+
+// size approximates the stored size of the update in bytes: every name and value.
+func (u *EndpointUpdate) size() int {
+	n := len(u.ID)
+	for _, s := range u.strings() {
+		if s.v != nil {
+			n += len(s.name) + len(*s.v)
+		}
+	}
+	for _, attrs := range []map[string][]string{u.Attributes, u.UserAttributes} {
+		for name, values := range attrs {
+			n += len(name)
+			for _, v := range values {
+				n += len(v) + 3
+			}
+		}
+	}
+	for name := range u.Metrics {
+		n += len(name) + 8
+	}
+	return n
+}
+
+// NewEndpointMissingFields is the message of a row that would create an endpoint without the
+// two fields a new endpoint needs.
+const NewEndpointMissingFields = "a new endpoint needs ChannelType and Address"
+
+// ApplyEndpointUpdate merges u into existing (nil for a new endpoint) and returns the result;
+// existing is not changed. It is the one merge rule of Pinfold, used by the API and the
+// importer alike: absent fields keep their values, a present attribute, metric or user
+// attribute replaces that name's values, and bookkeeping fields are filled as Pinpoint does
+// (CreationDate on first write, EffectiveDate defaulting to the write's time, EndpointStatus
+// ACTIVE, OptOut NONE, CohortId from the ID). A new endpoint without ChannelType and Address
+// is EINVALID.
+func ApplyEndpointUpdate(appID string, existing *Endpoint, u *EndpointUpdate, now time.Time) (*Endpoint, error) {
+	var e Endpoint
+	if existing != nil {
+		e = *existing
+		e.Attributes = maps.Clone(existing.Attributes)
+		e.Metrics = maps.Clone(existing.Metrics)
+		e.User.UserAttributes = maps.Clone(existing.User.UserAttributes)
+	} else {
+		if u.ChannelType == nil || *u.ChannelType == "" || u.Address == nil || *u.Address == "" {
+			return nil, Errorf(EINVALID, NewEndpointMissingFields)
+		}
+		e = Endpoint{ID: u.ID, AppID: appID, CreatedAt: now, CohortID: CohortID(u.ID), OptOut: "NONE"}
+	}
+	set := func(dst *string, src *string) {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	set(&e.ChannelType, u.ChannelType)
+	set(&e.Address, u.Address)
+	set(&e.OptOut, u.OptOut)
+	set(&e.RequestID, u.RequestID)
+	set(&e.User.UserID, u.UserID)
+	d, ud := &e.Demographic, &u.Demographic
+	set(&d.AppVersion, ud.AppVersion)
+	set(&d.Locale, ud.Locale)
+	set(&d.Make, ud.Make)
+	set(&d.Model, ud.Model)
+	set(&d.ModelVersion, ud.ModelVersion)
+	set(&d.Platform, ud.Platform)
+	set(&d.PlatformVersion, ud.PlatformVersion)
+	set(&d.Timezone, ud.Timezone)
+	l, ul := &e.Location, &u.Location
+	set(&l.City, ul.City)
+	set(&l.Country, ul.Country)
+	set(&l.PostalCode, ul.PostalCode)
+	set(&l.Region, ul.Region)
+	if ul.Latitude != nil {
+		l.Latitude = ptr(*ul.Latitude)
+	}
+	if ul.Longitude != nil {
+		l.Longitude = ptr(*ul.Longitude)
+	}
+	e.Attributes = mergeValues(e.Attributes, u.Attributes)
+	e.User.UserAttributes = mergeValues(e.User.UserAttributes, u.UserAttributes)
+	if len(u.Metrics) > 0 {
+		if e.Metrics == nil {
+			e.Metrics = make(map[string]float64, len(u.Metrics))
+		}
+		maps.Copy(e.Metrics, u.Metrics)
+	}
+	e.EffectiveDate = FormatISO8601(now)
+	set(&e.EffectiveDate, u.EffectiveDate)
+	e.EndpointStatus = "ACTIVE"
+	set(&e.EndpointStatus, u.EndpointStatus)
+	if e.OptOut == "" {
+		e.OptOut = "NONE"
+	}
+	return &e, nil
+}
+
+func mergeValues(dst, src map[string][]string) map[string][]string {
+	if len(src) == 0 {
+		return dst
+	}
+	if dst == nil {
+		dst = make(map[string][]string, len(src))
+	}
+	for name, values := range src {
+		dst[name] = slices.Clone(values)
+	}
+	return dst
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// ISO8601 is the layout of every date Pinfold writes: UTC with milliseconds, as AWS does.
+const ISO8601 = "2006-01-02T15:04:05.000Z"
+
+// FormatISO8601 formats t as Pinpoint does: "2018-05-24T21:26:33.995Z".
+func FormatISO8601(t time.Time) string { return t.UTC().Format(ISO8601) }
+
+// ParseISO8601 accepts the ISO-8601 forms clients send: a date, or a date and time with or
+// without fractional seconds and with a Z or numeric zone.
+func ParseISO8601(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02T15:04Z07:00", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("not an ISO-8601 date: %q", s)
+}

@@ -1,0 +1,113 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"reflect"
+	"strings"
+
+	"github.com/pinfold/pinfold"
+)
+
+// exceptions maps each error code to the Pinpoint exception and HTTP status that carry it.
+var exceptions = map[string]struct {
+	name   string
+	status int
+}{
+	pinfold.EINVALID:   {"BadRequestException", http.StatusBadRequest},
+	pinfold.EFORBIDDEN: {"ForbiddenException", http.StatusForbidden},
+	pinfold.ENOTFOUND:  {"NotFoundException", http.StatusNotFound},
+	pinfold.EMETHOD:    {"MethodNotAllowedException", http.StatusMethodNotAllowed},
+	pinfold.ETOOLARGE:  {"PayloadTooLargeException", http.StatusRequestEntityTooLarge},
+	pinfold.ETOOMANY:   {"TooManyRequestsException", http.StatusTooManyRequests},
+	pinfold.EINTERNAL:  {"InternalServerErrorException", http.StatusInternalServerError},
+}
+
+// messageBody is Pinpoint's MessageBody: the body of every error and of a few successes.
+type messageBody struct {
+	Message   string `json:"Message"`
+	RequestID string `json:"RequestID"`
+}
+
+// writeError is the one place an error becomes a response: the exception name in
+// X-Amzn-ErrorType, its status, and a MessageBody. Internal errors are logged with the
+// request ID and shown as a generic message.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := pinfold.ErrorCode(err)
+	exc, ok := exceptions[code]
+	if !ok {
+		exc = exceptions[pinfold.EINTERNAL]
+	}
+	id := requestID(r.Context())
+	if code == pinfold.EINTERNAL {
+		s.Logger.Error("internal error", "request_id", id, "method", r.Method, "path", r.URL.Path, "error", err)
+	}
+	w.Header().Set("X-Amzn-ErrorType", exc.name)
+	writeJSON(w, exc.status, messageBody{Message: pinfold.ErrorMessage(err), RequestID: id})
+}
+
+// writeJSON writes v as the JSON body of a response with the given status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		w.Header().Set("X-Amzn-ErrorType", exceptions[pinfold.EINTERNAL].name)
+		body = []byte(`{"Message":"Internal server error."}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// decodeBody decodes a request body into v, a pointer to the wire struct of shape. Malformed
+// JSON and members of the wrong type are EINVALID errors that name the member.
+func decodeBody(body []byte, shape string, v any) error {
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return pinfold.Errorf(pinfold.EINVALID, "the request body is empty; it must be a JSON %s object", shape)
+	}
+	err := json.Unmarshal(body, v)
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &typeErr) && typeErr.Field == "":
+		return pinfold.Errorf(pinfold.EINVALID, "the request body must be a JSON %s object, got a JSON %s", shape, typeErr.Value)
+	case errors.As(err, &typeErr):
+		return pinfold.Errorf(pinfold.EINVALID, "%s must be %s, got a JSON %s", typeErr.Field, jsonKind(typeErr.Type), typeErr.Value)
+	case errors.As(err, &syntaxErr):
+		return pinfold.Errorf(pinfold.EINVALID, "the request body is not valid JSON: %s at byte %d", syntaxErr.Error(), syntaxErr.Offset)
+	}
+	return pinfold.Errorf(pinfold.EINVALID, "the request body is not a valid %s: %s", shape, err.Error())
+}
+
+// jsonKind names the JSON type that a Go type decodes from.
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return t.String()
+}
+
+// logAttrs are the fixed keys the API logs with.
+func logAttrs(r *http.Request) []any {
+	return []any{slog.String("request_id", requestID(r.Context())), slog.String("method", r.Method), slog.String("path", r.URL.Path)}
+}

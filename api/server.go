@@ -1,0 +1,242 @@
+// Package api serves Amazon Pinpoint's REST API (restJson1) over plain net/http: the routes
+// in routes.go, Pinpoint's JSON shapes in wire.go, and one error writer in errors.go. Every
+// /v1 request is SigV4-verified, size-capped and rate-limited before its handler runs.
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/pinfold/pinfold"
+	"github.com/pinfold/pinfold/sigv4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Notifier is told when there is new work for the job engine.
+type Notifier interface{ Notify() }
+
+// Server answers the Pinpoint API. Set the fields, then serve Handler().
+type Server struct {
+	Apps       pinfold.AppStore
+	Endpoints  pinfold.EndpointStore
+	Segments   pinfold.SegmentStore
+	ImportJobs pinfold.ImportJobStore
+	Jobs       Notifier
+
+	// Verifier checks every /v1 request's signature (service mobiletargeting). Required.
+	Verifier *sigv4.Verifier
+	// RootAccessKeyID is the key that RootRateLimit applies to.
+	RootAccessKeyID string
+
+	Region         string   // for ARNs
+	AccountID      string   // for ARNs and ExternalId
+	AllowedBuckets []string // buckets an S3Url may name; empty = any
+	MaxBodyBytes   int64    // request bodies over this are 413
+
+	// RateLimit is the requests per second (and burst) each access key may make; 0 is no limit.
+	// The root key has its own, RootRateLimit, off (0) by default.
+	RateLimit, RootRateLimit float64
+	RateBurst                int
+
+	Logger   *slog.Logger
+	Now      func() time.Time
+	NewID    func() string
+	Registry *prometheus.Registry
+
+	limiters sync.Map // access key ID → *tokenBucket
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+// DefaultMaxBodyBytes is Pinpoint's 7 MB payload quota.
+const DefaultMaxBodyBytes = 7 << 20
+
+// Handler returns the HTTP handler of the whole API, /healthz and /metrics included.
+func (s *Server) Handler() http.Handler {
+	if s.Logger == nil {
+		s.Logger = slog.New(slog.DiscardHandler)
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	if s.NewID == nil {
+		s.NewID = NewID
+	}
+	if s.MaxBodyBytes <= 0 {
+		s.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if s.Registry == nil {
+		s.Registry = prometheus.NewRegistry()
+	}
+	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "pinfold_http_requests_total", Help: "API requests by operation and HTTP status.",
+	}, []string{"operation", "status"})
+	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "pinfold_http_request_duration_seconds", Help: "API request latency by operation.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+	}, []string{"operation"})
+	s.Registry.MustRegister(s.requests, s.latency)
+	mux := http.NewServeMux()
+	s.routes(mux)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"Status": "ok"})
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}))
+	return mux
+}
+
+// handlerFunc is an API operation: it gets the request's whole body and returns an error
+// instead of writing one.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, body []byte) error
+
+type ctxKey int
+
+const (
+	requestIDKey ctxKey = iota
+	accessKeyKey
+)
+
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+// statusWriter remembers the status a handler wrote, for metrics and logs.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// op wraps an operation with what every /v1 request gets, in order: a request ID, panic
+// recovery, metrics, the body cap, SigV4 verification and the rate limit.
+func (s *Server) op(name string, h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := newRequestID()
+		rw.Header().Set("x-amzn-RequestId", id)
+		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		w := &statusWriter{ResponseWriter: rw}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.writeError(w, r, fmt.Errorf("panic in %s: %v", name, v))
+			}
+			s.requests.WithLabelValues(name, strconv.Itoa(w.status)).Inc()
+			s.latency.WithLabelValues(name).Observe(time.Since(start).Seconds())
+			s.Logger.Debug("request", append(logAttrs(r), "operation", name, "status", w.status, "duration", time.Since(start))...)
+		}()
+		if err := s.serve(w, r, h); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, h handlerFunc) error {
+	body, err := s.readBody(w, r)
+	if err != nil {
+		return err
+	}
+	key, err := s.Verifier.Verify(r, body)
+	if err != nil {
+		return err
+	}
+	if !s.allow(key) {
+		return pinfold.Errorf(pinfold.ETOOMANY, "Too many requests: access key %s is over its rate of %v requests per second", key, s.rateFor(key))
+	}
+	r = r.WithContext(context.WithValue(r.Context(), accessKeyKey, key))
+	return h(w, r, body)
+}
+
+// readBody reads the whole body, refusing one over MaxBodyBytes without reading it all.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	tooLarge := pinfold.Errorf(pinfold.ETOOLARGE, "the request body is larger than %d bytes", s.MaxBodyBytes)
+	if r.ContentLength > s.MaxBodyBytes {
+		return nil, tooLarge
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.MaxBodyBytes))
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		return nil, tooLarge
+	} else if err != nil {
+		return nil, pinfold.Errorf(pinfold.EINVALID, "the request body could not be read: %v", err)
+	}
+	return body, nil
+}
+
+// NewID returns a new 32-character lowercase hex ID, the form of Pinpoint's IDs.
+func NewID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// newRequestID returns a UUID-shaped request ID, as AWS sends.
+func newRequestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// tokenBucket is a rate limiter: rate tokens a second, up to burst.
+type tokenBucket struct {
+	mu     sync.Mutex
+	tokens float64
+	last   time.Time
+}
+
+func (s *Server) rateFor(key string) float64 {
+	if key == s.RootAccessKeyID {
+		return s.RootRateLimit
+	}
+	return s.RateLimit
+}
+
+// allow takes a token from key's bucket; false when it is empty.
+func (s *Server) allow(key string) bool {
+	rate := s.rateFor(key)
+	if rate <= 0 {
+		return true
+	}
+	burst := float64(max(s.RateBurst, 1))
+	v, _ := s.limiters.LoadOrStore(key, &tokenBucket{tokens: burst, last: s.Now()})
+	b := v.(*tokenBucket)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := s.Now()
+	b.tokens = min(burst, b.tokens+now.Sub(b.last).Seconds()*rate)
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}

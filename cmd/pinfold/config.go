@@ -1,0 +1,138 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything serve and migrate can be told, from flags or PINFOLD_* variables.
+type Config struct {
+	Addr     string
+	Data     string
+	Database string
+	Region   string
+	Account  string
+
+	S3Addr           string
+	S3Endpoint       string
+	S3Region         string
+	S3PathStyle      bool
+	S3AllowedBuckets string
+
+	MaxActiveImports int
+	ImportWorkers    int
+	PieceSize        int64
+
+	MaxBodyBytes  int64
+	RateLimit     float64
+	RootRateLimit float64
+	RateBurst     int
+
+	LogFormat       string
+	LogLevel        string
+	ShutdownTimeout time.Duration
+}
+
+// flagSet binds cfg's fields to flags whose defaults come from the environment.
+func (cfg *Config) flagSet(name string, getenv func(string) string, stderr io.Writer) (*flag.FlagSet, *[]error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var errs []error
+	env := func(key, def string) string {
+		if v := getenv(key); v != "" {
+			return v
+		}
+		return def
+	}
+	str := func(p *string, flagName, key, def, help string) {
+		fs.StringVar(p, flagName, env(key, def), help+" ($"+key+")")
+	}
+	num := func(p *int64, flagName, key string, def int64, help string) {
+		v, err := strconv.ParseInt(env(key, fmt.Sprint(def)), 10, 64)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: must be a whole number, got %q", key, getenv(key)))
+		}
+		fs.Int64Var(p, flagName, v, help+" ($"+key+")")
+	}
+	integer := func(p *int, flagName, key string, def int, help string) {
+		v, err := strconv.Atoi(env(key, fmt.Sprint(def)))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: must be a whole number, got %q", key, getenv(key)))
+		}
+		fs.IntVar(p, flagName, v, help+" ($"+key+")")
+	}
+	float := func(p *float64, flagName, key string, def float64, help string) {
+		v, err := strconv.ParseFloat(env(key, fmt.Sprint(def)), 64)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: must be a number, got %q", key, getenv(key)))
+		}
+		fs.Float64Var(p, flagName, v, help+" ($"+key+")")
+	}
+	boolean := func(p *bool, flagName, key string, def bool, help string) {
+		v, err := strconv.ParseBool(env(key, fmt.Sprint(def)))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: must be true or false, got %q", key, getenv(key)))
+		}
+		fs.BoolVar(p, flagName, v, help+" ($"+key+")")
+	}
+	str(&cfg.Addr, "addr", "PINFOLD_ADDR", "127.0.0.1:8080", "address the Pinpoint API listens on")
+	str(&cfg.Data, "data", "PINFOLD_DATA", "./pinfold-data", "data folder: database, credentials, embedded S3 objects")
+	str(&cfg.Database, "database", "PINFOLD_DATABASE_URL", "", "database URL; empty means SQLite in the data folder")
+	str(&cfg.Region, "region", "PINFOLD_REGION", "us-east-1", "region clients sign requests for")
+	str(&cfg.Account, "account-id", "PINFOLD_ACCOUNT_ID", "000000000000", "12-digit account ID used in ARNs")
+	str(&cfg.S3Addr, "s3-addr", "PINFOLD_S3_ADDR", "127.0.0.1:9000", "address of the embedded S3 endpoint")
+	str(&cfg.S3Endpoint, "s3-endpoint", "PINFOLD_S3_ENDPOINT", "", "external S3 endpoint URL (AWS, MinIO, …); set, no embedded endpoint starts")
+	str(&cfg.S3Region, "s3-region", "PINFOLD_S3_REGION", "", "region of the external S3 (default: --region)")
+	boolean(&cfg.S3PathStyle, "s3-path-style", "PINFOLD_S3_PATH_STYLE", true, "use path-style S3 URLs")
+	str(&cfg.S3AllowedBuckets, "s3-allowed-buckets", "PINFOLD_S3_ALLOWED_BUCKETS", "", "comma-separated buckets an S3Url may name (default: any)")
+	integer(&cfg.MaxActiveImports, "max-active-imports", "PINFOLD_MAX_ACTIVE_IMPORTS", 10, "import jobs running at once; more wait in PENDING_JOB")
+	integer(&cfg.ImportWorkers, "import-workers", "PINFOLD_IMPORT_WORKERS", 4, "import pieces worked at once on this node")
+	num(&cfg.PieceSize, "piece-size", "PINFOLD_PIECE_SIZE", 4<<20, "target size of an import piece in bytes")
+	num(&cfg.MaxBodyBytes, "max-body-bytes", "PINFOLD_MAX_BODY_BYTES", 7<<20, "largest request body accepted")
+	float(&cfg.RateLimit, "rate-limit", "PINFOLD_RATE_LIMIT", 0, "requests per second per access key (0: no limit)")
+	float(&cfg.RootRateLimit, "root-rate-limit", "PINFOLD_ROOT_RATE_LIMIT", 0, "requests per second for the root key (0: no limit)")
+	integer(&cfg.RateBurst, "rate-burst", "PINFOLD_RATE_BURST", 50, "requests a key may make at once above its rate")
+	str(&cfg.LogFormat, "log-format", "PINFOLD_LOG_FORMAT", "auto", "log format: auto (text on a terminal), text or json")
+	str(&cfg.LogLevel, "log-level", "PINFOLD_LOG_LEVEL", "info", "log level: debug, info, warn or error")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a stop waits for work in flight")
+	return fs, &errs
+}
+
+// Validate reports the first field that cannot work, by its flag name.
+func (cfg *Config) Validate() error {
+	if cfg.Database != "" && !strings.HasPrefix(cfg.Database, "sqlite:") {
+		if strings.HasPrefix(cfg.Database, "postgres://") || strings.HasPrefix(cfg.Database, "postgresql://") {
+			return fmt.Errorf("--database: PostgreSQL is not supported yet; leave it empty to use SQLite in --data")
+		}
+		return fmt.Errorf("--database: must be empty (SQLite in --data), got %q", cfg.Database)
+	}
+	for name, addr := range map[string]string{"--addr": cfg.Addr, "--s3-addr": cfg.S3Addr} {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			return fmt.Errorf("%s: must be host:port, got %q", name, addr)
+		}
+	}
+	switch {
+	case cfg.Data == "":
+		return fmt.Errorf("--data: must name a folder")
+	case len(cfg.Account) != 12 || strings.Trim(cfg.Account, "0123456789") != "":
+		return fmt.Errorf("--account-id: must be 12 digits, got %q", cfg.Account)
+	case cfg.Region == "":
+		return fmt.Errorf("--region: must not be empty")
+	case cfg.MaxActiveImports < 1:
+		return fmt.Errorf("--max-active-imports: must be at least 1")
+	case cfg.ImportWorkers < 1:
+		return fmt.Errorf("--import-workers: must be at least 1")
+	case cfg.PieceSize < 64<<10:
+		return fmt.Errorf("--piece-size: must be at least 65536 bytes")
+	case cfg.MaxBodyBytes < 1024:
+		return fmt.Errorf("--max-body-bytes: must be at least 1024")
+	case cfg.LogFormat != "auto" && cfg.LogFormat != "text" && cfg.LogFormat != "json":
+		return fmt.Errorf("--log-format: must be auto, text or json, got %q", cfg.LogFormat)
+	}
+	return nil
+}

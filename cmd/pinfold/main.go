@@ -1,0 +1,60 @@
+// Command pinfold is the self-hosted home for Amazon Pinpoint's audience data: one binary that
+// serves the Pinpoint REST API (serve) and manages its data (migrate, version).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Version is set at build time with -ldflags "-X main.Version=…".
+var Version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := Run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "pinfold:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+const usage = `pinfold is a self-hosted server for Amazon Pinpoint's audience data.
+
+Usage:
+  pinfold serve [flags]     run the API and the import engine
+  pinfold migrate [flags]   apply database migrations and exit
+  pinfold version           print the version
+
+Run "pinfold COMMAND -h" for a command's flags.
+`
+
+// Run runs the subcommand named by args[0].
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return flag.ErrHelp
+	}
+	switch args[0] {
+	case "serve":
+		return runServe(ctx, args[1:], getenv, stdout, stderr)
+	case "migrate":
+		return runMigrate(ctx, args[1:], getenv, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "pinfold", Version)
+		return nil
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}

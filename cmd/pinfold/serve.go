@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/pinfold/pinfold/api"
+	"github.com/pinfold/pinfold/importer"
+	"github.com/pinfold/pinfold/s3"
+	"github.com/pinfold/pinfold/sigv4"
+	"github.com/pinfold/pinfold/sqlite"
+)
+
+// runServe runs the API, the embedded S3 endpoint (unless an external one is configured) and
+// the import engine until ctx ends, then stops them in order: no new requests, work in
+// flight finishes (or returns to the queue after --shutdown-timeout), storage closes.
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var cfg Config
+	fs, errs := cfg.flagSet("serve", getenv, stderr)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := firstError(*errs, cfg.Validate()); err != nil {
+		return err
+	}
+	log, err := newLogger(cfg, stderr)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return fmt.Errorf("--data: %w", err)
+	}
+	creds, credsPath, generated, err := rootCredentials(cfg.Data, getenv)
+	if err != nil {
+		return err
+	}
+
+	db := sqlite.NewDB(filepath.Join(cfg.Data, "pinfold.db"))
+	if err := db.Open(); err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	defer db.Close()
+
+	lookup := func(id string) (string, bool) {
+		return creds.SecretAccessKey, id == creds.AccessKeyID
+	}
+	s3cfg := s3.Config{Endpoint: cfg.S3Endpoint, Region: cfg.S3Region, PathStyle: cfg.S3PathStyle}
+	if s3cfg.Region == "" {
+		s3cfg.Region = cfg.Region
+	}
+	if cfg.S3Endpoint == "" {
+		verifier := &sigv4.Verifier{Region: cfg.Region, Service: "s3", Lookup: lookup}
+		srv := &s3.Server{Addr: cfg.S3Addr, Dir: filepath.Join(cfg.Data, "s3"), Logger: log.With("component", "s3"),
+			Authenticate: func(r *http.Request) error { _, err := verifier.Verify(r, nil); return err }}
+		if err := srv.Open(); err != nil {
+			return fmt.Errorf("start embedded S3 endpoint: %w", err)
+		}
+		defer srv.Close()
+		s3cfg.Endpoint, s3cfg.PathStyle = srv.URL(), true
+		s3cfg.AccessKeyID, s3cfg.SecretAccessKey = creds.AccessKeyID, creds.SecretAccessKey
+		log.Info("embedded S3 endpoint listening", "url", srv.URL(), "dir", srv.Dir)
+	}
+	objects, err := s3.NewClient(ctx, s3cfg)
+	if err != nil {
+		return fmt.Errorf("S3 client: %w", err)
+	}
+
+	hostname, _ := os.Hostname()
+	im := &importer.Importer{Store: db, Objects: objects, Logger: log.With("component", "importer"),
+		Node: fmt.Sprintf("%s-%d-%s", hostname, os.Getpid(), api.NewID()[:8]),
+		Workers: cfg.ImportWorkers, MaxActive: cfg.MaxActiveImports, PieceSize: cfg.PieceSize}
+	im.Start()
+
+	var buckets []string
+	for _, b := range strings.Split(cfg.S3AllowedBuckets, ",") {
+		if b = strings.TrimSpace(b); b != "" {
+			buckets = append(buckets, b)
+		}
+	}
+	apiServer := &api.Server{
+		Apps: db, Endpoints: db, Segments: db, ImportJobs: db, Jobs: im,
+		Verifier:        &sigv4.Verifier{Region: cfg.Region, Service: "mobiletargeting", Lookup: lookup},
+		RootAccessKeyID: creds.AccessKeyID, Region: cfg.Region, AccountID: cfg.Account,
+		AllowedBuckets: buckets, MaxBodyBytes: cfg.MaxBodyBytes,
+		RateLimit: cfg.RateLimit, RootRateLimit: cfg.RootRateLimit, RateBurst: cfg.RateBurst,
+		Logger: log.With("component", "api"),
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		im.Stop(context.Background())
+		return fmt.Errorf("--addr: %w", err)
+	}
+	httpServer := &http.Server{Handler: apiServer.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: time.Minute, WriteTimeout: 10 * time.Minute, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- httpServer.Serve(ln) }()
+	endpoint := "http://" + ln.Addr().String()
+	log.Info("pinfold listening", "url", endpoint, "data", cfg.Data, "region", cfg.Region)
+	if generated {
+		fmt.Fprintf(stdout, "Generated root credentials in %s (profile %s). Try:\n\n"+
+			"  AWS_SHARED_CREDENTIALS_FILE=%s AWS_PROFILE=%s aws pinpoint get-apps --endpoint-url %s --region %s\n\n",
+			credsPath, credentialsProfile, credsPath, credentialsProfile, endpoint, cfg.Region)
+	}
+
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		log.Error("API server stopped", "error", err)
+	}
+	log.Info("stopping")
+	stopCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := httpServer.Shutdown(stopCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		log.Warn("API shutdown", "error", err)
+	}
+	if err := im.Stop(stopCtx); err != nil {
+		log.Warn("import work in flight was cancelled; it resumes on the next start", "error", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// newLogger returns the slog logger: text on a terminal, JSON otherwise, unless told.
+func newLogger(cfg Config, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level: must be debug, info, warn or error, got %q", cfg.LogLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	text := cfg.LogFormat == "text"
+	if f, ok := w.(*os.File); ok && cfg.LogFormat == "auto" {
+		text = isatty.IsTerminal(f.Fd())
+	}
+	if text {
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return slog.New(slog.NewJSONHandler(w, opts)), nil
+}

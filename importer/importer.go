@@ -1,0 +1,225 @@
+// Package importer runs import jobs: it plans each job into pieces, works pieces on a pool of
+// workers, and finishes jobs. It is the only package that starts job goroutines. Every state
+// change goes through the store, so any number of importers (one per node) can share the work
+// and a killed one loses only the pieces it had in flight, which are run again.
+package importer
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/pinfold/pinfold"
+	"github.com/pinfold/pinfold/s3"
+)
+
+// Objects is the object storage the importer reads from; *s3.Client is one.
+type Objects interface {
+	HeadBucket(ctx context.Context, bucket string) error
+	List(ctx context.Context, bucket, prefix string) ([]s3.Object, error)
+	Open(ctx context.Context, bucket, key, etag string, start, end int64) (io.ReadCloser, error)
+}
+
+// Importer runs import jobs. Set the fields, then Start; Stop lets work in flight finish.
+type Importer struct {
+	Store   pinfold.ImportJobStore
+	Objects Objects
+	Logger  *slog.Logger
+	Now     func() time.Time
+
+	Node       string        // this node's name, recorded on the work it claims
+	Workers    int           // pieces worked at once
+	MaxActive  int           // jobs past CREATED/PENDING_JOB at once, across all nodes
+	PieceSize  int64         // target bytes per piece
+	Lease      time.Duration // how long a claim lasts without renewal
+	Poll       time.Duration // how often idle loops look for work without a wake-up
+	MaxAttempt int           // tries of a piece before a transient error fails it
+	Backoff    time.Duration // wait before the first retry of a piece; doubles each try
+
+	wake    chan struct{}
+	cancel  context.CancelFunc // cancels work in flight (second phase of Stop)
+	stopped chan struct{}      // closed to stop claiming (first phase of Stop)
+	wg      sync.WaitGroup
+}
+
+// Defaults for the zero fields of an Importer.
+const (
+	DefaultWorkers    = 4
+	DefaultMaxActive  = 10
+	DefaultPieceSize  = 4 << 20
+	DefaultLease      = time.Minute
+	DefaultPoll       = time.Second
+	DefaultMaxAttempt = 5
+	DefaultBackoff    = time.Second
+)
+
+func (im *Importer) setDefaults() {
+	if im.Now == nil {
+		im.Now = time.Now
+	}
+	if im.Logger == nil {
+		im.Logger = slog.New(slog.DiscardHandler)
+	}
+	if im.Workers <= 0 {
+		im.Workers = DefaultWorkers
+	}
+	if im.MaxActive <= 0 {
+		im.MaxActive = DefaultMaxActive
+	}
+	if im.PieceSize <= 0 {
+		im.PieceSize = DefaultPieceSize
+	}
+	if im.Lease <= 0 {
+		im.Lease = DefaultLease
+	}
+	if im.Poll <= 0 {
+		im.Poll = DefaultPoll
+	}
+	if im.MaxAttempt <= 0 {
+		im.MaxAttempt = DefaultMaxAttempt
+	}
+	if im.Backoff <= 0 {
+		im.Backoff = DefaultBackoff
+	}
+}
+
+// Start starts the scheduler and the workers.
+func (im *Importer) Start() {
+	im.setDefaults()
+	im.wake = make(chan struct{}, 1+im.Workers)
+	im.stopped = make(chan struct{})
+	var ctx context.Context
+	ctx, im.cancel = context.WithCancel(context.Background())
+	im.wg.Add(1 + im.Workers)
+	go im.schedule(ctx)
+	for range im.Workers {
+		go im.work(ctx)
+	}
+}
+
+// Stop stops claiming work and waits for the work in flight; when ctx ends first, it cancels
+// that work (its pieces go back to the queue) and waits for the goroutines to return.
+func (im *Importer) Stop(ctx context.Context) error {
+	close(im.stopped)
+	done := make(chan struct{})
+	go func() { im.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		im.cancel()
+		return nil
+	case <-ctx.Done():
+		im.cancel()
+		<-done
+		return ctx.Err()
+	}
+}
+
+// Notify wakes the importer: a job was created or a piece became available.
+func (im *Importer) Notify() {
+	for {
+		select {
+		case im.wake <- struct{}{}:
+		default:
+			return
+		}
+	}
+}
+
+// idle waits for a wake-up, the poll interval, or the stop; it reports whether to go on.
+func (im *Importer) idle() bool {
+	t := time.NewTimer(im.Poll)
+	defer t.Stop()
+	select {
+	case <-im.stopped:
+		return false
+	case <-im.wake:
+	case <-t.C:
+	}
+	return true
+}
+
+func (im *Importer) claiming() bool {
+	select {
+	case <-im.stopped:
+		return false
+	default:
+		return true
+	}
+}
+
+// schedule starts waiting jobs and finishes jobs whose pieces are done.
+func (im *Importer) schedule(ctx context.Context) {
+	defer im.wg.Done()
+	for {
+		for im.claiming() {
+			now := im.Now()
+			job, err := im.Store.ClaimImportJob(ctx, im.Node, im.MaxActive, now, now.Add(im.Lease))
+			if err != nil {
+				im.Logger.Error("claim import job", "error", err)
+				break
+			} else if job == nil {
+				break
+			}
+			im.wg.Add(1)
+			go func() {
+				defer im.wg.Done()
+				im.plan(ctx, job)
+			}()
+		}
+		if im.claiming() {
+			im.finishLeftovers(ctx)
+		}
+		if !im.idle() {
+			return
+		}
+	}
+}
+
+// finishLeftovers finishes jobs whose last piece was committed by a node that died before it
+// could finish the job.
+func (im *Importer) finishLeftovers(ctx context.Context) {
+	ids, err := im.Store.UnfinishedImportJobs(ctx)
+	if err != nil {
+		im.Logger.Error("find unfinished jobs", "error", err)
+		return
+	}
+	for _, id := range ids {
+		im.finish(ctx, id)
+	}
+}
+
+func (im *Importer) finish(ctx context.Context, jobID string) {
+	ended, err := im.Store.FinishImportJob(ctx, jobID, im.Now())
+	if err != nil {
+		im.Logger.Error("finish import job", "job_id", jobID, "error", err)
+	} else if ended {
+		im.Logger.Info("import job ended", "job_id", jobID)
+		im.Notify()
+	}
+}
+
+// work claims and processes pieces until stopped.
+func (im *Importer) work(ctx context.Context) {
+	defer im.wg.Done()
+	for {
+		for im.claiming() {
+			now := im.Now()
+			p, job, err := im.Store.ClaimPiece(ctx, im.Node, now, now.Add(im.Lease))
+			if err != nil {
+				if !errors.Is(err, context.Canceled) {
+					im.Logger.Error("claim piece", "error", err)
+				}
+				break
+			} else if p == nil {
+				break
+			}
+			im.process(ctx, job, p)
+		}
+		if !im.idle() {
+			return
+		}
+	}
+}

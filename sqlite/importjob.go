@@ -1,0 +1,540 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/pinfold/pinfold"
+)
+
+var _ pinfold.ImportJobStore = (*DB)(nil)
+
+// activeStatuses are the states that take a slot under the active-jobs cap.
+var activeStatuses = []any{pinfold.JobPreparingForInitialization, pinfold.JobInitializing,
+	pinfold.JobProcessing, pinfold.JobCompleting, pinfold.JobFailing}
+
+// CreateImportJob stores a new job.
+func (db *DB) CreateImportJob(ctx context.Context, job *pinfold.ImportJob) error {
+	def, err := json.Marshal(job.Definition)
+	if err != nil {
+		return err
+	}
+	_, err = db.write.ExecContext(ctx, `INSERT INTO import_jobs (id, app_id, segment_id, definition, status, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		job.ID, job.AppID, job.Definition.SegmentID, string(def), job.Status, nanos(job.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("insert import job: %w", err)
+	}
+	return nil
+}
+
+const jobColumns = `seq, id, app_id, definition, status, created_at, completed_at, total_pieces,
+	completed_pieces, failed_pieces, total_processed, total_failures`
+
+func scanJob(row interface{ Scan(...any) error }) (*pinfold.ImportJob, int64, error) {
+	var j pinfold.ImportJob
+	var seq, created, completed int64
+	var def string
+	if err := row.Scan(&seq, &j.ID, &j.AppID, &def, &j.Status, &created, &completed, &j.TotalPieces,
+		&j.CompletedPieces, &j.FailedPieces, &j.TotalProcessed, &j.TotalFailures); err != nil {
+		return nil, 0, err
+	}
+	j.CreatedAt, j.CompletedAt = fromNanos(created), fromNanos(completed)
+	if err := json.Unmarshal([]byte(def), &j.Definition); err != nil {
+		return nil, 0, fmt.Errorf("job %s definition: %w", j.ID, err)
+	}
+	return &j, seq, nil
+}
+
+func findJob(ctx context.Context, q queryer, appID, jobID string) (*pinfold.ImportJob, error) {
+	row := q.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM import_jobs WHERE id = ? AND (? = '' OR app_id = ?)`, jobID, appID, appID)
+	j, _, err := scanJob(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, pinfold.Errorf(pinfold.ENOTFOUND, "Import job %q not found in application %q", jobID, appID)
+	} else if err != nil {
+		return nil, fmt.Errorf("find import job: %w", err)
+	}
+	return j, nil
+}
+
+// FindImportJob returns a job with its first failures.
+func (db *DB) FindImportJob(ctx context.Context, appID, jobID string) (*pinfold.ImportJob, error) {
+	if _, err := findApp(ctx, db.read, appID); err != nil {
+		return nil, err
+	}
+	// Read the job and its failures in one snapshot so the two agree.
+	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	j, err := findJob(ctx, tx, appID, jobID)
+	if err != nil {
+		return nil, err
+	}
+	failures, _, err := findFailures(ctx, tx, jobID, nil, pinfold.MaxJobFailures)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range failures {
+		j.Failures = append(j.Failures, f.Message)
+	}
+	return j, nil
+}
+
+// FindImportJobs returns one page of an app's jobs, newest first.
+func (db *DB) FindImportJobs(ctx context.Context, appID, segmentID string, page pinfold.Page) ([]*pinfold.ImportJob, string, error) {
+	if _, err := findApp(ctx, db.read, appID); err != nil {
+		return nil, "", err
+	}
+	before, err := decodeSeqToken("jobs", page.Token)
+	if err != nil {
+		return nil, "", err
+	}
+	if before == 0 {
+		before = 1<<63 - 1
+	}
+	size := pageSize(page)
+	rows, err := db.read.QueryContext(ctx, `SELECT `+jobColumns+` FROM import_jobs
+		WHERE app_id = ? AND (? = '' OR segment_id = ?) AND seq < ? ORDER BY seq DESC LIMIT ?`,
+		appID, segmentID, segmentID, before, size+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("find import jobs: %w", err)
+	}
+	defer rows.Close()
+	var jobs []*pinfold.ImportJob
+	var last int64
+	for rows.Next() {
+		if len(jobs) == size {
+			return jobs, encodeToken("jobs", fmt.Sprint(last)), nil
+		}
+		j, seq, err := scanJob(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		jobs, last = append(jobs, j), seq
+	}
+	return jobs, "", rows.Err()
+}
+
+// FindImportFailures returns one page of all of a job's failures, in file order.
+func (db *DB) FindImportFailures(ctx context.Context, appID, jobID string, page pinfold.Page) ([]pinfold.Failure, string, error) {
+	if _, err := findApp(ctx, db.read, appID); err != nil {
+		return nil, "", err
+	}
+	if _, err := findJob(ctx, db.read, appID, jobID); err != nil {
+		return nil, "", err
+	}
+	pos, err := decodeToken("failures", page.Token)
+	if err != nil {
+		return nil, "", err
+	}
+	if pos != nil && len(pos) != 3 {
+		return nil, "", pinfold.Errorf(pinfold.EINVALID, "token %q is not a NextToken this list returned", page.Token)
+	}
+	return findFailures(ctx, db.read, jobID, pos, pageSize(page))
+}
+
+func findFailures(ctx context.Context, q queryer, jobID string, after []string, size int) ([]pinfold.Failure, string, error) {
+	piece, line, seq := int64(-2), int64(0), int64(0)
+	if after != nil {
+		var errs [3]error
+		piece, errs[0] = strconv.ParseInt(after[0], 10, 64)
+		line, errs[1] = strconv.ParseInt(after[1], 10, 64)
+		seq, errs[2] = strconv.ParseInt(after[2], 10, 64)
+		if err := errors.Join(errs[:]...); err != nil {
+			return nil, "", pinfold.Errorf(pinfold.EINVALID, "token is not a NextToken this list returned")
+		}
+	}
+	rows, err := q.QueryContext(ctx, `SELECT piece, line, seq, message FROM import_failures
+		WHERE job_id = ? AND (piece, line, seq) > (?, ?, ?) ORDER BY piece, line, seq LIMIT ?`,
+		jobID, piece, line, seq, size+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("find failures: %w", err)
+	}
+	defer rows.Close()
+	var failures []pinfold.Failure
+	var lastSeq int64
+	for rows.Next() {
+		if len(failures) == size {
+			f := failures[len(failures)-1]
+			return failures, encodeToken("failures", fmt.Sprint(f.Piece), fmt.Sprint(f.Line), fmt.Sprint(lastSeq)), nil
+		}
+		var f pinfold.Failure
+		if err := rows.Scan(&f.Piece, &f.Line, &lastSeq, &f.Message); err != nil {
+			return nil, "", err
+		}
+		failures = append(failures, f)
+	}
+	return failures, "", rows.Err()
+}
+
+// ClaimImportJob starts the oldest waiting job if a slot is free.
+func (db *DB) ClaimImportJob(ctx context.Context, node string, maxActive int, now, leaseUntil time.Time) (*pinfold.ImportJob, error) {
+	var job *pinfold.ImportJob
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		// Planning that a dead node left behind comes first: it already holds a slot.
+		var id string
+		err := tx.QueryRowContext(ctx, `SELECT id FROM import_jobs WHERE status IN (?, ?) AND lease_until < ? ORDER BY seq LIMIT 1`,
+			pinfold.JobPreparingForInitialization, pinfold.JobInitializing, nanos(now)).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			var active int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM import_jobs WHERE status IN (?, ?, ?, ?, ?)`, activeStatuses...).Scan(&active); err != nil {
+				return err
+			}
+			if active >= maxActive {
+				_, err := tx.ExecContext(ctx, `UPDATE import_jobs SET status = ? WHERE status = ?`, pinfold.JobPendingJob, pinfold.JobCreated)
+				return err
+			}
+			err = tx.QueryRowContext(ctx, `SELECT id FROM import_jobs WHERE status IN (?, ?) ORDER BY seq LIMIT 1`,
+				pinfold.JobCreated, pinfold.JobPendingJob).Scan(&id)
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil
+			} else if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE import_jobs SET status = ? WHERE id = ?`, pinfold.JobPreparingForInitialization, id); err != nil {
+				return err
+			}
+		} else if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE import_jobs SET owner = ?, lease_until = ? WHERE id = ?`, node, nanos(leaseUntil), id); err != nil {
+			return err
+		}
+		job, err = findJob(ctx, tx, "", id)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim import job: %w", err)
+	}
+	return job, nil
+}
+
+// SetImportJobStatus moves a job from one of from to to.
+func (db *DB) SetImportJobStatus(ctx context.Context, jobID string, from []string, to string) (bool, error) {
+	args := []any{to, jobID}
+	for _, s := range from {
+		args = append(args, s)
+	}
+	res, err := db.write.ExecContext(ctx, `UPDATE import_jobs SET status = ? WHERE id = ? AND status IN (`+placeholders(len(from))+`)`, args...)
+	if err != nil {
+		return false, fmt.Errorf("set import job status: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// PlanImportJob writes the job's pieces and moves it to PROCESSING.
+func (db *DB) PlanImportJob(ctx context.Context, jobID string, pieces []*pinfold.Piece) error {
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE import_jobs SET status = ?, total_pieces = ?, owner = '', lease_until = 0 WHERE id = ? AND status = ?`,
+			pinfold.JobProcessing, len(pieces), jobID, pinfold.JobInitializing)
+		if err != nil {
+			return fmt.Errorf("plan import job: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return fmt.Errorf("plan import job %s: job is not INITIALIZING", jobID)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM import_pieces WHERE job_id = ?`, jobID); err != nil {
+			return err
+		}
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO import_pieces (job_id, no, app_id, bucket, key, etag, start_byte, end_byte, first_line, header, gzip, state)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, p := range pieces {
+			if _, err := stmt.ExecContext(ctx, jobID, p.No, p.AppID, p.Bucket, p.Key, p.ETag, p.Start, p.End, p.FirstLine, p.Header, p.Gzip); err != nil {
+				return fmt.Errorf("insert piece: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// FailImportJob ends a job as FAILED with a job-level failure.
+func (db *DB) FailImportJob(ctx context.Context, jobID, reason string, now time.Time) error {
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE import_jobs SET status = ?, completed_at = ?, owner = '', lease_until = 0 WHERE id = ? AND status NOT IN (?, ?)`,
+			pinfold.JobFailed, nanos(now), jobID, pinfold.JobCompleted, pinfold.JobFailed)
+		if err != nil {
+			return fmt.Errorf("fail import job: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		if err := insertFailures(ctx, tx, jobID, []pinfold.Failure{{Piece: -1, Message: reason}}); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM import_job_members WHERE job_id = ?`, jobID)
+		return err
+	})
+}
+
+func insertFailures(ctx context.Context, tx *sql.Tx, jobID string, failures []pinfold.Failure) error {
+	if len(failures) == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO import_failures (job_id, piece, line, seq, message)
+		VALUES (?, ?, ?, (SELECT count(*) FROM import_failures WHERE job_id = ? AND piece = ? AND line = ?), ?)`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, f := range failures {
+		if _, err := stmt.ExecContext(ctx, jobID, f.Piece, f.Line, jobID, f.Piece, f.Line, f.Message); err != nil {
+			return fmt.Errorf("insert failure: %w", err)
+		}
+	}
+	return nil
+}
+
+const pieceColumns = `job_id, no, app_id, bucket, key, etag, start_byte, end_byte, first_line, header, gzip, attempts`
+
+// ClaimPiece claims one waiting piece.
+func (db *DB) ClaimPiece(ctx context.Context, node string, now, leaseUntil time.Time) (*pinfold.Piece, *pinfold.ImportJob, error) {
+	var p pinfold.Piece
+	var job *pinfold.ImportJob
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `UPDATE import_pieces SET state = 'running', owner = ?, lease_until = ?, attempts = attempts + 1
+			WHERE (job_id, no) = (SELECT p.job_id, p.no FROM import_pieces p JOIN import_jobs j ON j.id = p.job_id
+				WHERE j.status IN (?, ?) AND ((p.state = 'pending' AND p.not_before <= ?) OR (p.state = 'running' AND p.lease_until < ?))
+				ORDER BY j.seq, p.no LIMIT 1)
+			RETURNING `+pieceColumns, node, nanos(leaseUntil), pinfold.JobProcessing, pinfold.JobFailing, nanos(now), nanos(now)).
+			Scan(&p.JobID, &p.No, &p.AppID, &p.Bucket, &p.Key, &p.ETag, &p.Start, &p.End, &p.FirstLine, &p.Header, &p.Gzip, &p.Attempts)
+		if err != nil {
+			return err
+		}
+		job, err = findJob(ctx, tx, "", p.JobID)
+		return err
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, nil
+	} else if err != nil {
+		return nil, nil, fmt.Errorf("claim piece: %w", err)
+	}
+	return &p, job, nil
+}
+
+// ExtendPieceLease keeps a claimed piece's lease alive.
+func (db *DB) ExtendPieceLease(ctx context.Context, p *pinfold.Piece, node string, leaseUntil time.Time) (bool, error) {
+	res, err := db.write.ExecContext(ctx, `UPDATE import_pieces SET lease_until = ? WHERE job_id = ? AND no = ? AND owner = ? AND state = 'running'`,
+		nanos(leaseUntil), p.JobID, p.No, node)
+	if err != nil {
+		return false, fmt.Errorf("extend piece lease: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// holdsPiece reports whether node still holds p.
+func holdsPiece(ctx context.Context, tx *sql.Tx, p *pinfold.Piece, node string) (bool, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM import_pieces WHERE job_id = ? AND no = ? AND owner = ? AND state = 'running'`,
+		p.JobID, p.No, node).Scan(&n)
+	return n == 1, err
+}
+
+// CommitPiece runs fn and completes the piece in one transaction.
+func (db *DB) CommitPiece(ctx context.Context, p *pinfold.Piece, node string, fn func(tx pinfold.PieceTx) (*pinfold.PieceOutcome, error)) error {
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		if held, err := holdsPiece(ctx, tx, p, node); err != nil || !held {
+			return err
+		}
+		out, err := fn(&pieceTx{tx: tx})
+		if err != nil {
+			return err
+		}
+		if err := insertFailures(ctx, tx, p.JobID, out.Failures); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE import_pieces SET state = 'done', owner = '', lease_until = 0 WHERE job_id = ? AND no = ?`, p.JobID, p.No); err != nil {
+			return fmt.Errorf("complete piece: %w", err)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE import_jobs SET completed_pieces = completed_pieces + 1,
+			total_processed = total_processed + ?, total_failures = total_failures + ? WHERE id = ?`,
+			out.Processed, len(out.Failures), p.JobID)
+		return err
+	})
+}
+
+// FailPiece marks a piece failed and the job FAILING.
+func (db *DB) FailPiece(ctx context.Context, p *pinfold.Piece, node, reason string) error {
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		if held, err := holdsPiece(ctx, tx, p, node); err != nil || !held {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE import_pieces SET state = 'failed', owner = '', lease_until = 0 WHERE job_id = ? AND no = ?`, p.JobID, p.No); err != nil {
+			return fmt.Errorf("fail piece: %w", err)
+		}
+		if err := insertFailures(ctx, tx, p.JobID, []pinfold.Failure{{Piece: p.No, Message: reason}}); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE import_jobs SET failed_pieces = failed_pieces + 1,
+			status = CASE WHEN status = ? THEN ? ELSE status END WHERE id = ?`, pinfold.JobProcessing, pinfold.JobFailing, p.JobID)
+		return err
+	})
+}
+
+// ReleasePiece returns a piece to the queue after a transient error.
+func (db *DB) ReleasePiece(ctx context.Context, p *pinfold.Piece, node string, notBefore time.Time) error {
+	_, err := db.write.ExecContext(ctx, `UPDATE import_pieces SET state = 'pending', owner = '', lease_until = 0, not_before = ?
+		WHERE job_id = ? AND no = ? AND owner = ? AND state = 'running'`, nanos(notBefore), p.JobID, p.No, node)
+	if err != nil {
+		return fmt.Errorf("release piece: %w", err)
+	}
+	return nil
+}
+
+// FinishImportJob ends a job whose pieces are all done.
+func (db *DB) FinishImportJob(ctx context.Context, jobID string, now time.Time) (bool, error) {
+	var job *pinfold.ImportJob
+	failed := false
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if job, err = findJob(ctx, tx, "", jobID); err != nil {
+			return err
+		}
+		var remaining int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM import_pieces WHERE job_id = ? AND state IN ('pending', 'running')`, jobID).Scan(&remaining); err != nil {
+			return err
+		}
+		if remaining > 0 {
+			job = nil
+			return nil
+		}
+		switch job.Status {
+		case pinfold.JobFailing:
+			if _, err := tx.ExecContext(ctx, `UPDATE import_jobs SET status = ?, completed_at = ? WHERE id = ?`, pinfold.JobFailed, nanos(now), jobID); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `DELETE FROM import_job_members WHERE job_id = ?`, jobID)
+			job, failed = nil, true
+			return err
+		case pinfold.JobProcessing:
+			_, err := tx.ExecContext(ctx, `UPDATE import_jobs SET status = ? WHERE id = ?`, pinfold.JobCompleting, jobID)
+			return err
+		case pinfold.JobCompleting:
+			return nil
+		}
+		job = nil
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("finish import job: %w", err)
+	} else if job == nil {
+		return failed, nil
+	}
+	// COMPLETING is its own commit, so that readers see it while the segment is written.
+	err = db.writeTx(ctx, func(tx *sql.Tx) error {
+		if def := job.Definition; def.WritesSegment() {
+			if err := writeImportSegment(ctx, tx, job, now); err != nil {
+				return err
+			}
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE import_jobs SET status = ?, completed_at = ? WHERE id = ? AND status = ?`,
+			pinfold.JobCompleted, nanos(now), jobID, pinfold.JobCompleting)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return fmt.Errorf("job %s left COMPLETING while it was finished", jobID)
+		}
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("complete import job: %w", err)
+	}
+	return true, nil
+}
+
+// writeImportSegment adds the job's members to its segment as a new version (version 1 of a
+// segment the job defines) with the version's size and channel counts.
+func writeImportSegment(ctx context.Context, tx *sql.Tx, job *pinfold.ImportJob, now time.Time) error {
+	def := job.Definition
+	var latest int
+	var name string
+	err := tx.QueryRowContext(ctx, `SELECT s.latest_version, v.name FROM segments s JOIN segment_versions v
+		ON v.app_id = s.app_id AND v.segment_id = s.id AND v.version = s.latest_version WHERE s.app_id = ? AND s.id = ?`,
+		job.AppID, def.SegmentID).Scan(&latest, &name)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if _, err := tx.ExecContext(ctx, `INSERT INTO segments (app_id, id, type, tags, created_at, latest_version) VALUES (?, ?, ?, '{}', ?, 1)`,
+			job.AppID, def.SegmentID, pinfold.SegmentTypeImport, nanos(now)); err != nil {
+			return fmt.Errorf("create segment: %w", err)
+		}
+	case err != nil:
+		return err
+	default:
+		if _, err := tx.ExecContext(ctx, `UPDATE segments SET latest_version = ? WHERE app_id = ? AND id = ?`, latest+1, job.AppID, def.SegmentID); err != nil {
+			return err
+		}
+	}
+	version := latest + 1
+	if def.SegmentName != "" {
+		name = def.SegmentName
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO segment_members (app_id, segment_id, endpoint_id, version, channel_type)
+		SELECT ?, ?, endpoint_id, ?, channel_type FROM import_job_members WHERE job_id = ? ORDER BY endpoint_id
+		ON CONFLICT (app_id, segment_id, endpoint_id) DO UPDATE SET channel_type = excluded.channel_type`,
+		job.AppID, def.SegmentID, version, job.ID); err != nil {
+		return fmt.Errorf("add segment members: %w", err)
+	}
+	imp := pinfold.SegmentImport{Format: def.Format, S3URL: def.S3URL, RoleARN: def.RoleARN, ExternalID: def.ExternalID,
+		ChannelCounts: map[string]int{}}
+	rows, err := tx.QueryContext(ctx, `SELECT channel_type, count(*) FROM segment_members
+		WHERE app_id = ? AND segment_id = ? AND version <= ? GROUP BY channel_type`, job.AppID, def.SegmentID, version)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var channel string
+		var n int
+		if err := rows.Scan(&channel, &n); err != nil {
+			rows.Close()
+			return err
+		}
+		imp.ChannelCounts[channel] = n
+		imp.Size += n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	data, err := json.Marshal(imp)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO segment_versions (app_id, segment_id, version, name, updated_at, import) VALUES (?, ?, ?, ?, ?, ?)`,
+		job.AppID, def.SegmentID, version, name, nanos(now), string(data)); err != nil {
+		return fmt.Errorf("insert segment version: %w", err)
+	}
+	_, err = tx.ExecContext(ctx, `DELETE FROM import_job_members WHERE job_id = ?`, job.ID)
+	return err
+}
+
+// UnfinishedImportJobs returns jobs with no piece left to run that have not ended.
+func (db *DB) UnfinishedImportJobs(ctx context.Context) ([]string, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT id FROM import_jobs j WHERE status IN (?, ?, ?)
+		AND NOT EXISTS (SELECT 1 FROM import_pieces p WHERE p.job_id = j.id AND p.state IN ('pending', 'running'))`,
+		pinfold.JobProcessing, pinfold.JobFailing, pinfold.JobCompleting)
+	if err != nil {
+		return nil, fmt.Errorf("find unfinished jobs: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}

@@ -1,0 +1,167 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/pinfold/pinfold"
+)
+
+var _ pinfold.SegmentStore = (*DB)(nil)
+
+const segmentColumns = `s.seq, s.id, s.type, s.tags, s.created_at, v.version, v.name, v.updated_at, v.import`
+
+func scanSegment(appID string, row interface{ Scan(...any) error }) (*pinfold.Segment, int64, error) {
+	var s pinfold.Segment
+	var seq, created, updated int64
+	var tags string
+	var imp sql.NullString
+	if err := row.Scan(&seq, &s.ID, &s.Type, &tags, &created, &s.Version, &s.Name, &updated, &imp); err != nil {
+		return nil, 0, err
+	}
+	s.AppID = appID
+	s.CreatedAt, s.UpdatedAt = fromNanos(created), fromNanos(updated)
+	if err := json.Unmarshal([]byte(tags), &s.Tags); err != nil {
+		return nil, 0, err
+	}
+	if imp.Valid {
+		s.Import = new(pinfold.SegmentImport)
+		if err := json.Unmarshal([]byte(imp.String), s.Import); err != nil {
+			return nil, 0, err
+		}
+	}
+	return &s, seq, nil
+}
+
+// FindSegment returns the latest version of a segment.
+func (db *DB) FindSegment(ctx context.Context, appID, segmentID string) (*pinfold.Segment, error) {
+	return db.findSegmentVersion(ctx, appID, segmentID, 0)
+}
+
+// FindSegmentVersion returns one version of a segment.
+func (db *DB) FindSegmentVersion(ctx context.Context, appID, segmentID string, version int) (*pinfold.Segment, error) {
+	return db.findSegmentVersion(ctx, appID, segmentID, version)
+}
+
+// findSegmentVersion finds version (0 = the latest).
+func (db *DB) findSegmentVersion(ctx context.Context, appID, segmentID string, version int) (*pinfold.Segment, error) {
+	if _, err := findApp(ctx, db.read, appID); err != nil {
+		return nil, err
+	}
+	row := db.read.QueryRowContext(ctx, `SELECT `+segmentColumns+` FROM segments s
+		JOIN segment_versions v ON v.app_id = s.app_id AND v.segment_id = s.id
+		WHERE s.app_id = ? AND s.id = ? AND v.version = CASE WHEN ? = 0 THEN s.latest_version ELSE ? END`,
+		appID, segmentID, version, version)
+	s, _, err := scanSegment(appID, row)
+	if errors.Is(err, sql.ErrNoRows) {
+		if version == 0 {
+			return nil, pinfold.Errorf(pinfold.ENOTFOUND, "Segment %q not found in application %q", segmentID, appID)
+		}
+		return nil, pinfold.Errorf(pinfold.ENOTFOUND, "Version %d of segment %q not found in application %q", version, segmentID, appID)
+	} else if err != nil {
+		return nil, fmt.Errorf("find segment: %w", err)
+	}
+	return s, nil
+}
+
+// FindSegments returns one page of an app's segments, oldest first.
+func (db *DB) FindSegments(ctx context.Context, appID string, page pinfold.Page) ([]*pinfold.Segment, string, error) {
+	if _, err := findApp(ctx, db.read, appID); err != nil {
+		return nil, "", err
+	}
+	after, err := decodeSeqToken("segments", page.Token)
+	if err != nil {
+		return nil, "", err
+	}
+	size := pageSize(page)
+	rows, err := db.read.QueryContext(ctx, `SELECT `+segmentColumns+` FROM segments s
+		JOIN segment_versions v ON v.app_id = s.app_id AND v.segment_id = s.id AND v.version = s.latest_version
+		WHERE s.app_id = ? AND s.seq > ? ORDER BY s.seq LIMIT ?`, appID, after, size+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("find segments: %w", err)
+	}
+	defer rows.Close()
+	var segments []*pinfold.Segment
+	var last int64
+	for rows.Next() {
+		if len(segments) == size {
+			return segments, encodeToken("segments", fmt.Sprint(last)), nil
+		}
+		s, seq, err := scanSegment(appID, rows)
+		if err != nil {
+			return nil, "", err
+		}
+		segments, last = append(segments, s), seq
+	}
+	return segments, "", rows.Err()
+}
+
+// FindSegmentVersions returns one page of a segment's versions, oldest first.
+func (db *DB) FindSegmentVersions(ctx context.Context, appID, segmentID string, page pinfold.Page) ([]*pinfold.Segment, string, error) {
+	if _, err := db.FindSegment(ctx, appID, segmentID); err != nil {
+		return nil, "", err
+	}
+	after, err := decodeSeqToken("versions", page.Token)
+	if err != nil {
+		return nil, "", err
+	}
+	size := pageSize(page)
+	rows, err := db.read.QueryContext(ctx, `SELECT `+segmentColumns+` FROM segments s
+		JOIN segment_versions v ON v.app_id = s.app_id AND v.segment_id = s.id
+		WHERE s.app_id = ? AND s.id = ? AND v.version > ? ORDER BY v.version LIMIT ?`, appID, segmentID, after, size+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("find segment versions: %w", err)
+	}
+	defer rows.Close()
+	var segments []*pinfold.Segment
+	for rows.Next() {
+		if len(segments) == size {
+			return segments, encodeToken("versions", fmt.Sprint(segments[len(segments)-1].Version)), nil
+		}
+		s, _, err := scanSegment(appID, rows)
+		if err != nil {
+			return nil, "", err
+		}
+		segments = append(segments, s)
+	}
+	return segments, "", rows.Err()
+}
+
+// FindSegmentMembers returns one page of the endpoint IDs in a segment version, by ID.
+func (db *DB) FindSegmentMembers(ctx context.Context, appID, segmentID string, version int, page pinfold.Page) ([]string, string, error) {
+	s, err := db.findSegmentVersion(ctx, appID, segmentID, version)
+	if err != nil {
+		return nil, "", err
+	}
+	pos, err := decodeToken("members", page.Token)
+	if err != nil {
+		return nil, "", err
+	}
+	after := ""
+	if pos != nil {
+		after = pos[0]
+	}
+	size := pageSize(page)
+	rows, err := db.read.QueryContext(ctx, `SELECT endpoint_id FROM segment_members
+		WHERE app_id = ? AND segment_id = ? AND version <= ? AND endpoint_id > ? ORDER BY endpoint_id LIMIT ?`,
+		appID, segmentID, s.Version, after, size+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("find segment members: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		if len(ids) == size {
+			return ids, encodeToken("members", ids[len(ids)-1]), nil
+		}
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, "", err
+		}
+		ids = append(ids, id)
+	}
+	return ids, "", rows.Err()
+}

@@ -1,0 +1,487 @@
+package endpointfile
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/pinfold/pinfold"
+)
+
+// colKind says what a CSV column holds.
+type colKind uint8
+
+const (
+	colID            colKind = iota // Id
+	colString                       // a string field of the update, by index
+	colFloat                        // Location.Latitude or Location.Longitude
+	colAttribute                    // Attributes.<name>
+	colUserAttribute                // User.UserAttributes.<name>
+	colMetric                       // Metrics.<name>
+)
+
+// column is one column of a CSV header.
+type column struct {
+	name  string // as written in the header
+	kind  colKind
+	field int    // index of the string or float field, for colString and colFloat
+	key   string // the attribute or metric name, for the custom kinds
+}
+
+// attrGroup is every column of one multi-valued attribute, in header order.
+type attrGroup struct {
+	name string
+	user bool // User.UserAttributes rather than Attributes
+	cols []int
+}
+
+// csvHeader is a parsed header: what each column holds, and the attributes grouped by name.
+type csvHeader struct {
+	cols       []column
+	groups     []attrGroup
+	nAttrs     int // distinct Attributes names
+	nUserAttrs int // distinct User.UserAttributes names
+	nAttrCols  int // columns of both attribute kinds
+	nMetrics   int
+}
+
+// fixedColumns maps the fixed header names to their columns.
+var fixedColumns = func() map[string]column {
+	m := map[string]column{"Id": {name: "Id", kind: colID}}
+	for f, name := range stringFieldNames {
+		m[name] = column{name: name, kind: colString, field: f}
+	}
+	for f, name := range floatFieldNames {
+		m[name] = column{name: name, kind: colFloat, field: f}
+	}
+	return m
+}()
+
+// columnList is the list of supported columns given in the message of an unknown column.
+const columnList = "Id, Address, ChannelType, EffectiveDate, EndpointStatus, OptOut, RequestId, " +
+	"Demographic.{AppVersion,Locale,Make,Model,ModelVersion,Platform,PlatformVersion,Timezone}, " +
+	"Location.{City,Country,Latitude,Longitude,PostalCode,Region}, Attributes.<name>, Metrics.<name>, " +
+	"User.UserId, User.UserAttributes.<name>"
+
+// HeaderLine reads the first line of a CSV stream and returns it without a UTF-8 byte order
+// mark and without its line terminator, for a planner that cuts a file into pieces and passes
+// the header to NewCSVDecoder for each piece that does not start at byte 0. It reads r past
+// the header. It checks the header as NewCSVDecoder does, so a file with a bad header (or an
+// empty file) fails once with an EINVALID *pinfold.Error naming the problem, before it is
+// cut; any other error comes from r.
+func HeaderLine(r io.Reader) (string, error) {
+	lr := newLineReader(r, 1, true)
+	line, _, size, err := lr.read()
+	if err == io.EOF {
+		return "", invalidf("the file is empty; the first line of a CSV file must be its header")
+	} else if err != nil {
+		return "", err
+	}
+	if _, err := parseHeader(line, size); err != nil {
+		return "", err
+	}
+	return string(line), nil
+}
+
+// NewCSVDecoder returns a decoder of CSV endpoint rows.
+//
+// When header is "", the first line of r is the header, at line number firstLine (normally
+// 1, r starting at byte 0 of the file): it is read now, and a byte order mark before it is
+// stripped. Otherwise r starts in the middle of a file, right after a line end, header is the
+// file's header line (as HeaderLine returns it), and firstLine is the number of r's first line.
+//
+// A bad header is returned as an EINVALID *pinfold.Error whose message names the column
+// (unknown, empty or repeated name, or the header is empty or malformed): every row would
+// fail the same way, so the caller records one failure instead. Any other error comes from r.
+func NewCSVDecoder(r io.Reader, header string, firstLine int64) (Decoder, error) {
+	var lr *lineReader
+	var line []byte
+	var size int
+	if header != "" {
+		lr = newLineReader(r, firstLine, false)
+		header = strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(header, "\ufeff"), "\n"), "\r")
+		line = []byte(header)
+		if len(line) > MaxLineBytes {
+			size = len(line)
+		}
+	} else {
+		lr = newLineReader(r, firstLine, true)
+		var err error
+		line, _, size, err = lr.read()
+		if err == io.EOF {
+			return nil, invalidf("the file is empty; the first line of a CSV file must be its header")
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	h, err := parseHeader(line, size)
+	if err != nil {
+		return nil, err
+	}
+	return &csvDecoder{lines: lr, csvHeader: h, fields: make([]string, 0, len(h.cols))}, nil
+}
+
+// parseHeader parses a header line (size > 0 for a line over MaxLineBytes).
+func parseHeader(line []byte, size int) (*csvHeader, error) {
+	if err := lineError(line, size); err != nil {
+		return nil, invalidf("CSV header: %s", pinfold.ErrorMessage(err))
+	}
+	if isBlankCSV(line) {
+		return nil, invalidf("the CSV header (first line) is empty; it must name the columns, e.g. \"ChannelType,Address\"")
+	}
+	if err := controlError(line); err != nil {
+		return nil, invalidf("CSV header: %s", pinfold.ErrorMessage(err))
+	}
+	names, _, serr := splitCSV(string(line), nil, math.MaxInt, nil)
+	if serr != nil {
+		return nil, invalidf("CSV header: column %d: %s", serr.field+1, serr.what)
+	}
+	h := &csvHeader{cols: make([]column, len(names))}
+	first := make(map[string]int, len(names))
+	groups := map[string]int{} // "A"+name or "U"+name → index in h.groups
+	for i, name := range names {
+		c, err := parseColumn(i, name)
+		if err != nil {
+			return nil, err
+		}
+		multi := c.kind == colAttribute || c.kind == colUserAttribute
+		if j, ok := first[name]; ok && !multi {
+			return nil, invalidf("CSV header: column %q appears twice (columns %d and %d); only Attributes.<name> and User.UserAttributes.<name> columns may repeat", name, j+1, i+1)
+		} else if !ok {
+			first[name] = i
+		}
+		switch c.kind {
+		case colAttribute, colUserAttribute:
+			h.nAttrCols++
+			gk := "A" + c.key
+			if c.kind == colUserAttribute {
+				gk = "U" + c.key
+			}
+			g, ok := groups[gk]
+			if !ok {
+				g = len(h.groups)
+				groups[gk] = g
+				h.groups = append(h.groups, attrGroup{name: c.key, user: c.kind == colUserAttribute})
+				if c.kind == colUserAttribute {
+					h.nUserAttrs++
+				} else {
+					h.nAttrs++
+				}
+			}
+			h.groups[g].cols = append(h.groups[g].cols, i)
+		case colMetric:
+			h.nMetrics++
+		}
+		h.cols[i] = c
+	}
+	return h, nil
+}
+
+// parseColumn parses the header name of column i (0-based).
+func parseColumn(i int, name string) (column, error) {
+	if name == "" {
+		return column{}, invalidf("CSV header: column %d has no name", i+1)
+	}
+	if c, ok := fixedColumns[name]; ok {
+		return c, nil
+	}
+	var c column
+	switch {
+	case strings.HasPrefix(name, attributesPrefix):
+		c = column{name: name, kind: colAttribute, key: name[len(attributesPrefix):]}
+	case strings.HasPrefix(name, userAttributesPrefix):
+		c = column{name: name, kind: colUserAttribute, key: name[len(userAttributesPrefix):]}
+	case strings.HasPrefix(name, metricsPrefix):
+		c = column{name: name, kind: colMetric, key: name[len(metricsPrefix):]}
+	default:
+		if s := suggestColumn(name); s != "" {
+			return column{}, invalidf("CSV header: unknown column %q in column %d; did you mean %q? (names are case-sensitive)", name, i+1, s)
+		}
+		return column{}, invalidf("CSV header: unknown column %q in column %d; the supported columns are %s", name, i+1, columnList)
+	}
+	if c.key == "" {
+		return column{}, invalidf("CSV header: column %d %q has an empty name after the dot", i+1, name)
+	}
+	if n := utf8.RuneCountInString(c.key); n > pinfold.MaxAttributeNameLen {
+		return column{}, invalidf("CSV header: column %d %q has a name of %d characters; at most %d are allowed", i+1, name, n, pinfold.MaxAttributeNameLen)
+	}
+	return c, nil
+}
+
+// suggestColumn returns the supported name that name probably meant, or "".
+func suggestColumn(name string) string {
+	t := strings.TrimSpace(name)
+	for n := range fixedColumns {
+		if strings.EqualFold(t, n) {
+			return n
+		}
+	}
+	for _, p := range []string{attributesPrefix, userAttributesPrefix, metricsPrefix} {
+		if len(t) > len(p) && strings.EqualFold(t[:len(p)], p) {
+			return p + t[len(p):]
+		}
+	}
+	for n := range fixedColumns {
+		if i := strings.LastIndexByte(n, '.'); i >= 0 && strings.EqualFold(t, n[i+1:]) {
+			return n
+		}
+	}
+	return ""
+}
+
+// csvDecoder decodes the rows after a header.
+type csvDecoder struct {
+	lines *lineReader
+	*csvHeader
+	fields  []string
+	scratch []byte // unescaping of quoted values
+}
+
+// Next implements Decoder.
+func (d *csvDecoder) Next() (Row, error) {
+	for {
+		line, num, size, err := d.lines.read()
+		if err != nil {
+			return Row{}, err
+		}
+		if size == 0 && isBlankCSV(line) {
+			continue
+		}
+		return d.row(line, size, num), nil
+	}
+}
+
+func (d *csvDecoder) row(line []byte, size int, num int64) Row {
+	if err := lineError(line, size); err != nil {
+		return Row{Line: num, Err: err}
+	}
+	if err := controlError(line); err != nil {
+		return Row{Line: num, Err: err}
+	}
+	fields, n, serr := splitCSV(string(line), d.fields[:0], len(d.cols), &d.scratch)
+	d.fields = fields[:0]
+	if serr != nil {
+		return Row{Line: num, Err: invalidf("%s: %s", d.colRef(serr.field), serr.what)}
+	}
+	if n != len(d.cols) {
+		return Row{Line: num, Err: invalidf("row has %d %s but the header has %d %s", n, plural(n, "field"), len(d.cols), plural(len(d.cols), "column"))}
+	}
+	a := new(rowAlloc)
+	for i := range d.cols {
+		v := fields[i]
+		if v == "" {
+			continue
+		}
+		c := &d.cols[i]
+		switch c.kind {
+		case colID:
+			a.u.ID = v
+		case colString:
+			a.setString(c.field, v)
+		case colFloat, colMetric:
+			f, err := parseDecimal(v)
+			if err != "" {
+				return Row{Line: num, Err: invalidf("%s: must be a number, got %s", d.colRef(i), err)}
+			}
+			if c.kind == colFloat {
+				a.setFloat(c.field, f)
+			} else {
+				if a.u.Metrics == nil {
+					a.u.Metrics = make(map[string]float64, d.nMetrics)
+				}
+				a.u.Metrics[c.key] = f
+			}
+		}
+	}
+	var values []string // backing array of every attribute value of the row
+	for gi := range d.groups {
+		g := &d.groups[gi]
+		start := len(values)
+		for _, i := range g.cols {
+			if v := fields[i]; v != "" {
+				if values == nil {
+					values = make([]string, 0, d.nAttrCols)
+				}
+				values = append(values, v)
+			}
+		}
+		if len(values) == start {
+			continue
+		}
+		vs := values[start:len(values):len(values)]
+		if g.user {
+			if a.u.UserAttributes == nil {
+				a.u.UserAttributes = make(map[string][]string, d.nUserAttrs)
+			}
+			a.u.UserAttributes[g.name] = vs
+		} else {
+			if a.u.Attributes == nil {
+				a.u.Attributes = make(map[string][]string, d.nAttrs)
+			}
+			a.u.Attributes[g.name] = vs
+		}
+	}
+	return a.finish(num)
+}
+
+// colRef names column i (0-based) for a message.
+func (d *csvDecoder) colRef(i int) string {
+	if i < len(d.cols) {
+		return fmt.Sprintf("column %d (%q)", i+1, d.cols[i].name)
+	}
+	return fmt.Sprintf("field %d (beyond the header's %d columns)", i+1, len(d.cols))
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
+
+// isBlankCSV reports whether line is empty or only spaces.
+func isBlankCSV(line []byte) bool {
+	for _, c := range line {
+		if c != ' ' {
+			return false
+		}
+	}
+	return true
+}
+
+// controlError returns the row error of a line holding a tab, a NUL or a carriage return.
+func controlError(line []byte) error {
+	if i := bytes.IndexByte(line, '\t'); i >= 0 {
+		return invalidf("tab character in row; Pinpoint files may not contain tabs (found at byte %d)", i)
+	}
+	if i := bytes.IndexByte(line, '\r'); i >= 0 {
+		return invalidf("carriage return in row at byte %d; values may not contain line breaks, and lines must end with LF or CRLF", i)
+	}
+	if i := bytes.IndexByte(line, 0); i >= 0 {
+		return invalidf("NUL character in row at byte %d", i)
+	}
+	return nil
+}
+
+// parseDecimal parses a decimal number (sign, digits, fraction, exponent) that fits a
+// float64. On failure it returns a description of v for a message.
+func parseDecimal(v string) (float64, string) {
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case '0' <= c && c <= '9', c == '.', c == '-', c == '+', c == 'e', c == 'E':
+		default:
+			return 0, quoteShort(v)
+		}
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || math.IsInf(f, 0) {
+		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
+			return 0, quoteShort(v) + ", which is out of range"
+		}
+		return 0, quoteShort(v)
+	}
+	return f, ""
+}
+
+// quoteShort quotes v for a message, cut to a readable length.
+func quoteShort(v string) string {
+	const max = 40
+	if len(v) <= max {
+		return strconv.Quote(v)
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(v[cut]) {
+		cut--
+	}
+	return strconv.Quote(v[:cut]) + "…"
+}
+
+// splitError is a problem splitting a line into fields: what is wrong, in which field.
+type splitError struct {
+	field int // 0-based
+	what  string
+}
+
+// splitCSV splits one CSV line into its fields, appending to fields up to max of them and
+// counting the rest; n is the number of fields. Unquoted values are substrings of s; quoted
+// values with doubled quotes are unescaped through *scratch (nil: a fresh buffer).
+func splitCSV(s string, fields []string, max int, scratch *[]byte) (_ []string, n int, serr *splitError) {
+	add := func(v string) {
+		if n < max {
+			fields = append(fields, v)
+		}
+		n++
+	}
+	i := 0
+	for {
+		if i < len(s) && s[i] == '"' {
+			v, next, err := unquote(s, i, scratch)
+			if err != "" {
+				return fields, n + 1, &splitError{field: n, what: err}
+			}
+			add(v)
+			if next == len(s) {
+				return fields, n, nil
+			}
+			i = next + 1
+			continue
+		}
+		k := strings.IndexByte(s[i:], ',')
+		v := s[i:]
+		if k >= 0 {
+			v = s[i : i+k]
+		}
+		if strings.IndexByte(v, '"') >= 0 {
+			return fields, n + 1, &splitError{field: n, what: `double quote in an unquoted value; wrap the value in double quotes and double each quote inside it ("a ""b"" c")`}
+		}
+		add(v)
+		if k < 0 {
+			return fields, n, nil
+		}
+		i += k + 1
+	}
+}
+
+// unquote reads the quoted value that starts at s[i] == '"'. next is the index of the comma
+// after it, or len(s).
+func unquote(s string, i int, scratch *[]byte) (v string, next int, err string) {
+	start := i + 1
+	j := start
+	var b []byte
+	escaped := false
+	if scratch != nil {
+		b = (*scratch)[:0]
+	}
+	for {
+		k := strings.IndexByte(s[j:], '"')
+		if k < 0 {
+			return "", 0, "unterminated quoted value; a quoted value must end on the same line (line breaks are not allowed in values)"
+		}
+		j += k
+		if j+1 < len(s) && s[j+1] == '"' {
+			b = append(b, s[start:j+1]...)
+			escaped = true
+			j += 2
+			start = j
+			continue
+		}
+		if escaped {
+			b = append(b, s[start:j]...)
+			v = string(b)
+			if scratch != nil {
+				*scratch = b
+			}
+		} else {
+			v = s[start:j]
+		}
+		j++
+		if j < len(s) && s[j] != ',' {
+			return "", 0, "text after the closing quote of a quoted value; a quoted value must be followed by a comma or the end of the line"
+		}
+		return v, j, ""
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/pinfold/pinfold"
 	"github.com/pinfold/pinfold/api"
 	"github.com/pinfold/pinfold/internal/testserver"
+	"github.com/pinfold/pinfold/s3/s3test"
 )
 
 var ctx = context.Background()
@@ -512,4 +513,55 @@ func signedGet(t *testing.T, s *testserver.Server, path string) (*http.Response,
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	return resp, body
+}
+
+func TestImportBadHeader(t *testing.T) {
+	t.Parallel()
+	s := testserver.Start(t, testserver.Options{PieceSize: 1024})
+	app := newApp(t, s)
+	var b strings.Builder
+	b.WriteString("ChannelType,Adress\n")
+	for i := range 500 {
+		fmt.Fprintf(&b, "EMAIL,h%d@example.com\n", i)
+	}
+	s.Put(t, "imports", "typo.csv", []byte(b.String()))
+	j := importJob(t, s, app, types.ImportJobRequest{Format: types.FormatCsv, S3Url: aws.String("s3://imports/typo.csv"), RegisterEndpoints: aws.Bool(true)})
+	wantCounts(t, j, counts{types.JobStatusFailed, 0, 0, 0, 0, 0})
+	if len(j.Failures) != 1 || !strings.HasPrefix(j.Failures[0], "s3://imports/typo.csv:1: ") || !strings.Contains(j.Failures[0], `"Adress"`) {
+		t.Fatalf("Failures = %q", j.Failures)
+	}
+	// A small file is one piece: the same header fails that piece, and so the job.
+	s.Put(t, "imports", "small.csv", []byte("ChannelType,Adress\nEMAIL,x@example.com\n"))
+	j = importJob(t, s, app, types.ImportJobRequest{Format: types.FormatCsv, S3Url: aws.String("s3://imports/small.csv"), RegisterEndpoints: aws.Bool(true)})
+	wantCounts(t, j, counts{types.JobStatusFailed, 1, 0, 1, 0, 0})
+	if len(j.Failures) != 1 || !strings.HasPrefix(j.Failures[0], "s3://imports/small.csv:1: ") {
+		t.Fatalf("Failures = %q", j.Failures)
+	}
+}
+
+func TestImportFromExternalS3(t *testing.T) {
+	t.Parallel()
+	url := s3test.StartMoto(t)
+	s := testserver.Start(t, testserver.Options{S3Endpoint: url, S3AccessKeyID: "testing", S3Secret: "testing", PieceSize: 4096})
+	app := newApp(t, s)
+	var b strings.Builder
+	b.WriteString("Id,ChannelType,Address\n")
+	for i := range 1000 {
+		fmt.Fprintf(&b, "ext-%d,EMAIL,ext%d@example.com\n", i, i)
+	}
+	s.Put(t, "external", "in/a.csv", []byte(b.String()))
+	s.PutFile(t, "external", "in/sub/b.json", "testdata/ndjson/endpoints.json")
+	j := importJob(t, s, app, types.ImportJobRequest{Format: types.FormatCsv, S3Url: aws.String("s3://external/in/"),
+		RegisterEndpoints: aws.Bool(true), DefineSegment: aws.Bool(true)})
+	if *j.TotalPieces < 5 {
+		t.Fatalf("TotalPieces = %d", *j.TotalPieces)
+	}
+	wantCounts(t, j, counts{types.JobStatusCompleted, *j.TotalPieces, *j.TotalPieces, 0, 1000, 0})
+	if e := getEndpoint(t, s, app, "ext-999"); *e.Address != "ext999@example.com" {
+		t.Fatalf("ext-999 = %+v", e)
+	}
+	j = importJob(t, s, app, types.ImportJobRequest{Format: types.FormatCsv, S3Url: aws.String("s3://not-there/in/")})
+	if j.JobStatus != types.JobStatusFailed || !strings.Contains(j.Failures[0], `bucket "not-there" does not exist`) {
+		t.Fatalf("missing bucket on external S3: %+v", j)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pinfold/pinfold"
+	"github.com/pinfold/pinfold/endpointfile"
 	"github.com/pinfold/pinfold/s3"
 )
 
@@ -97,7 +98,9 @@ func (im *Importer) planJob(ctx context.Context, job *pinfold.ImportJob) (reason
 		}
 		var split []*pinfold.Piece
 		err := im.retry(ctx, func() (err error) { split, err = im.split(ctx, job, o, gz); return err })
-		if err != nil {
+		if pinfold.ErrorCode(err) == pinfold.EINVALID {
+			return pinfold.ErrorMessage(err), nil // the file itself is unusable: a bad CSV header
+		} else if err != nil {
 			return fmt.Sprintf("cannot read s3://%s/%s: %s", o.Bucket, o.Key, sourceMessage(err)), nil
 		}
 		for _, p := range split {
@@ -156,7 +159,14 @@ func (im *Importer) split(ctx context.Context, job *pinfold.ImportJob, o s3.Obje
 		n, err := io.ReadFull(rc, buf)
 		chunk := buf[:n]
 		if csv && pos == 0 && n > 0 {
-			header = headerLine(chunk)
+			// A bad header fails the job once here instead of once in every piece.
+			var herr error
+			if header, herr = endpointfile.HeaderLine(bytes.NewReader(chunk)); herr != nil {
+				if pinfold.ErrorCode(herr) == pinfold.EINVALID {
+					return nil, pinfold.Errorf(pinfold.EINVALID, "s3://%s/%s:1: %s", o.Bucket, o.Key, pinfold.ErrorMessage(herr))
+				}
+				return nil, herr
+			}
 		}
 		for len(chunk) > 0 {
 			// Bytes still needed before this piece may end; then cut at the next line end.
@@ -203,15 +213,6 @@ func (im *Importer) split(ctx context.Context, job *pinfold.ImportJob, o s3.Obje
 		}
 	}
 	return pieces, nil
-}
-
-// headerLine returns the first line of a CSV file without BOM and line end.
-func headerLine(b []byte) string {
-	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
-	if i := bytes.IndexByte(b, '\n'); i >= 0 {
-		b = b[:i]
-	}
-	return string(bytes.TrimSuffix(b, []byte("\r")))
 }
 
 // retry runs fn until it succeeds, fails with an error that retrying cannot fix (a

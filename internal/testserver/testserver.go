@@ -6,6 +6,8 @@ package testserver
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +17,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/pinpoint"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
@@ -160,6 +163,17 @@ func (s *Server) PutFile(t testing.TB, bucket, key, path string) {
 		t.Fatal(err)
 	}
 	s.Put(t, bucket, key, data)
+}
+
+// Sign signs req with the test root key as the SDKs do, for requests an SDK cannot make.
+func Sign(t testing.TB, req *http.Request, body []byte) {
+	t.Helper()
+	sum := sha256.Sum256(body)
+	err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: AccessKeyID, SecretAccessKey: SecretAccessKey},
+		req, hex.EncodeToString(sum[:]), "mobiletargeting", Region, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // testWriter sends log lines to the test's log.

@@ -106,12 +106,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpServer.Serve(ln) }()
 	endpoint := "http://" + ln.Addr().String()
-	log.Info("pinfold listening", "url", endpoint, "data", cfg.Data, "region", cfg.Region)
 	if generated {
 		fmt.Fprintf(stdout, "Generated root credentials in %s (profile %s). Try:\n\n"+
 			"  AWS_SHARED_CREDENTIALS_FILE=%s AWS_PROFILE=%s aws pinpoint get-apps --endpoint-url %s --region %s\n\n",
 			credsPath, credentialsProfile, credsPath, credentialsProfile, endpoint, cfg.Region)
 	}
+	log.Info("pinfold listening", "url", endpoint, "data", cfg.Data, "region", cfg.Region)
 
 	select {
 	case <-ctx.Done():

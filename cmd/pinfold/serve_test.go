@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -44,8 +45,37 @@ type proc struct {
 	cmd    *exec.Cmd
 	URL    string // API
 	S3URL  string // embedded S3 endpoint
-	stdout bytes.Buffer
+	stdout syncBuffer
 	exited chan error
+}
+
+// syncBuffer is a bytes.Buffer that the process writes while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// waitStdout waits until the process has printed want.
+func (p *proc) waitStdout(t *testing.T, want string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if strings.Contains(p.stdout.String(), want) {
+			return
+		}
+	}
+	t.Fatalf("stdout %q does not contain %q", p.stdout.String(), want)
 }
 
 // startServe starts the real binary on free ports and waits until it listens.
@@ -136,10 +166,8 @@ func TestServeCredentialsAndRestart(t *testing.T) {
 	t.Parallel()
 	data := filepath.Join(t.TempDir(), "data")
 	p := startServe(t, data)
-	if !strings.Contains(p.stdout.String(), "Generated root credentials in "+filepath.Join(data, "credentials")) ||
-		!strings.Contains(p.stdout.String(), "aws pinpoint get-apps --endpoint-url "+p.URL) {
-		t.Fatalf("first start printed %q", p.stdout.String())
-	}
+	p.waitStdout(t, "Generated root credentials in "+filepath.Join(data, "credentials"))
+	p.waitStdout(t, "aws pinpoint get-apps --endpoint-url "+p.URL)
 	st, err := os.Stat(filepath.Join(data, "credentials"))
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("credentials file: %v %v, want mode 0600", st, err)

@@ -1,0 +1,99 @@
+package pinfold_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pinfold/pinfold"
+)
+
+func sp(s string) *string { return &s }
+
+func TestApplyEndpointUpdate(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	t1 := t0.Add(time.Hour)
+	if _, err := pinfold.ApplyEndpointUpdate("app", nil, &pinfold.EndpointUpdate{ID: "e", OptOut: sp("ALL")}, t0); pinfold.ErrorCode(err) != pinfold.EINVALID ||
+		pinfold.ErrorMessage(err) != pinfold.NewEndpointMissingFields {
+		t.Fatalf("new endpoint without ChannelType and Address: %v", err)
+	}
+	created, err := pinfold.ApplyEndpointUpdate("app", nil, &pinfold.EndpointUpdate{ID: "e", ChannelType: sp("EMAIL"), Address: sp("a@example.com"),
+		Attributes: map[string][]string{"color": {"red"}, "size": {"L"}}, Metrics: map[string]float64{"visits": 1},
+		UserID: sp("u1"), Demographic: pinfold.DemographicUpdate{Platform: sp("iOS")}}, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if created.CreatedAt != t0 || created.EffectiveDate != "2026-11-01T10:00:00.000Z" || created.EndpointStatus != "ACTIVE" ||
+		created.OptOut != "NONE" || created.CohortID != pinfold.CohortID("e") || created.AppID != "app" {
+		t.Fatalf("bookkeeping of a new endpoint: %+v", created)
+	}
+	updated, err := pinfold.ApplyEndpointUpdate("app", created, &pinfold.EndpointUpdate{ID: "e",
+		Attributes: map[string][]string{"color": {"blue", "green"}}, Metrics: map[string]float64{"score": 2},
+		Location: pinfold.LocationUpdate{City: sp("Oslo")}, EffectiveDate: sp("2026-10-01T00:00:00Z")}, t1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(updated.Attributes["color"], []string{"blue", "green"}) || !slices.Equal(updated.Attributes["size"], []string{"L"}) ||
+		updated.Metrics["visits"] != 1 || updated.Metrics["score"] != 2 || updated.Address != "a@example.com" ||
+		updated.User.UserID != "u1" || updated.Demographic.Platform != "iOS" || updated.Location.City != "Oslo" ||
+		updated.CreatedAt != t0 || updated.EffectiveDate != "2026-10-01T00:00:00Z" {
+		t.Fatalf("partial update: %+v", updated)
+	}
+	if !slices.Equal(created.Attributes["color"], []string{"red"}) || len(created.Metrics) != 1 {
+		t.Fatalf("the update changed the endpoint it started from: %+v", created)
+	}
+}
+
+func TestEndpointUpdateValidate(t *testing.T) {
+	long := strings.Repeat("x", 101)
+	for _, tc := range []struct {
+		u   pinfold.EndpointUpdate
+		msg string
+	}{
+		{pinfold.EndpointUpdate{ChannelType: sp("FAX")}, `ChannelType must be one of`},
+		{pinfold.EndpointUpdate{OptOut: sp("SOME")}, `OptOut must be ALL or NONE, got "SOME"`},
+		{pinfold.EndpointUpdate{EffectiveDate: sp("yesterday")}, `EffectiveDate must be an ISO-8601 date`},
+		{pinfold.EndpointUpdate{Attributes: map[string][]string{strings.Repeat("n", 51): {"v"}}}, "at most 50 are allowed"},
+		{pinfold.EndpointUpdate{Attributes: map[string][]string{"a": {long}}}, "Attributes.a has a value of 101 characters"},
+		{pinfold.EndpointUpdate{UserAttributes: map[string][]string{"a": make([]string, 51)}}, "User.UserAttributes.a has 51 values"},
+		{pinfold.EndpointUpdate{Location: pinfold.LocationUpdate{Latitude: new(float64(91))}}, "Location.Latitude must be between -90 and 90"},
+		{pinfold.EndpointUpdate{Address: sp(strings.Repeat("a", 16*1024))}, "Address is longer than"},
+	} {
+		err := tc.u.Validate()
+		if pinfold.ErrorCode(err) != pinfold.EINVALID || !strings.Contains(pinfold.ErrorMessage(err), tc.msg) {
+			t.Errorf("Validate(%+v) = %v, want EINVALID containing %q", tc.u, err, tc.msg)
+		}
+	}
+	if err := (&pinfold.EndpointUpdate{ChannelType: sp("SMS"), Address: sp("+12065550100"), EffectiveDate: sp("2026-11-28")}).Validate(); err != nil {
+		t.Fatalf("a valid update: %v", err)
+	}
+}
+
+func TestDerivedIDsAndCohorts(t *testing.T) {
+	a, b := pinfold.DerivedEndpointID("EMAIL", "a@example.com"), pinfold.DerivedEndpointID("EMAIL", "a@example.com")
+	if a != b || len(a) != 32 || a == pinfold.DerivedEndpointID("SMS", "a@example.com") {
+		t.Fatalf("derived IDs %q %q", a, b)
+	}
+	counts := map[string]int{}
+	for i := range 10000 {
+		counts[pinfold.CohortID(pinfold.DerivedEndpointID("EMAIL", strings.Repeat("x", i%7)+string(rune(i))))]++
+	}
+	if len(counts) != 100 {
+		t.Fatalf("%d cohorts used, want all 100", len(counts))
+	}
+	for c, n := range counts {
+		if n < 50 || n > 160 {
+			t.Fatalf("cohort %s has %d of 10000 endpoints, want about 100", c, n)
+		}
+	}
+}
+
+func TestIsUserOnly(t *testing.T) {
+	if !(&pinfold.EndpointUpdate{UserID: sp("u")}).IsUserOnly() {
+		t.Fatal("a row of only User.UserId is user-only")
+	}
+	if (&pinfold.EndpointUpdate{UserID: sp("u"), Address: sp("a")}).IsUserOnly() || (&pinfold.EndpointUpdate{ID: "e", UserID: sp("u")}).IsUserOnly() {
+		t.Fatal("a row with more than User.UserId is not user-only")
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/pinfold/pinfold"
+	"github.com/pinfold/pinfold/internal/stored"
 )
 
 var _ pinfold.AppStore = (*DB)(nil)
@@ -19,7 +20,7 @@ func (db *DB) CreateApp(ctx context.Context, app *pinfold.App) error {
 		return err
 	}
 	_, err = db.write.ExecContext(ctx, `INSERT INTO apps (id, name, tags, created_at) VALUES (?, ?, ?, ?)`,
-		app.ID, app.Name, string(tags), nanos(app.CreatedAt))
+		app.ID, app.Name, string(tags), stored.Nanos(app.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("insert app: %w", err)
 	}
@@ -48,7 +49,7 @@ func findApp(ctx context.Context, q queryer, id string) (*pinfold.App, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("find app: %w", err)
 	}
-	app.CreatedAt = fromNanos(created)
+	app.CreatedAt = stored.FromNanos(created)
 	if err := json.Unmarshal([]byte(tags), &app.Tags); err != nil {
 		return nil, fmt.Errorf("app %s tags: %w", id, err)
 	}
@@ -57,11 +58,11 @@ func findApp(ctx context.Context, q queryer, id string) (*pinfold.App, error) {
 
 // FindApps returns one page of apps, oldest first.
 func (db *DB) FindApps(ctx context.Context, page pinfold.Page) ([]*pinfold.App, string, error) {
-	after, err := decodeSeqToken("apps", page.Token)
+	after, err := stored.DecodeSeqToken("apps", page.Token)
 	if err != nil {
 		return nil, "", err
 	}
-	size := pageSize(page)
+	size := stored.PageSize(page)
 	rows, err := db.read.QueryContext(ctx, `SELECT seq, id, name, tags, created_at FROM apps WHERE seq > ? ORDER BY seq LIMIT ?`, after, size+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("find apps: %w", err)
@@ -72,7 +73,7 @@ func (db *DB) FindApps(ctx context.Context, page pinfold.Page) ([]*pinfold.App, 
 	next := ""
 	for rows.Next() {
 		if len(apps) == size {
-			next = encodeToken("apps", fmt.Sprint(last))
+			next = stored.EncodeToken("apps", fmt.Sprint(last))
 			break
 		}
 		var app pinfold.App
@@ -81,7 +82,7 @@ func (db *DB) FindApps(ctx context.Context, page pinfold.Page) ([]*pinfold.App, 
 		if err := rows.Scan(&last, &app.ID, &app.Name, &tags, &created); err != nil {
 			return nil, "", err
 		}
-		app.CreatedAt = fromNanos(created)
+		app.CreatedAt = stored.FromNanos(created)
 		if err := json.Unmarshal([]byte(tags), &app.Tags); err != nil {
 			return nil, "", err
 		}

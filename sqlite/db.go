@@ -11,7 +11,6 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -23,7 +22,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/pinfold/pinfold"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -152,57 +150,4 @@ func (db *DB) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return err
 	}
 	return tx.Commit()
-}
-
-func nanos(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-func fromNanos(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
-
-// pageSize returns the size to use for a page request.
-func pageSize(p pinfold.Page) int {
-	switch {
-	case p.Size <= 0:
-		return pinfold.DefaultPageSize
-	case p.Size > pinfold.MaxPageSize:
-		return pinfold.MaxPageSize
-	}
-	return p.Size
-}
-
-// Tokens are opaque to clients: a kind letter and a position, base64url-encoded.
-func encodeToken(kind string, pos ...string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(kind + ":" + strings.Join(pos, "\x00")))
-}
-
-func decodeToken(kind, token string) ([]string, error) {
-	if token == "" {
-		return nil, nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(token)
-	if err == nil && strings.HasPrefix(string(b), kind+":") {
-		return strings.Split(strings.TrimPrefix(string(b), kind+":"), "\x00"), nil
-	}
-	return nil, pinfold.Errorf(pinfold.EINVALID, "token %q is not a NextToken this list returned", token)
-}
-
-func decodeSeqToken(kind, token string) (int64, error) {
-	pos, err := decodeToken(kind, token)
-	if err != nil || pos == nil {
-		return 0, err
-	}
-	n, err := strconv.ParseInt(pos[0], 10, 64)
-	if err != nil || len(pos) != 1 {
-		return 0, pinfold.Errorf(pinfold.EINVALID, "token %q is not a NextToken this list returned", token)
-	}
-	return n, nil
 }

@@ -3,58 +3,15 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/pinfold/pinfold"
+	"github.com/pinfold/pinfold/internal/stored"
 )
 
 var _ pinfold.EndpointStore = (*DB)(nil)
-
-// endpointDoc is the JSON an endpoint is stored as. Short keys keep rows small.
-type endpointDoc struct {
-	ChannelType    string              `json:"ct,omitempty"`
-	Address        string              `json:"a,omitempty"`
-	Attributes     map[string][]string `json:"at,omitempty"`
-	Demographic    pinfold.Demographic `json:"d"`
-	EffectiveDate  string              `json:"ed,omitempty"`
-	EndpointStatus string              `json:"es,omitempty"`
-	Location       pinfold.Location    `json:"l"`
-	Metrics        map[string]float64  `json:"m,omitempty"`
-	OptOut         string              `json:"o,omitempty"`
-	RequestID      string              `json:"r,omitempty"`
-	UserID         string              `json:"u,omitempty"`
-	UserAttributes map[string][]string `json:"ua,omitempty"`
-	CohortID       string              `json:"c"`
-	CreatedAt      int64               `json:"cr"`
-}
-
-func encodeEndpoint(e *pinfold.Endpoint) ([]byte, error) {
-	return json.Marshal(endpointDoc{
-		ChannelType: e.ChannelType, Address: e.Address, Attributes: e.Attributes,
-		Demographic: e.Demographic, EffectiveDate: e.EffectiveDate, EndpointStatus: e.EndpointStatus,
-		Location: e.Location, Metrics: e.Metrics, OptOut: e.OptOut, RequestID: e.RequestID,
-		UserID: e.User.UserID, UserAttributes: e.User.UserAttributes, CohortID: e.CohortID,
-		CreatedAt: nanos(e.CreatedAt),
-	})
-}
-
-func decodeEndpoint(appID, id string, data []byte) (*pinfold.Endpoint, error) {
-	var d endpointDoc
-	if err := json.Unmarshal(data, &d); err != nil {
-		return nil, fmt.Errorf("endpoint %s: %w", id, err)
-	}
-	return &pinfold.Endpoint{
-		ID: id, AppID: appID, ChannelType: d.ChannelType, Address: d.Address,
-		Attributes: d.Attributes, Demographic: d.Demographic, EffectiveDate: d.EffectiveDate,
-		EndpointStatus: d.EndpointStatus, Location: d.Location, Metrics: d.Metrics,
-		OptOut: d.OptOut, RequestID: d.RequestID,
-		User:     pinfold.User{UserID: d.UserID, UserAttributes: d.UserAttributes},
-		CohortID: d.CohortID, CreatedAt: fromNanos(d.CreatedAt),
-	}, nil
-}
 
 // FindEndpoint returns an endpoint or ENOTFOUND.
 func (db *DB) FindEndpoint(ctx context.Context, appID, endpointID string) (*pinfold.Endpoint, error) {
@@ -68,7 +25,7 @@ func (db *DB) FindEndpoint(ctx context.Context, appID, endpointID string) (*pinf
 	} else if err != nil {
 		return nil, fmt.Errorf("find endpoint: %w", err)
 	}
-	return decodeEndpoint(appID, endpointID, data)
+	return stored.DecodeEndpoint(appID, endpointID, data)
 }
 
 // pieceTx is the PieceTx of one CommitPiece transaction.
@@ -103,7 +60,7 @@ func (p *pieceTx) FindEndpoints(ctx context.Context, appID string, ids []string)
 				rows.Close()
 				return nil, err
 			}
-			e, err := decodeEndpoint(appID, id, data)
+			e, err := stored.DecodeEndpoint(appID, id, data)
 			if err != nil {
 				rows.Close()
 				return nil, err
@@ -157,7 +114,7 @@ func (p *pieceTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endpoin
 	}
 	defer stmt.Close()
 	for _, e := range endpoints {
-		data, err := encodeEndpoint(e)
+		data, err := stored.EncodeEndpoint(e)
 		if err != nil {
 			return err
 		}

@@ -6,10 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/pinfold/pinfold"
+	"github.com/pinfold/pinfold/internal/stored"
 )
 
 var _ pinfold.ImportJobStore = (*DB)(nil)
@@ -25,7 +25,7 @@ func (db *DB) CreateImportJob(ctx context.Context, job *pinfold.ImportJob) error
 		return err
 	}
 	_, err = db.write.ExecContext(ctx, `INSERT INTO import_jobs (id, app_id, segment_id, definition, status, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		job.ID, job.AppID, job.Definition.SegmentID, string(def), job.Status, nanos(job.CreatedAt))
+		job.ID, job.AppID, job.Definition.SegmentID, string(def), job.Status, stored.Nanos(job.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("insert import job: %w", err)
 	}
@@ -43,7 +43,7 @@ func scanJob(row interface{ Scan(...any) error }) (*pinfold.ImportJob, int64, er
 		&j.CompletedPieces, &j.FailedPieces, &j.TotalProcessed, &j.TotalFailures); err != nil {
 		return nil, 0, err
 	}
-	j.CreatedAt, j.CompletedAt = fromNanos(created), fromNanos(completed)
+	j.CreatedAt, j.CompletedAt = stored.FromNanos(created), stored.FromNanos(completed)
 	if err := json.Unmarshal([]byte(def), &j.Definition); err != nil {
 		return nil, 0, fmt.Errorf("job %s definition: %w", j.ID, err)
 	}
@@ -76,7 +76,7 @@ func (db *DB) FindImportJob(ctx context.Context, appID, jobID string) (*pinfold.
 	if err != nil {
 		return nil, err
 	}
-	failures, _, err := findFailures(ctx, tx, jobID, nil, pinfold.MaxJobFailures)
+	failures, _, err := findFailures(ctx, tx, jobID, -2, 0, 0, pinfold.MaxJobFailures)
 	if err != nil {
 		return nil, err
 	}
@@ -91,14 +91,14 @@ func (db *DB) FindImportJobs(ctx context.Context, appID, segmentID string, page 
 	if _, err := findApp(ctx, db.read, appID); err != nil {
 		return nil, "", err
 	}
-	before, err := decodeSeqToken("jobs", page.Token)
+	before, err := stored.DecodeSeqToken("jobs", page.Token)
 	if err != nil {
 		return nil, "", err
 	}
 	if before == 0 {
 		before = 1<<63 - 1
 	}
-	size := pageSize(page)
+	size := stored.PageSize(page)
 	rows, err := db.read.QueryContext(ctx, `SELECT `+jobColumns+` FROM import_jobs
 		WHERE app_id = ? AND (? = '' OR segment_id = ?) AND seq < ? ORDER BY seq DESC LIMIT ?`,
 		appID, segmentID, segmentID, before, size+1)
@@ -110,7 +110,7 @@ func (db *DB) FindImportJobs(ctx context.Context, appID, segmentID string, page 
 	var last int64
 	for rows.Next() {
 		if len(jobs) == size {
-			return jobs, encodeToken("jobs", fmt.Sprint(last)), nil
+			return jobs, stored.EncodeToken("jobs", fmt.Sprint(last)), nil
 		}
 		j, seq, err := scanJob(rows)
 		if err != nil {
@@ -129,27 +129,14 @@ func (db *DB) FindImportFailures(ctx context.Context, appID, jobID string, page 
 	if _, err := findJob(ctx, db.read, appID, jobID); err != nil {
 		return nil, "", err
 	}
-	pos, err := decodeToken("failures", page.Token)
+	piece, line, seq, err := stored.DecodeFailureToken(page.Token)
 	if err != nil {
 		return nil, "", err
 	}
-	if pos != nil && len(pos) != 3 {
-		return nil, "", pinfold.Errorf(pinfold.EINVALID, "token %q is not a NextToken this list returned", page.Token)
-	}
-	return findFailures(ctx, db.read, jobID, pos, pageSize(page))
+	return findFailures(ctx, db.read, jobID, piece, line, seq, stored.PageSize(page))
 }
 
-func findFailures(ctx context.Context, q queryer, jobID string, after []string, size int) ([]pinfold.Failure, string, error) {
-	piece, line, seq := int64(-2), int64(0), int64(0)
-	if after != nil {
-		var errs [3]error
-		piece, errs[0] = strconv.ParseInt(after[0], 10, 64)
-		line, errs[1] = strconv.ParseInt(after[1], 10, 64)
-		seq, errs[2] = strconv.ParseInt(after[2], 10, 64)
-		if err := errors.Join(errs[:]...); err != nil {
-			return nil, "", pinfold.Errorf(pinfold.EINVALID, "token is not a NextToken this list returned")
-		}
-	}
+func findFailures(ctx context.Context, q queryer, jobID string, piece, line, seq int64, size int) ([]pinfold.Failure, string, error) {
 	rows, err := q.QueryContext(ctx, `SELECT piece, line, seq, message FROM import_failures
 		WHERE job_id = ? AND (piece, line, seq) > (?, ?, ?) ORDER BY piece, line, seq LIMIT ?`,
 		jobID, piece, line, seq, size+1)
@@ -162,7 +149,7 @@ func findFailures(ctx context.Context, q queryer, jobID string, after []string, 
 	for rows.Next() {
 		if len(failures) == size {
 			f := failures[len(failures)-1]
-			return failures, encodeToken("failures", fmt.Sprint(f.Piece), fmt.Sprint(f.Line), fmt.Sprint(lastSeq)), nil
+			return failures, stored.EncodeToken("failures", fmt.Sprint(f.Piece), fmt.Sprint(f.Line), fmt.Sprint(lastSeq)), nil
 		}
 		var f pinfold.Failure
 		if err := rows.Scan(&f.Piece, &f.Line, &lastSeq, &f.Message); err != nil {
@@ -180,7 +167,7 @@ func (db *DB) ClaimImportJob(ctx context.Context, node string, maxActive int, no
 		// Planning that a dead node left behind comes first: it already holds a slot.
 		var id string
 		err := tx.QueryRowContext(ctx, `SELECT id FROM import_jobs WHERE status IN (?, ?) AND lease_until < ? ORDER BY seq LIMIT 1`,
-			pinfold.JobPreparingForInitialization, pinfold.JobInitializing, nanos(now)).Scan(&id)
+			pinfold.JobPreparingForInitialization, pinfold.JobInitializing, stored.Nanos(now)).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			var active int
 			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM import_jobs WHERE status IN (?, ?, ?, ?, ?)`, activeStatuses...).Scan(&active); err != nil {
@@ -203,7 +190,7 @@ func (db *DB) ClaimImportJob(ctx context.Context, node string, maxActive int, no
 		} else if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE import_jobs SET owner = ?, lease_until = ? WHERE id = ?`, node, nanos(leaseUntil), id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE import_jobs SET owner = ?, lease_until = ? WHERE id = ?`, node, stored.Nanos(leaseUntil), id); err != nil {
 			return err
 		}
 		job, err = findJob(ctx, tx, "", id)
@@ -262,7 +249,7 @@ func (db *DB) PlanImportJob(ctx context.Context, jobID string, pieces []*pinfold
 func (db *DB) FailImportJob(ctx context.Context, jobID, reason string, now time.Time) error {
 	return db.writeTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE import_jobs SET status = ?, completed_at = ?, owner = '', lease_until = 0 WHERE id = ? AND status NOT IN (?, ?)`,
-			pinfold.JobFailed, nanos(now), jobID, pinfold.JobCompleted, pinfold.JobFailed)
+			pinfold.JobFailed, stored.Nanos(now), jobID, pinfold.JobCompleted, pinfold.JobFailed)
 		if err != nil {
 			return fmt.Errorf("fail import job: %w", err)
 		}
@@ -306,7 +293,7 @@ func (db *DB) ClaimPiece(ctx context.Context, node string, now, leaseUntil time.
 			WHERE (job_id, no) = (SELECT p.job_id, p.no FROM import_pieces p JOIN import_jobs j ON j.id = p.job_id
 				WHERE j.status IN (?, ?) AND ((p.state = 'pending' AND p.not_before <= ?) OR (p.state = 'running' AND p.lease_until < ?))
 				ORDER BY j.seq, p.no LIMIT 1)
-			RETURNING `+pieceColumns, node, nanos(leaseUntil), pinfold.JobProcessing, pinfold.JobFailing, nanos(now), nanos(now)).
+			RETURNING `+pieceColumns, node, stored.Nanos(leaseUntil), pinfold.JobProcessing, pinfold.JobFailing, stored.Nanos(now), stored.Nanos(now)).
 			Scan(&p.JobID, &p.No, &p.AppID, &p.Bucket, &p.Key, &p.ETag, &p.Start, &p.End, &p.FirstLine, &p.Header, &p.Gzip, &p.Attempts)
 		if err != nil {
 			return err
@@ -325,7 +312,7 @@ func (db *DB) ClaimPiece(ctx context.Context, node string, now, leaseUntil time.
 // ExtendPieceLease keeps a claimed piece's lease alive.
 func (db *DB) ExtendPieceLease(ctx context.Context, p *pinfold.Piece, node string, leaseUntil time.Time) (bool, error) {
 	res, err := db.write.ExecContext(ctx, `UPDATE import_pieces SET lease_until = ? WHERE job_id = ? AND no = ? AND owner = ? AND state = 'running'`,
-		nanos(leaseUntil), p.JobID, p.No, node)
+		stored.Nanos(leaseUntil), p.JobID, p.No, node)
 	if err != nil {
 		return false, fmt.Errorf("extend piece lease: %w", err)
 	}
@@ -385,7 +372,7 @@ func (db *DB) FailPiece(ctx context.Context, p *pinfold.Piece, node, reason stri
 // ReleasePiece returns a piece to the queue after a transient error.
 func (db *DB) ReleasePiece(ctx context.Context, p *pinfold.Piece, node string, notBefore time.Time) error {
 	_, err := db.write.ExecContext(ctx, `UPDATE import_pieces SET state = 'pending', owner = '', lease_until = 0, not_before = ?
-		WHERE job_id = ? AND no = ? AND owner = ? AND state = 'running'`, nanos(notBefore), p.JobID, p.No, node)
+		WHERE job_id = ? AND no = ? AND owner = ? AND state = 'running'`, stored.Nanos(notBefore), p.JobID, p.No, node)
 	if err != nil {
 		return fmt.Errorf("release piece: %w", err)
 	}
@@ -411,7 +398,7 @@ func (db *DB) FinishImportJob(ctx context.Context, jobID string, now time.Time) 
 		}
 		switch job.Status {
 		case pinfold.JobFailing:
-			if _, err := tx.ExecContext(ctx, `UPDATE import_jobs SET status = ?, completed_at = ? WHERE id = ?`, pinfold.JobFailed, nanos(now), jobID); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE import_jobs SET status = ?, completed_at = ? WHERE id = ?`, pinfold.JobFailed, stored.Nanos(now), jobID); err != nil {
 				return err
 			}
 			_, err := tx.ExecContext(ctx, `DELETE FROM import_job_members WHERE job_id = ?`, jobID)
@@ -432,26 +419,27 @@ func (db *DB) FinishImportJob(ctx context.Context, jobID string, now time.Time) 
 		return failed, nil
 	}
 	// COMPLETING is its own commit, so that readers see it while the segment is written.
+	ended := false
 	err = db.writeTx(ctx, func(tx *sql.Tx) error {
-		if def := job.Definition; def.WritesSegment() {
-			if err := writeImportSegment(ctx, tx, job, now); err != nil {
-				return err
-			}
-		}
+		// Whoever moves the job out of COMPLETING writes its segment; a racing finisher stops here.
 		res, err := tx.ExecContext(ctx, `UPDATE import_jobs SET status = ?, completed_at = ? WHERE id = ? AND status = ?`,
-			pinfold.JobCompleted, nanos(now), jobID, pinfold.JobCompleting)
+			pinfold.JobCompleted, stored.Nanos(now), jobID, pinfold.JobCompleting)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
-			return fmt.Errorf("job %s left COMPLETING while it was finished", jobID)
+			return nil
+		}
+		ended = true
+		if def := job.Definition; def.WritesSegment() {
+			return writeImportSegment(ctx, tx, job, now)
 		}
 		return nil
 	})
 	if err != nil {
 		return false, fmt.Errorf("complete import job: %w", err)
 	}
-	return true, nil
+	return ended, nil
 }
 
 // writeImportSegment adds the job's members to its segment as a new version (version 1 of a
@@ -466,7 +454,7 @@ func writeImportSegment(ctx context.Context, tx *sql.Tx, job *pinfold.ImportJob,
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		if _, err := tx.ExecContext(ctx, `INSERT INTO segments (app_id, id, type, tags, created_at, latest_version) VALUES (?, ?, ?, '{}', ?, 1)`,
-			job.AppID, def.SegmentID, pinfold.SegmentTypeImport, nanos(now)); err != nil {
+			job.AppID, def.SegmentID, pinfold.SegmentTypeImport, stored.Nanos(now)); err != nil {
 			return fmt.Errorf("create segment: %w", err)
 		}
 	case err != nil:
@@ -512,7 +500,7 @@ func writeImportSegment(ctx context.Context, tx *sql.Tx, job *pinfold.ImportJob,
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO segment_versions (app_id, segment_id, version, name, updated_at, import) VALUES (?, ?, ?, ?, ?, ?)`,
-		job.AppID, def.SegmentID, version, name, nanos(now), string(data)); err != nil {
+		job.AppID, def.SegmentID, version, name, stored.Nanos(now), string(data)); err != nil {
 		return fmt.Errorf("insert segment version: %w", err)
 	}
 	_, err = tx.ExecContext(ctx, `DELETE FROM import_job_members WHERE job_id = ?`, job.ID)

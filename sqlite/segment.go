@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/pinfold/pinfold"
+	"github.com/pinfold/pinfold/internal/stored"
 )
 
 var _ pinfold.SegmentStore = (*DB)(nil)
@@ -23,7 +24,7 @@ func scanSegment(appID string, row interface{ Scan(...any) error }) (*pinfold.Se
 		return nil, 0, err
 	}
 	s.AppID = appID
-	s.CreatedAt, s.UpdatedAt = fromNanos(created), fromNanos(updated)
+	s.CreatedAt, s.UpdatedAt = stored.FromNanos(created), stored.FromNanos(updated)
 	if err := json.Unmarshal([]byte(tags), &s.Tags); err != nil {
 		return nil, 0, err
 	}
@@ -72,11 +73,11 @@ func (db *DB) FindSegments(ctx context.Context, appID string, page pinfold.Page)
 	if _, err := findApp(ctx, db.read, appID); err != nil {
 		return nil, "", err
 	}
-	after, err := decodeSeqToken("segments", page.Token)
+	after, err := stored.DecodeSeqToken("segments", page.Token)
 	if err != nil {
 		return nil, "", err
 	}
-	size := pageSize(page)
+	size := stored.PageSize(page)
 	rows, err := db.read.QueryContext(ctx, `SELECT `+segmentColumns+` FROM segments s
 		JOIN segment_versions v ON v.app_id = s.app_id AND v.segment_id = s.id AND v.version = s.latest_version
 		WHERE s.app_id = ? AND s.seq > ? ORDER BY s.seq LIMIT ?`, appID, after, size+1)
@@ -88,7 +89,7 @@ func (db *DB) FindSegments(ctx context.Context, appID string, page pinfold.Page)
 	var last int64
 	for rows.Next() {
 		if len(segments) == size {
-			return segments, encodeToken("segments", fmt.Sprint(last)), nil
+			return segments, stored.EncodeToken("segments", fmt.Sprint(last)), nil
 		}
 		s, seq, err := scanSegment(appID, rows)
 		if err != nil {
@@ -104,11 +105,11 @@ func (db *DB) FindSegmentVersions(ctx context.Context, appID, segmentID string, 
 	if _, err := db.FindSegment(ctx, appID, segmentID); err != nil {
 		return nil, "", err
 	}
-	after, err := decodeSeqToken("versions", page.Token)
+	after, err := stored.DecodeSeqToken("versions", page.Token)
 	if err != nil {
 		return nil, "", err
 	}
-	size := pageSize(page)
+	size := stored.PageSize(page)
 	rows, err := db.read.QueryContext(ctx, `SELECT `+segmentColumns+` FROM segments s
 		JOIN segment_versions v ON v.app_id = s.app_id AND v.segment_id = s.id
 		WHERE s.app_id = ? AND s.id = ? AND v.version > ? ORDER BY v.version LIMIT ?`, appID, segmentID, after, size+1)
@@ -119,7 +120,7 @@ func (db *DB) FindSegmentVersions(ctx context.Context, appID, segmentID string, 
 	var segments []*pinfold.Segment
 	for rows.Next() {
 		if len(segments) == size {
-			return segments, encodeToken("versions", fmt.Sprint(segments[len(segments)-1].Version)), nil
+			return segments, stored.EncodeToken("versions", fmt.Sprint(segments[len(segments)-1].Version)), nil
 		}
 		s, _, err := scanSegment(appID, rows)
 		if err != nil {
@@ -136,7 +137,7 @@ func (db *DB) FindSegmentMembers(ctx context.Context, appID, segmentID string, v
 	if err != nil {
 		return nil, "", err
 	}
-	pos, err := decodeToken("members", page.Token)
+	pos, err := stored.DecodeToken("members", page.Token)
 	if err != nil {
 		return nil, "", err
 	}
@@ -144,7 +145,7 @@ func (db *DB) FindSegmentMembers(ctx context.Context, appID, segmentID string, v
 	if pos != nil {
 		after = pos[0]
 	}
-	size := pageSize(page)
+	size := stored.PageSize(page)
 	rows, err := db.read.QueryContext(ctx, `SELECT endpoint_id FROM segment_members
 		WHERE app_id = ? AND segment_id = ? AND version <= ? AND endpoint_id > ? ORDER BY endpoint_id LIMIT ?`,
 		appID, segmentID, s.Version, after, size+1)
@@ -155,7 +156,7 @@ func (db *DB) FindSegmentMembers(ctx context.Context, appID, segmentID string, v
 	var ids []string
 	for rows.Next() {
 		if len(ids) == size {
-			return ids, encodeToken("members", ids[len(ids)-1]), nil
+			return ids, stored.EncodeToken("members", ids[len(ids)-1]), nil
 		}
 		var id string
 		if err := rows.Scan(&id); err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pinfold/pinfold"
 	"github.com/pinfold/pinfold/s3"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Objects is the object storage the importer reads from; *s3.Client is one.
@@ -29,6 +30,8 @@ type Importer struct {
 	Objects Objects
 	Logger  *slog.Logger
 	Now     func() time.Time
+	// Registerer, when set, receives the importer's metrics.
+	Registerer prometheus.Registerer
 
 	Node       string        // this node's name, recorded on the work it claims
 	Workers    int           // pieces worked at once
@@ -38,6 +41,9 @@ type Importer struct {
 	Poll       time.Duration // how often idle loops look for work without a wake-up
 	MaxAttempt int           // tries of a piece before a transient error fails it
 	Backoff    time.Duration // wait before the first retry of a piece; doubles each try
+
+	pieces *prometheus.CounterVec // pieces this node ended, by result
+	rows   *prometheus.CounterVec // rows this node committed, by result
 
 	wake    chan struct{}
 	cancel  context.CancelFunc // cancels work in flight (second phase of Stop)
@@ -89,6 +95,15 @@ func (im *Importer) setDefaults() {
 // Start starts the scheduler and the workers.
 func (im *Importer) Start() {
 	im.setDefaults()
+	im.pieces = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "pinfold_import_pieces_total", Help: "Import pieces this node worked, by result (done, failed, retried).",
+	}, []string{"result"})
+	im.rows = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "pinfold_import_rows_total", Help: "Import rows this node committed, by result (processed, failed).",
+	}, []string{"result"})
+	if im.Registerer != nil {
+		im.Registerer.MustRegister(im.pieces, im.rows)
+	}
 	im.wake = make(chan struct{}, 1+im.Workers)
 	im.stopped = make(chan struct{})
 	var ctx context.Context

@@ -35,9 +35,11 @@ func (im *Importer) process(ctx context.Context, job *pinfold.ImportJob, p *pinf
 	}()
 
 	rows, err := im.readPiece(pctx, job, p)
+	var out *pinfold.PieceOutcome
 	if err == nil {
-		err = im.Store.CommitPiece(pctx, p, im.Node, func(tx pinfold.PieceTx) (*pinfold.PieceOutcome, error) {
-			return applyRows(pctx, tx, job, p, rows, im.Now())
+		err = im.Store.CommitPiece(pctx, p, im.Node, func(tx pinfold.PieceTx) (o *pinfold.PieceOutcome, err error) {
+			out, err = applyRows(pctx, tx, job, p, rows, im.Now())
+			return out, err
 		})
 	}
 	cancel()
@@ -48,6 +50,11 @@ func (im *Importer) process(ctx context.Context, job *pinfold.ImportJob, p *pinf
 	switch {
 	case err == nil:
 		log.Debug("piece done", "rows", len(rows))
+		if out != nil {
+			im.pieces.WithLabelValues("done").Inc()
+			im.rows.WithLabelValues("processed").Add(float64(out.Processed))
+			im.rows.WithLabelValues("failed").Add(float64(len(out.Failures)))
+		}
 	case ctx.Err() != nil:
 		// Stopping: the piece goes back to the queue for the next claim.
 		if err := im.Store.ReleasePiece(bg, p, im.Node, im.Now()); err != nil {
@@ -59,6 +66,7 @@ func (im *Importer) process(ctx context.Context, job *pinfold.ImportJob, p *pinf
 	case p.Attempts >= im.MaxAttempt:
 		im.failPiece(bg, p, fmt.Sprintf("%s: could not be read after %d attempts: %v", p.Location(), p.Attempts, err), log)
 	default:
+		im.pieces.WithLabelValues("retried").Inc()
 		wait := im.Backoff << min(p.Attempts-1, 10)
 		log.Warn("piece will be retried", "error", err, "attempt", p.Attempts, "wait", wait)
 		if err := im.Store.ReleasePiece(bg, p, im.Node, im.Now().Add(wait)); err != nil {
@@ -74,6 +82,7 @@ func (im *Importer) failPiece(ctx context.Context, p *pinfold.Piece, reason stri
 	Info(string, ...any)
 }) {
 	log.Info("piece failed", "reason", reason)
+	im.pieces.WithLabelValues("failed").Inc()
 	if err := im.Store.FailPiece(ctx, p, im.Node, reason); err != nil {
 		log.Error("fail piece", "error", err)
 	}

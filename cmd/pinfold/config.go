@@ -27,6 +27,7 @@ type Config struct {
 	MaxActiveImports int
 	ImportWorkers    int
 	PieceSize        int64
+	ImportLease      time.Duration
 
 	MaxBodyBytes  int64
 	RateLimit     float64
@@ -82,7 +83,7 @@ func (cfg *Config) flagSet(name string, getenv func(string) string, stderr io.Wr
 	}
 	str(&cfg.Addr, "addr", "PINFOLD_ADDR", "127.0.0.1:8080", "address the Pinpoint API listens on")
 	str(&cfg.Data, "data", "PINFOLD_DATA", "./pinfold-data", "data folder: database, credentials, embedded S3 objects")
-	str(&cfg.Database, "database", "PINFOLD_DATABASE_URL", "", "database URL; empty means SQLite in the data folder")
+	str(&cfg.Database, "database", "PINFOLD_DATABASE_URL", "", "postgres:// URL shared by every node; empty means SQLite in the data folder")
 	str(&cfg.Region, "region", "PINFOLD_REGION", "us-east-1", "region clients sign requests for")
 	str(&cfg.Account, "account-id", "PINFOLD_ACCOUNT_ID", "000000000000", "12-digit account ID used in ARNs")
 	str(&cfg.S3Addr, "s3-addr", "PINFOLD_S3_ADDR", "127.0.0.1:9000", "address of the embedded S3 endpoint")
@@ -99,17 +100,15 @@ func (cfg *Config) flagSet(name string, getenv func(string) string, stderr io.Wr
 	integer(&cfg.RateBurst, "rate-burst", "PINFOLD_RATE_BURST", 50, "requests a key may make at once above its rate")
 	str(&cfg.LogFormat, "log-format", "PINFOLD_LOG_FORMAT", "auto", "log format: auto (text on a terminal), text or json")
 	str(&cfg.LogLevel, "log-level", "PINFOLD_LOG_LEVEL", "info", "log level: debug, info, warn or error")
+	fs.DurationVar(&cfg.ImportLease, "import-lease", 30*time.Second, "how long a node's claim on a piece lasts without renewal; a dead node's pieces are taken over after it")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a stop waits for work in flight")
 	return fs, &errs
 }
 
 // Validate reports the first field that cannot work, by its flag name.
 func (cfg *Config) Validate() error {
-	if cfg.Database != "" && !strings.HasPrefix(cfg.Database, "sqlite:") {
-		if strings.HasPrefix(cfg.Database, "postgres://") || strings.HasPrefix(cfg.Database, "postgresql://") {
-			return fmt.Errorf("--database: PostgreSQL is not supported yet; leave it empty to use SQLite in --data")
-		}
-		return fmt.Errorf("--database: must be empty (SQLite in --data), got %q", cfg.Database)
+	if cfg.Database != "" && !isPostgres(cfg.Database) {
+		return fmt.Errorf("--database: must be empty (SQLite in --data) or a postgres:// URL, got %q", cfg.Database)
 	}
 	for name, addr := range map[string]string{"--addr": cfg.Addr, "--s3-addr": cfg.S3Addr} {
 		if _, _, err := net.SplitHostPort(addr); err != nil {
@@ -129,6 +128,8 @@ func (cfg *Config) Validate() error {
 		return fmt.Errorf("--import-workers: must be at least 1")
 	case cfg.PieceSize < 64<<10:
 		return fmt.Errorf("--piece-size: must be at least 65536 bytes")
+	case cfg.ImportLease < time.Second:
+		return fmt.Errorf("--import-lease: must be at least 1s")
 	case cfg.MaxBodyBytes < 1024:
 		return fmt.Errorf("--max-body-bytes: must be at least 1024")
 	case cfg.LogFormat != "auto" && cfg.LogFormat != "text" && cfg.LogFormat != "json":

@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"io"
-	"path/filepath"
-
-	"github.com/pinfold/pinfold/sqlite"
 )
 
 // runMigrate applies the database migrations and exits.
@@ -18,8 +15,8 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	if err := firstError(*errs, cfg.Validate()); err != nil {
 		return err
 	}
-	db := sqlite.NewDB(filepath.Join(cfg.Data, "pinfold.db"))
-	if err := db.Open(); err != nil {
+	db, err := openStore(ctx, cfg)
+	if err != nil {
 		return err
 	}
 	return db.Close()

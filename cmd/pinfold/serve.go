@@ -18,7 +18,7 @@ import (
 	"github.com/pinfold/pinfold/importer"
 	"github.com/pinfold/pinfold/s3"
 	"github.com/pinfold/pinfold/sigv4"
-	"github.com/pinfold/pinfold/sqlite"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // runServe runs the API, the embedded S3 endpoint (unless an external one is configured) and
@@ -45,9 +45,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 
-	db := sqlite.NewDB(filepath.Join(cfg.Data, "pinfold.db"))
-	if err := db.Open(); err != nil {
-		return fmt.Errorf("open database: %w", err)
+	db, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
 	}
 	defer db.Close()
 
@@ -75,10 +75,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("S3 client: %w", err)
 	}
 
+	registry := prometheus.NewRegistry()
 	hostname, _ := os.Hostname()
 	im := &importer.Importer{Store: db, Objects: objects, Logger: log.With("component", "importer"),
 		Node:    fmt.Sprintf("%s-%d-%s", hostname, os.Getpid(), api.NewID()[:8]),
-		Workers: cfg.ImportWorkers, MaxActive: cfg.MaxActiveImports, PieceSize: cfg.PieceSize}
+		Workers: cfg.ImportWorkers, MaxActive: cfg.MaxActiveImports, PieceSize: cfg.PieceSize, Lease: cfg.ImportLease,
+		Registerer: registry}
 	im.Start()
 
 	var buckets []string
@@ -93,7 +95,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		RootAccessKeyID: creds.AccessKeyID, Region: cfg.Region, AccountID: cfg.Account,
 		AllowedBuckets: buckets, MaxBodyBytes: cfg.MaxBodyBytes,
 		RateLimit: cfg.RateLimit, RootRateLimit: cfg.RootRateLimit, RateBurst: cfg.RateBurst,
-		Logger: log.With("component", "api"),
+		Logger: log.With("component", "api"), Registry: registry,
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

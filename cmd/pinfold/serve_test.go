@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/pinpoint/types"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/pinfold/pinfold"
+	"github.com/pinfold/pinfold/postgres/pgtest"
 )
 
 var binary string
@@ -35,7 +36,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "build pinfold: %v\n%s", err, out)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := pgtest.Main(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -81,10 +82,16 @@ func (p *proc) waitStdout(t *testing.T, want string) {
 // startServe starts the real binary on free ports and waits until it listens.
 func startServe(t *testing.T, data string, args ...string) *proc {
 	t.Helper()
+	return startServeEnv(t, data, []string{"PINFOLD_ROOT_ACCESS_KEY_ID=", "PINFOLD_ROOT_SECRET_ACCESS_KEY="}, args...)
+}
+
+// startServeEnv is startServe with extra environment variables.
+func startServeEnv(t *testing.T, data string, env []string, args ...string) *proc {
+	t.Helper()
 	p := &proc{exited: make(chan error, 1)}
 	p.cmd = exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0", "--s3-addr", "127.0.0.1:0",
 		"--data", data, "--log-format", "json"}, args...)...)
-	p.cmd.Env = append(os.Environ(), "PINFOLD_ROOT_ACCESS_KEY_ID=", "PINFOLD_ROOT_SECRET_ACCESS_KEY=")
+	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stdout = &p.stdout
 	stderr, err := p.cmd.StderrPipe()
 	if err != nil {
@@ -202,7 +209,8 @@ func TestServeConfigErrors(t *testing.T) {
 		args []string
 		msg  string
 	}{
-		{[]string{"--database", "postgres://localhost/pinfold"}, "--database: PostgreSQL is not supported yet"},
+		{[]string{"--database", "mysql://localhost/pinfold"}, "--database: must be empty (SQLite in --data) or a postgres:// URL"},
+		{[]string{"--import-lease", "1ms"}, "--import-lease: must be at least 1s"},
 		{[]string{"--account-id", "12"}, "--account-id: must be 12 digits"},
 		{[]string{"--addr", "nonsense"}, "--addr: must be host:port"},
 	} {

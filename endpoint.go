@@ -1,11 +1,13 @@
 package pinfold
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"hash/fnv"
 	"maps"
+	"math"
 	"slices"
 	"time"
 	"unicode/utf8"
@@ -60,6 +62,52 @@ type Location struct {
 type User struct {
 	UserID         string
 	UserAttributes map[string][]string
+}
+
+// EndpointStore keeps endpoints. Every method returns ENOTFOUND when the app does not exist.
+type EndpointStore interface {
+	// FindEndpoint returns the endpoint, or ENOTFOUND.
+	FindEndpoint(ctx context.Context, appID, endpointID string) (*Endpoint, error)
+	// UpdateEndpoints runs fn in one write transaction of the app and commits what fn wrote
+	// when fn returns nil; when fn returns an error, nothing is written and that error is
+	// returned. Writes go through EndpointWriter so that every rule holds (see EndpointTx).
+	UpdateEndpoints(ctx context.Context, appID string, fn func(tx EndpointTx) error) error
+	// DeleteEndpoint removes an endpoint and returns it as it was, or ENOTFOUND. Segment
+	// memberships of IMPORT segments stay: they name endpoint IDs, registered or not.
+	DeleteEndpoint(ctx context.Context, appID, endpointID string) (*Endpoint, error)
+	// FindEndpointsByUser returns the endpoints whose User.UserId is userID, by ID; ENOTFOUND
+	// when there is none.
+	FindEndpointsByUser(ctx context.Context, appID, userID string) ([]*Endpoint, error)
+	// DeleteEndpointsByUser removes the endpoints whose User.UserId is userID and returns them
+	// as they were, by ID; ENOTFOUND when there is none.
+	DeleteEndpointsByUser(ctx context.Context, appID, userID string) ([]*Endpoint, error)
+}
+
+// EndpointTx is what a store offers a batch of endpoint writes inside one write transaction:
+// the reads EndpointWriter needs before it merges, and the bulk writes after. Reads see the
+// transaction's own earlier writes. A store serializes the write transactions of one app
+// (SQLite has a single writer; a PostgreSQL store locks the app's row first), so that the
+// quotas EndpointWriter checks inside a transaction still hold when it commits, however many
+// API requests and import pieces write at once.
+type EndpointTx interface {
+	// FindEndpoints returns the stored endpoints among ids, keyed by ID.
+	FindEndpoints(ctx context.Context, appID string, ids []string) (map[string]*Endpoint, error)
+	// FindUserEndpoints returns the endpoints of the given users as segment members, keyed by
+	// user ID; a user without endpoints has no key.
+	FindUserEndpoints(ctx context.Context, appID string, userIDs []string) (map[string][]Member, error)
+	// FindAttributeNames returns the custom attribute names the app has used, in any order,
+	// and how many distinct names it may have (the store's setting; DefaultMaxAttributeNames
+	// unless configured).
+	FindAttributeNames(ctx context.Context, appID string) ([]AttributeName, int, error)
+	// AddAttributeNames records names as used by the app; names it knows are ignored. Names
+	// stay known for as long as the app exists, whether or not an endpoint still has them.
+	AddAttributeNames(ctx context.Context, appID string, names []AttributeName) error
+	// PutEndpoints inserts or replaces the endpoints as given, through the store's bulk path.
+	// First it sets EndpointStatus INACTIVE on every other endpoint of the same app whose
+	// Address is the non-empty Address of one of them: Pinpoint's rule that writing an
+	// endpoint deactivates the others with its address. That takes one statement per app in
+	// the call, not one per endpoint, over an index on (app, address).
+	PutEndpoints(ctx context.Context, endpoints []*Endpoint) error
 }
 
 // EndpointUpdate is a partial write of an endpoint, from UpdateEndpoint, a batch item or a
@@ -147,15 +195,19 @@ func (u *EndpointUpdate) Validate() error {
 	if err := validateAttributes("User.UserAttributes", u.UserAttributes); err != nil {
 		return err
 	}
-	for name := range u.Metrics {
+	for name, v := range u.Metrics {
 		if err := validateName("Metrics", name); err != nil {
 			return err
 		}
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return Errorf(EINVALID, "Metrics.%s must be a finite number, got %v", name, v)
+		}
 	}
-	if u.Location.Latitude != nil && (*u.Location.Latitude < -90 || *u.Location.Latitude > 90) {
+	// Written so that NaN fails too.
+	if u.Location.Latitude != nil && !(*u.Location.Latitude >= -90 && *u.Location.Latitude <= 90) {
 		return Errorf(EINVALID, "Location.Latitude must be between -90 and 90, got %v", *u.Location.Latitude)
 	}
-	if u.Location.Longitude != nil && (*u.Location.Longitude < -180 || *u.Location.Longitude > 180) {
+	if u.Location.Longitude != nil && !(*u.Location.Longitude >= -180 && *u.Location.Longitude <= 180) {
 		return Errorf(EINVALID, "Location.Longitude must be between -180 and 180, got %v", *u.Location.Longitude)
 	}
 	for _, s := range u.strings() {
@@ -247,6 +299,34 @@ func (u *EndpointUpdate) size() int {
 	return n
 }
 
+// size approximates the stored size of the endpoint in bytes, as size does for an update
+// (names of the string fields are counted as a constant).
+func (e *Endpoint) size() int {
+	d, l := &e.Demographic, &e.Location
+	n := len(e.ID) + 200 + len(e.ChannelType) + len(e.Address) + len(e.EffectiveDate) + len(e.EndpointStatus) +
+		len(e.OptOut) + len(e.RequestID) + len(e.User.UserID) +
+		len(d.AppVersion) + len(d.Locale) + len(d.Make) + len(d.Model) + len(d.ModelVersion) + len(d.Platform) +
+		len(d.PlatformVersion) + len(d.Timezone) + len(l.City) + len(l.Country) + len(l.PostalCode) + len(l.Region)
+	for _, attrs := range []map[string][]string{e.Attributes, e.User.UserAttributes} {
+		for name, values := range attrs {
+			n += len(name)
+			for _, v := range values {
+				n += len(v) + 3
+			}
+		}
+	}
+	for name := range e.Metrics {
+		n += len(name) + 8
+	}
+	if l.Latitude != nil {
+		n += 16
+	}
+	if l.Longitude != nil {
+		n += 16
+	}
+	return n
+}
+
 // NewEndpointMissingFields is the message of a row that would create an endpoint without the
 // two fields a new endpoint needs.
 const NewEndpointMissingFields = "a new endpoint needs ChannelType and Address"
@@ -254,7 +334,8 @@ const NewEndpointMissingFields = "a new endpoint needs ChannelType and Address"
 // ApplyEndpointUpdate merges u into existing (nil for a new endpoint) and returns the result;
 // existing is not changed. It is the one merge rule of Pinfold, used by the API and the
 // importer alike: absent fields keep their values, a present attribute, metric or user
-// attribute replaces that name's values, and bookkeeping fields are filled as Pinpoint does
+// attribute replaces that name's values (an attribute or user attribute present with no
+// values is removed from the endpoint), and bookkeeping fields are filled as Pinpoint does
 // (CreationDate on first write, EffectiveDate defaulting to the write's time, EndpointStatus
 // ACTIVE, OptOut NONE, CohortId from the ID). A new endpoint without ChannelType and Address
 // is EINVALID.
@@ -327,7 +408,14 @@ func mergeValues(dst, src map[string][]string) map[string][]string {
 		dst = make(map[string][]string, len(src))
 	}
 	for name, values := range src {
+		if len(values) == 0 {
+			delete(dst, name)
+			continue
+		}
 		dst[name] = slices.Clone(values)
+	}
+	if len(dst) == 0 {
+		return nil
 	}
 	return dst
 }

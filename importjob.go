@@ -102,14 +102,9 @@ type PieceOutcome struct {
 
 // PieceTx is what a store offers an import piece inside the transaction that also completes
 // the piece, so that its writes, its counters and its failures commit together.
+// Its endpoint writes follow the same rules as the API's (EndpointTx, EndpointWriter).
 type PieceTx interface {
-	// FindEndpoints returns the stored endpoints among ids, keyed by ID.
-	FindEndpoints(ctx context.Context, appID string, ids []string) (map[string]*Endpoint, error)
-	// FindUserEndpoints returns the endpoints of the given users as segment members, keyed by
-	// user ID; a user without endpoints has no key.
-	FindUserEndpoints(ctx context.Context, appID string, userIDs []string) (map[string][]Member, error)
-	// PutEndpoints inserts or replaces the endpoints through the store's bulk path.
-	PutEndpoints(ctx context.Context, endpoints []*Endpoint) error
+	EndpointTx
 	// AddJobMembers records segment members found by the job; duplicates are ignored.
 	AddJobMembers(ctx context.Context, jobID string, members []Member) error
 }

@@ -19,13 +19,8 @@ func (s *Server) createApp(w http.ResponseWriter, r *http.Request, body []byte) 
 	if !utf8.ValidString(*req.Name) || utf8.RuneCountInString(*req.Name) > 64 {
 		return pinfold.Errorf(pinfold.EINVALID, "Name must be valid UTF-8 of at most 64 characters")
 	}
-	if len(req.Tags) > 50 {
-		return pinfold.Errorf(pinfold.EINVALID, "tags may hold at most 50 tags, got %d", len(req.Tags))
-	}
-	for k, v := range req.Tags {
-		if k == "" || utf8.RuneCountInString(k) > 128 || utf8.RuneCountInString(v) > 256 {
-			return pinfold.Errorf(pinfold.EINVALID, "tag %q: keys must be 1 to 128 characters and values at most 256", k)
-		}
+	if err := pinfold.ValidateTags(req.Tags); err != nil {
+		return err
 	}
 	app := &pinfold.App{ID: s.NewID(), Name: *req.Name, Tags: req.Tags, CreatedAt: s.Now()}
 	if err := s.Apps.CreateApp(r.Context(), app); err != nil {

@@ -25,12 +25,21 @@ func (s *Server) routes(mux *http.ServeMux) {
 		{"GET", "/v1/apps/{app}/jobs/import/{job}/failures", "GetImportJobFailures", s.getImportJobFailures}, // Pinfold
 		{"GET", "/v1/apps/{app}/segments/{segment}/jobs/import", "GetSegmentImportJobs", s.getSegmentImportJobs},
 
+		{"POST", "/v1/apps/{app}/segments", "CreateSegment", s.createSegment},
 		{"GET", "/v1/apps/{app}/segments", "GetSegments", s.getSegments},
 		{"GET", "/v1/apps/{app}/segments/{segment}", "GetSegment", s.getSegment},
+		{"PUT", "/v1/apps/{app}/segments/{segment}", "UpdateSegment", s.updateSegment},
+		{"DELETE", "/v1/apps/{app}/segments/{segment}", "DeleteSegment", s.deleteSegment},
 		{"GET", "/v1/apps/{app}/segments/{segment}/versions", "GetSegmentVersions", s.getSegmentVersions},
 		{"GET", "/v1/apps/{app}/segments/{segment}/versions/{version}", "GetSegmentVersion", s.getSegmentVersion},
+		{"GET", "/v1/apps/{app}/segments/{segment}/endpoints", "GetSegmentEndpoints", s.getSegmentEndpoints}, // Pinfold
 
+		{"PUT", "/v1/apps/{app}/endpoints", "UpdateEndpointsBatch", s.updateEndpointsBatch},
 		{"GET", "/v1/apps/{app}/endpoints/{endpoint}", "GetEndpoint", s.getEndpoint},
+		{"PUT", "/v1/apps/{app}/endpoints/{endpoint}", "UpdateEndpoint", s.updateEndpoint},
+		{"DELETE", "/v1/apps/{app}/endpoints/{endpoint}", "DeleteEndpoint", s.deleteEndpoint},
+		{"GET", "/v1/apps/{app}/users/{user}", "GetUserEndpoints", s.getUserEndpoints},
+		{"DELETE", "/v1/apps/{app}/users/{user}", "DeleteUserEndpoints", s.deleteUserEndpoints},
 	}
 	allowed := map[string][]string{}
 	for _, rt := range routes {

@@ -14,7 +14,9 @@ import (
 // piece's transaction, following DESIGN.md §3.5:
 //   - a row with Id updates that endpoint (partial update, attributes replaced per name);
 //   - a row without Id gets a stable ID derived from ChannelType and Address;
-//   - a new endpoint without ChannelType and Address is a failure;
+//   - a new endpoint without ChannelType and Address is a failure, as is a row that breaks a
+//     rule of UpdateEndpoint (pinfold.EndpointWriter): the 15 KB endpoint, 15 endpoints per
+//     user, the app's quota of custom attribute names;
 //   - a row of only User.UserId selects that user's existing endpoints for the segment;
 //   - RegisterEndpoints decides whether endpoints are written; a segment (DefineSegment or
 //     SegmentId) gets every endpoint the rows named; with neither, rows are only validated.
@@ -31,7 +33,6 @@ func applyRows(ctx context.Context, tx pinfold.PieceTx, job *pinfold.ImportJob, 
 		update *pinfold.EndpointUpdate
 	}
 	var writes []write
-	var ids []string
 	userLines := map[string]int64{}
 	var userIDs []string
 	for _, row := range rows {
@@ -44,43 +45,39 @@ func applyRows(ctx context.Context, tx pinfold.PieceTx, job *pinfold.ImportJob, 
 				userIDs = append(userIDs, *u.UserID)
 			}
 		case u.ID != "":
-			writes, ids = append(writes, write{row.Line, u.ID, u}), append(ids, u.ID)
+			writes = append(writes, write{row.Line, u.ID, u})
 		case u.ChannelType == nil || u.Address == nil || *u.ChannelType == "" || *u.Address == "":
 			fail(row.Line, "a row without Id needs ChannelType and Address")
 		default:
 			id := pinfold.DerivedEndpointID(*u.ChannelType, *u.Address)
-			writes, ids = append(writes, write{row.Line, id, u}), append(ids, id)
+			writes = append(writes, write{row.Line, id, u})
 		}
 	}
 
-	endpoints, err := tx.FindEndpoints(ctx, job.AppID, ids)
+	// The API's rules (merge, size, 15 endpoints per user, the attribute-name quota, the
+	// INACTIVE rule) through the same writer; a row that breaks one is a row failure.
+	updates := make([]*pinfold.EndpointUpdate, len(writes))
+	for i, w := range writes {
+		u := *w.update
+		u.ID = w.id
+		updates[i] = &u
+	}
+	writer, err := pinfold.NewEndpointWriter(ctx, tx, job.AppID, updates, now)
 	if err != nil {
 		return nil, err
 	}
-	var changed []*pinfold.Endpoint
-	seen := make(map[string]int, len(writes))
-	for _, w := range writes {
-		u := *w.update
-		u.ID = w.id
-		e, err := pinfold.ApplyEndpointUpdate(job.AppID, endpoints[w.id], &u, now)
-		if err != nil {
+	for i, w := range writes {
+		if err := writer.Apply(updates[i]); err != nil {
 			fail(w.line, pinfold.ErrorMessage(err))
-			continue
-		}
-		endpoints[w.id] = e
-		if i, ok := seen[w.id]; ok {
-			changed[i] = e
-		} else {
-			seen[w.id] = len(changed)
-			changed = append(changed, e)
 		}
 	}
 	def := job.Definition
-	if def.RegisterEndpoints && len(changed) > 0 {
-		if err := tx.PutEndpoints(ctx, changed); err != nil {
+	if def.RegisterEndpoints {
+		if err := writer.Commit(ctx); err != nil {
 			return nil, err
 		}
 	}
+	changed := writer.Changed()
 	if len(userIDs) > 0 {
 		byUser, err := tx.FindUserEndpoints(ctx, job.AppID, userIDs)
 		if err != nil {

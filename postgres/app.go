@@ -86,6 +86,11 @@ func (db *DB) FindApps(ctx context.Context, page pinfold.Page) ([]*pinfold.App, 
 func (db *DB) DeleteApp(ctx context.Context, id string) (*pinfold.App, error) {
 	var app *pinfold.App
 	err := db.tx(ctx, func(tx pgx.Tx) error {
+		// The app's lock first: a writer of its endpoints that holds it finishes before the
+		// rows go, and one that waits for it finds no app.
+		if err := lockApp(ctx, tx, id); err != nil {
+			return err
+		}
 		var err error
 		if app, err = findApp(ctx, tx, id); err != nil {
 			return err
@@ -99,6 +104,7 @@ func (db *DB) DeleteApp(ctx context.Context, id string) (*pinfold.App, error) {
 			`DELETE FROM segment_versions WHERE app_id = $1`,
 			`DELETE FROM segments WHERE app_id = $1`,
 			`DELETE FROM endpoints WHERE app_id = $1`,
+			`DELETE FROM app_attributes WHERE app_id = $1`,
 			`DELETE FROM apps WHERE id = $1`,
 		} {
 			if _, err := tx.Exec(ctx, q, id); err != nil {

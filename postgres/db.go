@@ -3,6 +3,16 @@
 // claimed with FOR UPDATE SKIP LOCKED, job claims are serialised by an advisory lock so that
 // the active-jobs cap holds across nodes, and a node's work has a lease that other nodes take
 // over when it stops renewing it.
+//
+// Every transaction that writes an app's endpoints or segments (an import job's segment
+// too), or deletes the app, first locks the app's row (lockApp). That serialises the writers of one app across nodes, as
+// SQLite's single writer does, so the quotas pinfold.EndpointWriter checks inside a
+// transaction (custom attribute names per app, endpoints per user) and the checks of a
+// segment's base segments still hold when it commits. A row lock rather than an advisory
+// lock: it needs no key scheme, it is released with the transaction whatever happens, and
+// it also orders the writers against DeleteApp, which takes the same lock. The lock is
+// always taken before any other row lock of the transaction (CommitPiece locks the app
+// before its piece), so writers never wait on each other in a circle.
 package postgres
 
 import (
@@ -20,6 +30,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/pinfold/pinfold"
 )
 
 //go:embed migrations/*.sql
@@ -35,6 +46,10 @@ const (
 type DB struct {
 	URL string
 	Now func() time.Time
+	// MaxAttributeNames is how many distinct custom attribute names (endpoint attributes,
+	// metrics and user attributes together) each app may use; 0 means
+	// pinfold.DefaultMaxAttributeNames. Set it before Open; every node should agree.
+	MaxAttributeNames int
 
 	pool *pgxpool.Pool
 }
@@ -119,9 +134,20 @@ func (db *DB) migrate(ctx context.Context) error {
 	return nil
 }
 
-// tx runs fn in a transaction and commits it when fn returns nil.
+// tx runs fn in a transaction and commits it when fn returns nil. The commit itself is not
+// cancelled with ctx: a cancellation that arrived while COMMIT was under way would report an
+// error for a transaction that did commit (the importer cancels a piece's context as soon as
+// it sees the piece done, which can be before pgx has read the server's reply).
 func (db *DB) tx(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, db.pool, fn)
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit(context.WithoutCancel(ctx))
 }
 
 // querier is what both the pool and a transaction offer.
@@ -132,3 +158,23 @@ type querier interface {
 }
 
 func isNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
+
+// lockApp locks the app's row until tx ends (see the package comment); ENOTFOUND when the
+// app does not exist.
+func lockApp(ctx context.Context, tx pgx.Tx, appID string) error {
+	var id string
+	err := tx.QueryRow(ctx, `SELECT id FROM apps WHERE id = $1 FOR UPDATE`, appID).Scan(&id)
+	if isNoRows(err) {
+		return pinfold.Errorf(pinfold.ENOTFOUND, "Application %q not found", appID)
+	} else if err != nil {
+		return fmt.Errorf("lock app: %w", err)
+	}
+	return nil
+}
+
+func (db *DB) maxAttributeNames() int {
+	if db.MaxAttributeNames > 0 {
+		return db.MaxAttributeNames
+	}
+	return pinfold.DefaultMaxAttributeNames
+}

@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/pinfold/pinfold"
@@ -26,13 +28,112 @@ func (db *DB) FindEndpoint(ctx context.Context, appID, endpointID string) (*pinf
 	return stored.DecodeEndpoint(appID, endpointID, data)
 }
 
-// pieceTx is the PieceTx of one CommitPiece transaction.
-type pieceTx struct {
-	tx pgx.Tx
+// UpdateEndpoints runs fn in one transaction that holds the app's lock.
+func (db *DB) UpdateEndpoints(ctx context.Context, appID string, fn func(tx pinfold.EndpointTx) error) error {
+	return db.tx(ctx, func(tx pgx.Tx) error {
+		if err := lockApp(ctx, tx, appID); err != nil {
+			return err
+		}
+		return fn(&endpointTx{tx: tx, db: db})
+	})
 }
 
-func (p *pieceTx) FindEndpoints(ctx context.Context, appID string, ids []string) (map[string]*pinfold.Endpoint, error) {
+// DeleteEndpoint removes an endpoint and returns it as it was.
+func (db *DB) DeleteEndpoint(ctx context.Context, appID, endpointID string) (*pinfold.Endpoint, error) {
+	var e *pinfold.Endpoint
+	err := db.tx(ctx, func(tx pgx.Tx) error {
+		if err := lockApp(ctx, tx, appID); err != nil {
+			return err
+		}
+		var data []byte
+		err := tx.QueryRow(ctx, `DELETE FROM endpoints WHERE app_id = $1 AND id = $2 RETURNING data`, appID, endpointID).Scan(&data)
+		if isNoRows(err) {
+			return pinfold.Errorf(pinfold.ENOTFOUND, "Endpoint %q not found in application %q", endpointID, appID)
+		} else if err != nil {
+			return fmt.Errorf("delete endpoint: %w", err)
+		}
+		e, err = stored.DecodeEndpoint(appID, endpointID, data)
+		return err
+	})
+	return e, err
+}
+
+// FindEndpointsByUser returns a user's endpoints, by ID.
+func (db *DB) FindEndpointsByUser(ctx context.Context, appID, userID string) ([]*pinfold.Endpoint, error) {
+	if _, err := findApp(ctx, db.pool, appID); err != nil {
+		return nil, err
+	}
+	return userEndpoints(ctx, db.pool, `SELECT id, data FROM endpoints WHERE app_id = $1 AND user_id = $2 AND user_id <> ''`, appID, userID)
+}
+
+// DeleteEndpointsByUser removes a user's endpoints and returns them, by ID.
+func (db *DB) DeleteEndpointsByUser(ctx context.Context, appID, userID string) ([]*pinfold.Endpoint, error) {
+	var deleted []*pinfold.Endpoint
+	err := db.tx(ctx, func(tx pgx.Tx) error {
+		if err := lockApp(ctx, tx, appID); err != nil {
+			return err
+		}
+		var err error
+		deleted, err = userEndpoints(ctx, tx, `DELETE FROM endpoints WHERE app_id = $1 AND user_id = $2 AND user_id <> '' RETURNING id, data`, appID, userID)
+		return err
+	})
+	return deleted, err
+}
+
+// userEndpoints runs query, which yields (id, data) rows of the user's endpoints, and returns
+// them by ID; no row is ENOTFOUND. They are sorted here, by byte order as SQLite sorts, rather
+// than by the database's collation.
+func userEndpoints(ctx context.Context, q querier, query, appID, userID string) ([]*pinfold.Endpoint, error) {
+	rows, err := q.Query(ctx, query, appID, userID)
+	if err != nil {
+		return nil, fmt.Errorf("user endpoints: %w", err)
+	}
+	defer rows.Close()
+	var endpoints []*pinfold.Endpoint
+	for rows.Next() {
+		var id string
+		var data []byte
+		if err := rows.Scan(&id, &data); err != nil {
+			return nil, err
+		}
+		e, err := stored.DecodeEndpoint(appID, id, data)
+		if err != nil {
+			return nil, err
+		}
+		endpoints = append(endpoints, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("user endpoints: %w", err)
+	}
+	if len(endpoints) == 0 {
+		return nil, pinfold.Errorf(pinfold.ENOTFOUND, "User %q has no endpoints in application %q", userID, appID)
+	}
+	slices.SortFunc(endpoints, func(a, b *pinfold.Endpoint) int { return strings.Compare(a.ID, b.ID) })
+	return endpoints, nil
+}
+
+var (
+	_ pinfold.EndpointTx = (*endpointTx)(nil)
+	_ pinfold.PieceTx    = (*pieceTx)(nil)
+)
+
+// endpointTx is the EndpointTx of one transaction that holds the app's lock (lockApp), so
+// the quotas EndpointWriter checks in it hold at commit, on any number of nodes.
+type endpointTx struct {
+	tx pgx.Tx
+	db *DB
+}
+
+// pieceTx is the PieceTx of one CommitPiece transaction.
+type pieceTx struct {
+	endpointTx
+}
+
+func (p *endpointTx) FindEndpoints(ctx context.Context, appID string, ids []string) (map[string]*pinfold.Endpoint, error) {
 	found := make(map[string]*pinfold.Endpoint, len(ids))
+	if len(ids) == 0 {
+		return found, nil
+	}
 	rows, err := p.tx.Query(ctx, `SELECT id, data FROM endpoints WHERE app_id = $1 AND id = ANY($2)`, appID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("find endpoints: %w", err)
@@ -53,13 +154,16 @@ func (p *pieceTx) FindEndpoints(ctx context.Context, appID string, ids []string)
 	return found, rows.Err()
 }
 
-func (p *pieceTx) FindUserEndpoints(ctx context.Context, appID string, userIDs []string) (map[string][]pinfold.Member, error) {
-	rows, err := p.tx.Query(ctx, `SELECT user_id, id, channel_type FROM endpoints WHERE app_id = $1 AND user_id = ANY($2)`, appID, userIDs)
+func (p *endpointTx) FindUserEndpoints(ctx context.Context, appID string, userIDs []string) (map[string][]pinfold.Member, error) {
+	members := map[string][]pinfold.Member{}
+	if len(userIDs) == 0 {
+		return members, nil
+	}
+	rows, err := p.tx.Query(ctx, `SELECT user_id, id, channel_type FROM endpoints WHERE app_id = $1 AND user_id <> '' AND user_id = ANY($2)`, appID, userIDs)
 	if err != nil {
 		return nil, fmt.Errorf("find user endpoints: %w", err)
 	}
 	defer rows.Close()
-	members := map[string][]pinfold.Member{}
 	for rows.Next() {
 		var user string
 		var m pinfold.Member
@@ -71,9 +175,68 @@ func (p *pieceTx) FindUserEndpoints(ctx context.Context, appID string, userIDs [
 	return members, rows.Err()
 }
 
-// PutEndpoints is the bulk path: COPY into a temporary staging table, then one INSERT … ON
-// CONFLICT. The caller passes each endpoint once, so the upsert never meets a row twice.
-func (p *pieceTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endpoint) error {
+func (p *endpointTx) FindAttributeNames(ctx context.Context, appID string) ([]pinfold.AttributeName, int, error) {
+	rows, err := p.tx.Query(ctx, `SELECT kind, name FROM app_attributes WHERE app_id = $1`, appID)
+	if err != nil {
+		return nil, 0, fmt.Errorf("find attribute names: %w", err)
+	}
+	defer rows.Close()
+	var names []pinfold.AttributeName
+	for rows.Next() {
+		var n pinfold.AttributeName
+		if err := rows.Scan(&n.Kind, &n.Name); err != nil {
+			return nil, 0, err
+		}
+		names = append(names, n)
+	}
+	return names, p.db.maxAttributeNames(), rows.Err()
+}
+
+func (p *endpointTx) AddAttributeNames(ctx context.Context, appID string, names []pinfold.AttributeName) error {
+	if len(names) == 0 {
+		return nil
+	}
+	kinds, values := make([]string, len(names)), make([]string, len(names))
+	for i, n := range names {
+		kinds[i], values[i] = n.Kind, n.Name
+	}
+	if _, err := p.tx.Exec(ctx, `INSERT INTO app_attributes (app_id, kind, name)
+		SELECT $1, kind, name FROM unnest($2::text[], $3::text[]) AS a(kind, name) ON CONFLICT DO NOTHING`, appID, kinds, values); err != nil {
+		return fmt.Errorf("add attribute names: %w", err)
+	}
+	return nil
+}
+
+// PutEndpoints first makes the app's other endpoints with the batch's addresses INACTIVE, in
+// one UPDATE per app over the index on (app_id, address), then writes the endpoints through
+// the bulk path: COPY into a temporary staging table and one INSERT … ON CONFLICT. The
+// caller passes each endpoint once, so the upsert never meets a row twice.
+func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endpoint) error {
+	if len(endpoints) == 0 {
+		return nil
+	}
+	type batch struct{ addresses, ids []string }
+	byApp := map[string]*batch{}
+	var apps []string
+	for _, e := range endpoints {
+		if e.Address == "" {
+			continue
+		}
+		b := byApp[e.AppID]
+		if b == nil {
+			b = &batch{}
+			byApp[e.AppID] = b
+			apps = append(apps, e.AppID)
+		}
+		b.addresses, b.ids = append(b.addresses, e.Address), append(b.ids, e.ID)
+	}
+	for _, app := range apps {
+		if _, err := p.tx.Exec(ctx, `UPDATE endpoints SET data = jsonb_set(data, '{es}', '"INACTIVE"')
+			WHERE app_id = $1 AND address <> '' AND address = ANY($2) AND NOT (id = ANY($3))
+			AND data->>'es' IS DISTINCT FROM 'INACTIVE'`, app, byApp[app].addresses, byApp[app].ids); err != nil {
+			return fmt.Errorf("deactivate endpoints with the same address: %w", err)
+		}
+	}
 	if _, err := p.tx.Exec(ctx, `CREATE TEMPORARY TABLE IF NOT EXISTS endpoints_stage
 		(app_id text, id text, user_id text, address text, channel_type text, data jsonb) ON COMMIT DELETE ROWS`); err != nil {
 		return fmt.Errorf("create staging table: %w", err)

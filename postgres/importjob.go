@@ -333,13 +333,18 @@ func holdsPiece(ctx context.Context, tx pgx.Tx, p *pinfold.Piece, node string) (
 	return owner == node && state == "running", err
 }
 
-// CommitPiece runs fn and completes the piece in one transaction.
+// CommitPiece runs fn and completes the piece in one transaction. The transaction locks the
+// piece's app first, as every writer of the app's endpoints does, and then the piece.
 func (db *DB) CommitPiece(ctx context.Context, p *pinfold.Piece, node string, fn func(tx pinfold.PieceTx) (*pinfold.PieceOutcome, error)) error {
 	return db.tx(ctx, func(tx pgx.Tx) error {
+		// An app deleted meanwhile took its pieces with it: holdsPiece says so below.
+		if err := lockApp(ctx, tx, p.AppID); err != nil && pinfold.ErrorCode(err) != pinfold.ENOTFOUND {
+			return err
+		}
 		if held, err := holdsPiece(ctx, tx, p, node); err != nil || !held {
 			return err
 		}
-		out, err := fn(&pieceTx{tx: tx})
+		out, err := fn(&pieceTx{endpointTx{tx: tx, db: db}})
 		if err != nil {
 			return err
 		}
@@ -425,6 +430,12 @@ func (db *DB) FinishImportJob(ctx context.Context, jobID string, now time.Time) 
 	}
 	ended := false
 	err = db.tx(ctx, func(tx pgx.Tx) error {
+		// The app's lock first, as every writer of its segments takes it, so that the import
+		// segment's next version is not also written by UpdateSegment. An app deleted
+		// meanwhile took the job with it: the update below finds no row.
+		if err := lockApp(ctx, tx, job.AppID); err != nil && pinfold.ErrorCode(err) != pinfold.ENOTFOUND {
+			return err
+		}
 		// Whoever moves the job out of COMPLETING writes its segment; a racing finisher stops here.
 		tag, err := tx.Exec(ctx, `UPDATE import_jobs SET status = $1, completed_at = $2 WHERE id = $3 AND status = $4`,
 			pinfold.JobCompleted, stored.Nanos(now), jobID, pinfold.JobCompleting)

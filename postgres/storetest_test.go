@@ -14,7 +14,13 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 func mustOpenDB(t *testing.T) *postgres.DB {
 	t.Helper()
-	db := postgres.NewDB(pgtest.URL(t))
+	return mustOpen(t, pgtest.URL(t))
+}
+
+// mustOpen opens the database at url, closed when t ends.
+func mustOpen(t *testing.T, url string) *postgres.DB {
+	t.Helper()
+	db := postgres.NewDB(url)
 	if err := db.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -32,6 +32,10 @@ var migrations embed.FS
 type DB struct {
 	Path string
 	Now  func() time.Time
+	// MaxAttributeNames is how many distinct custom attribute names (endpoint attributes,
+	// metrics and user attributes together) each app may use; 0 means
+	// pinfold.DefaultMaxAttributeNames. Set it before Open.
+	MaxAttributeNames int
 
 	write *sql.DB
 	read  *sql.DB

@@ -3,8 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pinfold/pinfold"
@@ -28,9 +30,114 @@ func (db *DB) FindEndpoint(ctx context.Context, appID, endpointID string) (*pinf
 	return stored.DecodeEndpoint(appID, endpointID, data)
 }
 
+// UpdateEndpoints runs fn in one write transaction of the app.
+func (db *DB) UpdateEndpoints(ctx context.Context, appID string, fn func(tx pinfold.EndpointTx) error) error {
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		if _, err := findApp(ctx, tx, appID); err != nil {
+			return err
+		}
+		return fn(&endpointTx{tx: tx, db: db})
+	})
+}
+
+// DeleteEndpoint removes an endpoint and returns it as it was.
+func (db *DB) DeleteEndpoint(ctx context.Context, appID, endpointID string) (*pinfold.Endpoint, error) {
+	var e *pinfold.Endpoint
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		if _, err := findApp(ctx, tx, appID); err != nil {
+			return err
+		}
+		var data []byte
+		err := tx.QueryRowContext(ctx, `DELETE FROM endpoints WHERE app_id = ? AND id = ? RETURNING data`, appID, endpointID).Scan(&data)
+		if errors.Is(err, sql.ErrNoRows) {
+			return pinfold.Errorf(pinfold.ENOTFOUND, "Endpoint %q not found in application %q", endpointID, appID)
+		} else if err != nil {
+			return fmt.Errorf("delete endpoint: %w", err)
+		}
+		e, err = stored.DecodeEndpoint(appID, endpointID, data)
+		return err
+	})
+	return e, err
+}
+
+// FindEndpointsByUser returns a user's endpoints, by ID.
+func (db *DB) FindEndpointsByUser(ctx context.Context, appID, userID string) ([]*pinfold.Endpoint, error) {
+	if _, err := findApp(ctx, db.read, appID); err != nil {
+		return nil, err
+	}
+	return userEndpoints(ctx, db.read, `SELECT id, data FROM endpoints WHERE app_id = ? AND user_id = ? AND user_id <> '' ORDER BY id`, appID, userID)
+}
+
+// DeleteEndpointsByUser removes a user's endpoints and returns them, by ID.
+func (db *DB) DeleteEndpointsByUser(ctx context.Context, appID, userID string) ([]*pinfold.Endpoint, error) {
+	var deleted []*pinfold.Endpoint
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		if _, err := findApp(ctx, tx, appID); err != nil {
+			return err
+		}
+		var err error
+		deleted, err = userEndpoints(ctx, tx, `DELETE FROM endpoints WHERE app_id = ? AND user_id = ? AND user_id <> '' RETURNING id, data`, appID, userID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(deleted, func(a, b *pinfold.Endpoint) int { return strings.Compare(a.ID, b.ID) })
+	return deleted, nil
+}
+
+// userEndpoints runs query, which yields (id, data) rows of the user's endpoints; no row is
+// ENOTFOUND.
+func userEndpoints(ctx context.Context, q queryer, query, appID, userID string) ([]*pinfold.Endpoint, error) {
+	rows, err := q.QueryContext(ctx, query, appID, userID)
+	if err != nil {
+		return nil, fmt.Errorf("user endpoints: %w", err)
+	}
+	defer rows.Close()
+	var endpoints []*pinfold.Endpoint
+	for rows.Next() {
+		var id string
+		var data []byte
+		if err := rows.Scan(&id, &data); err != nil {
+			return nil, err
+		}
+		e, err := stored.DecodeEndpoint(appID, id, data)
+		if err != nil {
+			return nil, err
+		}
+		endpoints = append(endpoints, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(endpoints) == 0 {
+		return nil, pinfold.Errorf(pinfold.ENOTFOUND, "User %q has no endpoints in application %q", userID, appID)
+	}
+	return endpoints, nil
+}
+
+var (
+	_ pinfold.EndpointTx = (*endpointTx)(nil)
+	_ pinfold.PieceTx    = (*pieceTx)(nil)
+)
+
+func (db *DB) maxAttributeNames() int {
+	if db.MaxAttributeNames > 0 {
+		return db.MaxAttributeNames
+	}
+	return pinfold.DefaultMaxAttributeNames
+}
+
+// endpointTx is the EndpointTx of one write transaction. SQLite has one writer at a time, so
+// the quotas EndpointWriter checks in it hold at commit.
+type endpointTx struct {
+	tx *sql.Tx
+	db *DB
+}
+
 // pieceTx is the PieceTx of one CommitPiece transaction.
 type pieceTx struct {
-	tx *sql.Tx
+	endpointTx
 }
 
 // SQLite allows 32766 parameters in a statement; lookups go in chunks well below that.
@@ -40,7 +147,7 @@ func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
 }
 
-func (p *pieceTx) FindEndpoints(ctx context.Context, appID string, ids []string) (map[string]*pinfold.Endpoint, error) {
+func (p *endpointTx) FindEndpoints(ctx context.Context, appID string, ids []string) (map[string]*pinfold.Endpoint, error) {
 	found := make(map[string]*pinfold.Endpoint, len(ids))
 	for len(ids) > 0 {
 		chunk := ids[:min(len(ids), lookupChunk)]
@@ -75,7 +182,7 @@ func (p *pieceTx) FindEndpoints(ctx context.Context, appID string, ids []string)
 	return found, nil
 }
 
-func (p *pieceTx) FindUserEndpoints(ctx context.Context, appID string, userIDs []string) (map[string][]pinfold.Member, error) {
+func (p *endpointTx) FindUserEndpoints(ctx context.Context, appID string, userIDs []string) (map[string][]pinfold.Member, error) {
 	members := map[string][]pinfold.Member{}
 	for len(userIDs) > 0 {
 		chunk := userIDs[:min(len(userIDs), lookupChunk)]
@@ -84,7 +191,9 @@ func (p *pieceTx) FindUserEndpoints(ctx context.Context, appID string, userIDs [
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		rows, err := p.tx.QueryContext(ctx, `SELECT user_id, id, channel_type FROM endpoints WHERE app_id = ? AND user_id IN (`+placeholders(len(chunk))+`)`, args...)
+		// As in PutEndpoints: the index on the user, not a scan of the app's endpoints.
+		rows, err := p.tx.QueryContext(ctx, `SELECT user_id, id, channel_type FROM endpoints INDEXED BY endpoints_user
+			WHERE app_id = ? AND user_id <> '' AND user_id IN (`+placeholders(len(chunk))+`)`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("find user endpoints: %w", err)
 		}
@@ -105,7 +214,75 @@ func (p *pieceTx) FindUserEndpoints(ctx context.Context, appID string, userIDs [
 	return members, nil
 }
 
-func (p *pieceTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endpoint) error {
+func (p *endpointTx) FindAttributeNames(ctx context.Context, appID string) ([]pinfold.AttributeName, int, error) {
+	rows, err := p.tx.QueryContext(ctx, `SELECT kind, name FROM app_attributes WHERE app_id = ?`, appID)
+	if err != nil {
+		return nil, 0, fmt.Errorf("find attribute names: %w", err)
+	}
+	defer rows.Close()
+	var names []pinfold.AttributeName
+	for rows.Next() {
+		var n pinfold.AttributeName
+		if err := rows.Scan(&n.Kind, &n.Name); err != nil {
+			return nil, 0, err
+		}
+		names = append(names, n)
+	}
+	return names, p.db.maxAttributeNames(), rows.Err()
+}
+
+func (p *endpointTx) AddAttributeNames(ctx context.Context, appID string, names []pinfold.AttributeName) error {
+	stmt, err := p.tx.PrepareContext(ctx, `INSERT INTO app_attributes (app_id, kind, name) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`)
+	if err != nil {
+		return fmt.Errorf("prepare attribute names: %w", err)
+	}
+	defer stmt.Close()
+	for _, n := range names {
+		if _, err := stmt.ExecContext(ctx, appID, n.Kind, n.Name); err != nil {
+			return fmt.Errorf("add attribute name: %w", err)
+		}
+	}
+	return nil
+}
+
+func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endpoint) error {
+	if len(endpoints) == 0 {
+		return nil
+	}
+	// The others with these addresses become INACTIVE in one statement per app (addresses and
+	// IDs go in as JSON arrays); the endpoints themselves are then written as given. Without
+	// statistics SQLite would scan the app's endpoints rather than use the index on the
+	// address, hence INDEXED BY (and address <> '', which the partial index needs).
+	type batch struct{ addresses, ids []string }
+	byApp := map[string]*batch{}
+	var apps []string
+	for _, e := range endpoints {
+		if e.Address == "" {
+			continue
+		}
+		b := byApp[e.AppID]
+		if b == nil {
+			b = &batch{}
+			byApp[e.AppID] = b
+			apps = append(apps, e.AppID)
+		}
+		b.addresses, b.ids = append(b.addresses, e.Address), append(b.ids, e.ID)
+	}
+	for _, app := range apps {
+		addresses, err := json.Marshal(byApp[app].addresses)
+		if err != nil {
+			return err
+		}
+		ids, err := json.Marshal(byApp[app].ids)
+		if err != nil {
+			return err
+		}
+		if _, err := p.tx.ExecContext(ctx, `UPDATE endpoints INDEXED BY endpoints_address SET data = json_set(data, '$.es', 'INACTIVE')
+			WHERE app_id = ? AND address <> '' AND address IN (SELECT value FROM json_each(?)) AND id NOT IN (SELECT value FROM json_each(?))
+			AND json_extract(data, '$.es') IS NOT 'INACTIVE'`, app, string(addresses), string(ids)); err != nil {
+			return fmt.Errorf("deactivate endpoints with the same address: %w", err)
+		}
+	}
 	stmt, err := p.tx.PrepareContext(ctx, `INSERT INTO endpoints (app_id, id, user_id, address, channel_type, data) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (app_id, id) DO UPDATE SET user_id = excluded.user_id, address = excluded.address,
 		channel_type = excluded.channel_type, data = excluded.data`)
@@ -118,7 +295,8 @@ func (p *pieceTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endpoin
 		if err != nil {
 			return err
 		}
-		if _, err := stmt.ExecContext(ctx, e.AppID, e.ID, e.User.UserID, e.Address, e.ChannelType, data); err != nil {
+		// As text, so that SQLite's JSON functions read it.
+		if _, err := stmt.ExecContext(ctx, e.AppID, e.ID, e.User.UserID, e.Address, e.ChannelType, string(data)); err != nil {
 			return fmt.Errorf("upsert endpoint %s: %w", e.ID, err)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/pinfold/pinfold"
 	"github.com/pinfold/pinfold/internal/stored"
@@ -13,14 +14,14 @@ import (
 
 var _ pinfold.SegmentStore = (*DB)(nil)
 
-const segmentColumns = `s.seq, s.id, s.type, s.tags, s.created_at, v.version, v.name, v.updated_at, v.import`
+const segmentColumns = `s.seq, s.id, s.type, s.tags, s.created_at, v.version, v.name, v.updated_at, v.import, v.dimensions, v.segment_groups`
 
 func scanSegment(appID string, row interface{ Scan(...any) error }) (*pinfold.Segment, int64, error) {
 	var s pinfold.Segment
 	var seq, created, updated int64
 	var tags string
-	var imp sql.NullString
-	if err := row.Scan(&seq, &s.ID, &s.Type, &tags, &created, &s.Version, &s.Name, &updated, &imp); err != nil {
+	var docs stored.SegmentDocs
+	if err := row.Scan(&seq, &s.ID, &s.Type, &tags, &created, &s.Version, &s.Name, &updated, &docs.Import, &docs.Dimensions, &docs.Groups); err != nil {
 		return nil, 0, err
 	}
 	s.AppID = appID
@@ -28,31 +29,33 @@ func scanSegment(appID string, row interface{ Scan(...any) error }) (*pinfold.Se
 	if err := json.Unmarshal([]byte(tags), &s.Tags); err != nil {
 		return nil, 0, err
 	}
-	if imp.Valid {
-		s.Import = new(pinfold.SegmentImport)
-		if err := json.Unmarshal([]byte(imp.String), s.Import); err != nil {
-			return nil, 0, err
-		}
+	if err := docs.Decode(&s); err != nil {
+		return nil, 0, err
 	}
 	return &s, seq, nil
 }
 
 // FindSegment returns the latest version of a segment.
 func (db *DB) FindSegment(ctx context.Context, appID, segmentID string) (*pinfold.Segment, error) {
-	return db.findSegmentVersion(ctx, appID, segmentID, 0)
+	return findSegmentVersion(ctx, db.read, appID, segmentID, 0)
 }
 
 // FindSegmentVersion returns one version of a segment.
 func (db *DB) FindSegmentVersion(ctx context.Context, appID, segmentID string, version int) (*pinfold.Segment, error) {
-	return db.findSegmentVersion(ctx, appID, segmentID, version)
+	return findSegmentVersion(ctx, db.read, appID, segmentID, version)
 }
 
-// findSegmentVersion finds version (0 = the latest).
-func (db *DB) findSegmentVersion(ctx context.Context, appID, segmentID string, version int) (*pinfold.Segment, error) {
-	if _, err := findApp(ctx, db.read, appID); err != nil {
+// findSegmentVersion finds version (0 = the latest) of a segment of an app that exists.
+func findSegmentVersion(ctx context.Context, q queryer, appID, segmentID string, version int) (*pinfold.Segment, error) {
+	if _, err := findApp(ctx, q, appID); err != nil {
 		return nil, err
 	}
-	row := db.read.QueryRowContext(ctx, `SELECT `+segmentColumns+` FROM segments s
+	return findVersion(ctx, q, appID, segmentID, version)
+}
+
+// findVersion is findSegmentVersion without the check that the app exists.
+func findVersion(ctx context.Context, q queryer, appID, segmentID string, version int) (*pinfold.Segment, error) {
+	row := q.QueryRowContext(ctx, `SELECT `+segmentColumns+` FROM segments s
 		JOIN segment_versions v ON v.app_id = s.app_id AND v.segment_id = s.id
 		WHERE s.app_id = ? AND s.id = ? AND v.version = CASE WHEN ? = 0 THEN s.latest_version ELSE ? END`,
 		appID, segmentID, version, version)
@@ -66,6 +69,103 @@ func (db *DB) findSegmentVersion(ctx context.Context, appID, segmentID string, v
 		return nil, fmt.Errorf("find segment: %w", err)
 	}
 	return s, nil
+}
+
+// CreateSegment stores version 1 of a new segment.
+func (db *DB) CreateSegment(ctx context.Context, seg *pinfold.Segment) error {
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		if _, err := findApp(ctx, tx, seg.AppID); err != nil {
+			return err
+		}
+		if err := pinfold.CheckSegmentSources(seg, segmentFinder(ctx, tx, seg.AppID)); err != nil {
+			return err
+		}
+		tags, err := json.Marshal(nonNilTags(seg.Tags))
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO segments (app_id, id, type, tags, created_at, latest_version) VALUES (?, ?, ?, ?, ?, ?)`,
+			seg.AppID, seg.ID, seg.Type, string(tags), stored.Nanos(seg.CreatedAt), seg.Version); err != nil {
+			return fmt.Errorf("insert segment: %w", err)
+		}
+		return insertSegmentVersion(ctx, tx, seg)
+	})
+}
+
+// UpdateSegment writes the next version of a segment.
+func (db *DB) UpdateSegment(ctx context.Context, appID, segmentID string, u *pinfold.SegmentUpdate, now time.Time) (*pinfold.Segment, error) {
+	var next *pinfold.Segment
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		latest, err := findSegmentVersion(ctx, tx, appID, segmentID, 0)
+		if err != nil {
+			return err
+		}
+		if next, err = pinfold.ApplySegmentUpdate(latest, u, now); err != nil {
+			return err
+		}
+		if err := pinfold.CheckSegmentSources(next, segmentFinder(ctx, tx, appID)); err != nil {
+			return err
+		}
+		tags, err := json.Marshal(nonNilTags(next.Tags))
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE segments SET latest_version = ?, tags = ? WHERE app_id = ? AND id = ?`,
+			next.Version, string(tags), appID, segmentID); err != nil {
+			return fmt.Errorf("update segment: %w", err)
+		}
+		return insertSegmentVersion(ctx, tx, next)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return next, nil
+}
+
+// insertSegmentVersion writes the version row of seg.
+func insertSegmentVersion(ctx context.Context, tx *sql.Tx, seg *pinfold.Segment) error {
+	docs, err := stored.EncodeSegmentDocs(seg)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO segment_versions (app_id, segment_id, version, name, updated_at, import, dimensions, segment_groups)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, seg.AppID, seg.ID, seg.Version, seg.Name, stored.Nanos(seg.UpdatedAt), docs.Import, docs.Dimensions, docs.Groups)
+	if err != nil {
+		return fmt.Errorf("insert segment version: %w", err)
+	}
+	return nil
+}
+
+// segmentFinder looks segment versions of an app up inside tx.
+func segmentFinder(ctx context.Context, q queryer, appID string) pinfold.SegmentFinder {
+	return func(segmentID string, version int) (*pinfold.Segment, error) {
+		return findVersion(ctx, q, appID, segmentID, version)
+	}
+}
+
+// DeleteSegment removes a segment, its versions and its members.
+func (db *DB) DeleteSegment(ctx context.Context, appID, segmentID string) (*pinfold.Segment, error) {
+	var seg *pinfold.Segment
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if seg, err = findSegmentVersion(ctx, tx, appID, segmentID, 0); err != nil {
+			return err
+		}
+		for _, q := range []string{
+			`DELETE FROM segment_members WHERE app_id = ? AND segment_id = ?`,
+			`DELETE FROM segment_versions WHERE app_id = ? AND segment_id = ?`,
+			`DELETE FROM segments WHERE app_id = ? AND id = ?`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, appID, segmentID); err != nil {
+				return fmt.Errorf("delete segment: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return seg, nil
 }
 
 // FindSegments returns one page of an app's segments, oldest first.
@@ -131,12 +231,10 @@ func (db *DB) FindSegmentVersions(ctx context.Context, appID, segmentID string, 
 	return segments, "", rows.Err()
 }
 
-// FindSegmentMembers returns one page of the endpoint IDs in a segment version, by ID.
+// FindSegmentMembers returns one page of the endpoint IDs in a segment version, by ID: an
+// IMPORT segment's from segment_members, a DIMENSIONAL segment's by one query whose WHERE
+// clause is compiled from its criteria (see dimensions.go).
 func (db *DB) FindSegmentMembers(ctx context.Context, appID, segmentID string, version int, page pinfold.Page) ([]string, string, error) {
-	s, err := db.findSegmentVersion(ctx, appID, segmentID, version)
-	if err != nil {
-		return nil, "", err
-	}
 	pos, err := stored.DecodeToken("members", page.Token)
 	if err != nil {
 		return nil, "", err
@@ -146,9 +244,31 @@ func (db *DB) FindSegmentMembers(ctx context.Context, appID, segmentID string, v
 		after = pos[0]
 	}
 	size := stored.PageSize(page)
-	rows, err := db.read.QueryContext(ctx, `SELECT endpoint_id FROM segment_members
-		WHERE app_id = ? AND segment_id = ? AND version <= ? AND endpoint_id > ? ORDER BY endpoint_id LIMIT ?`,
-		appID, segmentID, s.Version, after, size+1)
+	// One read transaction, so that the criteria, the base segments and the endpoints agree.
+	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, "", err
+	}
+	defer tx.Rollback()
+	s, err := findSegmentVersion(ctx, tx, appID, segmentID, version)
+	if err != nil {
+		return nil, "", err
+	}
+	var rows *sql.Rows
+	if s.Type == pinfold.SegmentTypeImport {
+		rows, err = tx.QueryContext(ctx, `SELECT endpoint_id FROM segment_members
+			WHERE app_id = ? AND segment_id = ? AND version <= ? AND endpoint_id > ? ORDER BY endpoint_id LIMIT ?`,
+			appID, segmentID, s.Version, after, size+1)
+	} else {
+		c := &compiler{ctx: ctx, q: tx, appID: appID, now: db.Now(), visiting: map[string]bool{}}
+		var where expr
+		if where, err = c.segment(s); err != nil {
+			return nil, "", err
+		}
+		args := append([]any{appID, after}, where.args...)
+		rows, err = tx.QueryContext(ctx, `SELECT e.id FROM endpoints e WHERE e.app_id = ? AND e.id > ? AND (`+where.sql+`)
+			ORDER BY e.id LIMIT ?`, append(args, size+1)...)
+	}
 	if err != nil {
 		return nil, "", fmt.Errorf("find segment members: %w", err)
 	}

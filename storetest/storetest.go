@@ -39,6 +39,13 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"FailuresPaging", testFailuresPaging},
 		{"ConcurrentPieces", testConcurrentPieces},
 		{"DeleteApp", testDeleteApp},
+		{"UpdateEndpoints", testUpdateEndpoints},
+		{"InactiveRule", testInactiveRule},
+		{"AttributeNameQuota", testAttributeNameQuota},
+		{"ConcurrentWriters", testConcurrentWriters},
+		{"DeleteEndpoints", testDeleteEndpoints},
+		{"SegmentWrites", testSegmentWrites},
+		{"SegmentMembers", testSegmentMembers},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -603,10 +610,23 @@ func testDeleteApp(t *testing.T, s Store) {
 	commit(t, s, func(tx pinfold.PieceTx) (*pinfold.PieceOutcome, error) {
 		return &pinfold.PieceOutcome{}, tx.PutEndpoints(ctx, []*pinfold.Endpoint{endpoint("app", "e", "EMAIL", "a@x", "u"), endpoint("keep", "e", "EMAIL", "a@x", "u")})
 	})
+	for _, app := range []string{"app", "keep"} {
+		mustWriteEndpoints(t, s, app, t0, &pinfold.EndpointUpdate{ID: "n", ChannelType: sp("SMS"), Address: sp("+1"), Attributes: map[string][]string{"plan": {"gold"}}})
+	}
+	mustCreateSegment(t, s, "app", "dim", &pinfold.SegmentUpdate{Name: sp("dim"), Dimensions: &pinfold.SegmentDimensions{}}, t0)
 	if _, err := s.DeleteApp(ctx, "app"); err != nil {
 		t.Fatal(err)
 	}
 	mustCreateApp(t, s, "app")
+	if names, _ := attributeNames(t, s, "app"); len(names) != 0 {
+		t.Fatalf("attribute names survived their app: %v", names)
+	}
+	if names, _ := attributeNames(t, s, "keep"); !slices.Equal(names, []string{pinfold.AttributeKindEndpoint + ":plan"}) {
+		t.Fatalf("another app's attribute names: %v", names)
+	}
+	if _, err := s.FindSegment(ctx, "app", "dim"); pinfold.ErrorCode(err) != pinfold.ENOTFOUND {
+		t.Fatalf("a DIMENSIONAL segment survived its app: %v", err)
+	}
 	if _, err := s.FindEndpoint(ctx, "app", "e"); pinfold.ErrorCode(err) != pinfold.ENOTFOUND {
 		t.Fatalf("endpoint survived its app: %v", err)
 	}

@@ -138,7 +138,14 @@ func TestClusterSharesOneImport(t *testing.T) {
 	job := createJob(t, a, appID, "s3://imports/crash.csv")
 	j := waitEnded(t, b, appID, job)
 	wantExact(t, b, appID, j, rows)
-	done0, done1 := piecesDone(t, c.nodes[0]), piecesDone(t, c.nodes[1])
+	// A node counts a piece after its commit, so the last count may land after COMPLETED.
+	var done0, done1 int
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		done0, done1 = piecesDone(t, c.nodes[0]), piecesDone(t, c.nodes[1])
+		if int32(done0+done1) >= *j.TotalPieces || time.Now().After(deadline) {
+			break
+		}
+	}
 	if done0 == 0 || done1 == 0 || int32(done0+done1) != *j.TotalPieces {
 		t.Fatalf("pieces done by node 0: %d, node 1: %d, of %d: want both working and each piece once", done0, done1, *j.TotalPieces)
 	}

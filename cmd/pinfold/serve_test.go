@@ -230,7 +230,8 @@ func crashCSV(rows int) []byte {
 		if i%1000 == 999 {
 			channel = "PIGEON"
 		}
-		fmt.Fprintf(&b, "crash-%06d,%s,user%d@example.com,user-%d,%d,%d\n", i, channel, i, i%5000, i, i%7)
+		// Ten endpoints per user: well within Pinpoint's 15 per user.
+		fmt.Fprintf(&b, "crash-%06d,%s,user%d@example.com,user-%d,%d,%d\n", i, channel, i, i/10, i, i%7)
 	}
 	return b.Bytes()
 }

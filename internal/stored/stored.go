@@ -1,5 +1,6 @@
 // Package stored holds what the SQLite and PostgreSQL stores write the same way: the JSON
-// document an endpoint is kept as, and the opaque page tokens of list operations.
+// document an endpoint is kept as, the JSON documents of a segment version (SegmentDocs),
+// and the opaque page tokens of list operations.
 package stored
 
 import (

@@ -27,6 +27,7 @@ import (
 	"github.com/pinfold/pinfold/s3"
 	"github.com/pinfold/pinfold/sigv4"
 	"github.com/pinfold/pinfold/sqlite"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Test credentials and region.
@@ -45,6 +46,11 @@ type Options struct {
 	PieceSize     int64
 	MaxActive     int
 	Workers       int
+	// Backoff and MaxAttempt set the importer's retries (defaults: 20ms, the importer's default).
+	Backoff    time.Duration
+	MaxAttempt int
+	// MaxAttributeNames is the store's quota of custom attribute names per app (default 250).
+	MaxAttributeNames int
 	// Server, when set, is called on the API server before it starts serving.
 	Server func(*api.Server)
 	// Stores, when set, may wrap the stores the API uses (for fault injection).
@@ -74,6 +80,7 @@ func Start(t testing.TB, opts Options) *Server {
 	}
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	db := sqlite.NewDB(filepath.Join(dir, "pinfold.db"))
+	db.MaxAttributeNames = opts.MaxAttributeNames
 	if err := db.Open(); err != nil {
 		t.Fatalf("open db: %v", err)
 	}
@@ -97,9 +104,13 @@ func Start(t testing.TB, opts Options) *Server {
 		t.Fatalf("s3 client: %v", err)
 	}
 	s.Objects = objects
-	s.Importer = &importer.Importer{Store: db, Objects: objects, Logger: log, Node: "test-node",
+	registry := prometheus.NewRegistry()
+	s.Importer = &importer.Importer{Registerer: registry, Store: db, Objects: objects, Logger: log, Node: "test-node",
 		PieceSize: opts.PieceSize, MaxActive: opts.MaxActive, Workers: opts.Workers,
-		Poll: 50 * time.Millisecond, Backoff: 20 * time.Millisecond}
+		Poll: 50 * time.Millisecond, Backoff: 20 * time.Millisecond, MaxAttempt: opts.MaxAttempt}
+	if opts.Backoff > 0 {
+		s.Importer.Backoff = opts.Backoff
+	}
 	s.Importer.Start()
 
 	var apps pinfold.AppStore = db
@@ -109,7 +120,7 @@ func Start(t testing.TB, opts Options) *Server {
 	}
 	s.API = &api.Server{Apps: apps, Endpoints: db, Segments: db, ImportJobs: jobs, Jobs: s.Importer,
 		Verifier:        &sigv4.Verifier{Region: Region, Service: "mobiletargeting", Lookup: lookup},
-		RootAccessKeyID: AccessKeyID, Region: Region, AccountID: "123456789012", Logger: log}
+		RootAccessKeyID: AccessKeyID, Region: Region, AccountID: "123456789012", Logger: log, Registry: registry}
 	if opts.Server != nil {
 		opts.Server(s.API)
 	}

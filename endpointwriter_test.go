@@ -1,0 +1,107 @@
+package pinfold_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pinfold/pinfold"
+)
+
+// memTx is an EndpointTx over maps, recording what the writer asks it to write.
+type memTx struct {
+	endpoints map[string]*pinfold.Endpoint
+	names     []pinfold.AttributeName
+	max       int
+	put       []*pinfold.Endpoint
+	added     []pinfold.AttributeName
+}
+
+func (m *memTx) FindEndpoints(_ context.Context, _ string, ids []string) (map[string]*pinfold.Endpoint, error) {
+	found := map[string]*pinfold.Endpoint{}
+	for _, id := range ids {
+		if e, ok := m.endpoints[id]; ok {
+			found[id] = e
+		}
+	}
+	return found, nil
+}
+
+func (m *memTx) FindUserEndpoints(_ context.Context, _ string, users []string) (map[string][]pinfold.Member, error) {
+	byUser := map[string][]pinfold.Member{}
+	for _, e := range m.endpoints {
+		for _, u := range users {
+			if e.User.UserID == u {
+				byUser[u] = append(byUser[u], pinfold.Member{EndpointID: e.ID, ChannelType: e.ChannelType})
+			}
+		}
+	}
+	return byUser, nil
+}
+
+func (m *memTx) FindAttributeNames(context.Context, string) ([]pinfold.AttributeName, int, error) {
+	return m.names, m.max, nil
+}
+
+func (m *memTx) AddAttributeNames(_ context.Context, _ string, names []pinfold.AttributeName) error {
+	m.added = append(m.added, names...)
+	return nil
+}
+
+func (m *memTx) PutEndpoints(_ context.Context, endpoints []*pinfold.Endpoint) error {
+	m.put = append(m.put, endpoints...)
+	return nil
+}
+
+func TestEndpointWriter(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	old, _ := pinfold.ApplyEndpointUpdate("app", nil, &pinfold.EndpointUpdate{ID: "old", ChannelType: sp("SMS"), Address: sp("+1"), UserID: sp("u")}, now)
+	tx := &memTx{endpoints: map[string]*pinfold.Endpoint{"old": old}, max: 2,
+		names: []pinfold.AttributeName{{Kind: pinfold.AttributeKindEndpoint, Name: "plan"}}}
+	updates := []*pinfold.EndpointUpdate{
+		{ID: "a", ChannelType: sp("EMAIL"), Address: sp("x@example.com"), Attributes: map[string][]string{"plan": {"gold"}}},
+		{ID: "b", ChannelType: sp("EMAIL"), Address: sp("x@example.com"), Metrics: map[string]float64{"visits": 1}},
+		{ID: "c", ChannelType: sp("EMAIL"), Address: sp("c@example.com"), UserAttributes: map[string][]string{"tier": {"vip"}}},
+		{ID: "a", OptOut: sp("ALL")},
+		{ID: "old", Attributes: map[string][]string{"plan": {}}},
+	}
+	w, err := pinfold.NewEndpointWriter(ctx, tx, "app", updates, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, u := range updates {
+		err := w.Apply(u)
+		if i == 2 {
+			// A third custom attribute name is one too many; the update changes nothing.
+			if err == nil || !strings.Contains(pinfold.ErrorMessage(err), "User.UserAttributes.tier would be custom attribute name 3") {
+				t.Fatalf("Apply(c) = %v", err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("Apply(%s): %v", u.ID, err)
+		}
+	}
+	if err := w.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range tx.put {
+		got = append(got, e.ID+":"+e.EndpointStatus+":"+e.OptOut)
+	}
+	// a was written last of the two with x@example.com, so b is the INACTIVE one.
+	if strings.Join(got, " ") != "a:ACTIVE:ALL b:INACTIVE:NONE old:ACTIVE:NONE" {
+		t.Fatalf("put %v", got)
+	}
+	if len(tx.added) != 1 || tx.added[0] != (pinfold.AttributeName{Kind: pinfold.AttributeKindMetric, Name: "visits"}) {
+		t.Fatalf("added names %v", tx.added)
+	}
+	if e := tx.put[2]; e.Attributes != nil || e.User.UserID != "u" {
+		t.Fatalf("old after removing its only attribute: %+v", e)
+	}
+	if err := w.Apply(&pinfold.EndpointUpdate{OptOut: sp("ALL")}); err == nil || !strings.Contains(err.Error(), "Id is required") {
+		t.Fatalf("Apply without ID = %v", err)
+	}
+}

@@ -1,0 +1,82 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pinfold/pinfold"
+	"github.com/pinfold/pinfold/sqlite"
+)
+
+// TestMigrateEndpointsWrittenBefore0002 opens a database whose endpoints were written before
+// migration 0002 (as BLOBs, with no attribute names recorded) and checks that 0002 makes them
+// readable to the JSON functions and counts their names against the app's quota.
+func TestMigrateEndpointsWrittenBefore0002(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "pinfold.db")
+	db := sqlite.NewDB(path)
+	if err := db.Open(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateApp(ctx, &pinfold.App{ID: "app", Name: "a", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	// Back to the schema of 0001, with an endpoint as the first release wrote it.
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`DROP INDEX endpoints_address`, `DROP TABLE app_attributes`,
+		`ALTER TABLE segment_versions DROP COLUMN dimensions`, `ALTER TABLE segment_versions DROP COLUMN segment_groups`,
+		`DELETE FROM schema_migrations WHERE version = 2`,
+	} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	doc := []byte(`{"ct":"EMAIL","a":"old@example.com","at":{"plan":["gold"]},"d":{},"l":{},"m":{"visits":2},"c":"7","cr":1}`)
+	if _, err := raw.Exec(`INSERT INTO endpoints (app_id, id, user_id, address, channel_type, data) VALUES ('app', 'old', '', 'old@example.com', 'EMAIL', ?)`, doc); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+
+	db = sqlite.NewDB(path)
+	db.MaxAttributeNames = 2
+	if err := db.Open(); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	defer db.Close()
+	seg, err := pinfold.NewSegment("app", "gold", &pinfold.SegmentUpdate{Dimensions: &pinfold.SegmentDimensions{
+		Attributes: map[string]pinfold.AttributeDimension{"plan": {Values: []string{"gold"}}}}}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateSegment(ctx, seg); err != nil {
+		t.Fatal(err)
+	}
+	if ids, _, err := db.FindSegmentMembers(ctx, "app", "gold", 0, pinfold.Page{}); err != nil || !slices.Equal(ids, []string{"old"}) {
+		t.Fatalf("members after the migration = %v, %v", ids, err)
+	}
+	err = db.UpdateEndpoints(ctx, "app", func(tx pinfold.EndpointTx) error {
+		u := &pinfold.EndpointUpdate{ID: "old", Attributes: map[string][]string{"new": {"x"}}}
+		w, err := pinfold.NewEndpointWriter(ctx, tx, "app", []*pinfold.EndpointUpdate{u}, time.Now())
+		if err != nil {
+			return err
+		}
+		if err := w.Apply(u); err != nil {
+			return err
+		}
+		return w.Commit(ctx)
+	})
+	if pinfold.ErrorCode(err) != pinfold.EINVALID || !strings.Contains(pinfold.ErrorMessage(err), "at most 2") {
+		t.Fatalf("a third name after the migration counted plan and visits: %v", err)
+	}
+}

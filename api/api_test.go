@@ -307,3 +307,16 @@ func TestHealthAndMetrics(t *testing.T) {
 		}
 	}
 }
+
+func TestBodyEncodingErrors(t *testing.T) {
+	t.Parallel()
+	s := testserver.Start(t, testserver.Options{})
+	resp, body := signedRequest(t, s.URL, "POST", "/v1/apps", "{\"Name\":\"a\xffb\"}")
+	wantErrorResponse(t, resp, body, 400, "BadRequestException", "not valid UTF-8")
+	resp, body = signedRequest(t, s.URL, "POST", "/v1/apps", `{"Name":"a\u0000b"}`)
+	wantErrorResponse(t, resp, body, 400, "BadRequestException", `NUL character (\u0000) in "a\u0000b"`)
+	resp, body = signedRequest(t, s.URL, "POST", "/v1/apps", `{"Name":"a\\u0000b"}`)
+	if resp.StatusCode != 201 {
+		t.Fatalf("an escaped backslash before u0000 is no NUL: %d %s", resp.StatusCode, body)
+	}
+}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/pinfold/pinfold"
 )
@@ -69,12 +71,20 @@ func decodeBody(body []byte, shape string, v any) error {
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return pinfold.Errorf(pinfold.EINVALID, "the request body is empty; it must be a JSON %s object", shape)
 	}
+	if !utf8.Valid(body) {
+		return pinfold.Errorf(pinfold.EINVALID, "the request body is not valid UTF-8")
+	}
 	err := json.Unmarshal(body, v)
+	if err == nil {
+		err = checkNUL(body)
+	}
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
 	switch {
 	case err == nil:
 		return nil
+	case pinfold.ErrorCode(err) == pinfold.EINVALID:
+		return err
 	case errors.As(err, &typeErr) && typeErr.Field == "":
 		return pinfold.Errorf(pinfold.EINVALID, "the request body must be a JSON %s object, got a JSON %s", shape, typeErr.Value)
 	case errors.As(err, &typeErr):
@@ -83,6 +93,24 @@ func decodeBody(body []byte, shape string, v any) error {
 		return pinfold.Errorf(pinfold.EINVALID, "the request body is not valid JSON: %s at byte %d", syntaxErr.Error(), syntaxErr.Offset)
 	}
 	return pinfold.Errorf(pinfold.EINVALID, "the request body is not a valid %s: %s", shape, err.Error())
+}
+
+// checkNUL refuses a body with a NUL character in a key or value (written \u0000): no
+// Pinpoint field holds one, and PostgreSQL cannot store it in text.
+func checkNUL(body []byte) error {
+	if !bytes.Contains(body, []byte(`\u0000`)) {
+		return nil // the common case: no escape that could be NUL
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // the body decoded once already; io.EOF ends the walk
+		}
+		if s, ok := tok.(string); ok && strings.ContainsRune(s, 0) {
+			return pinfold.Errorf(pinfold.EINVALID, "the request body holds a NUL character (\\u0000) in \"%s\"; remove it", strings.ReplaceAll(s, "\x00", "\\u0000"))
+		}
+	}
 }
 
 // jsonKind names the JSON type that a Go type decodes from.

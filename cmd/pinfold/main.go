@@ -1,5 +1,6 @@
 // Command pinfold is the self-hosted home for Amazon Pinpoint's audience data: one binary that
-// serves the Pinpoint REST API (serve) and manages its data (migrate, version).
+// serves the Pinpoint REST API (serve), manages its data (migrate, version) and drives a running
+// server (import, jobs, job).
 package main
 
 import (
@@ -30,9 +31,12 @@ func main() {
 const usage = `pinfold is a self-hosted server for Amazon Pinpoint's audience data.
 
 Usage:
-  pinfold serve [flags]     run the API and the import engine
-  pinfold migrate [flags]   apply database migrations and exit
-  pinfold version           print the version
+  pinfold serve [flags]            run the API and the import engine
+  pinfold migrate [flags]          apply database migrations and exit
+  pinfold import [flags] FILE...   upload files (or take an s3:// URL), import them, follow the job
+  pinfold jobs [flags]             list recent jobs
+  pinfold job [flags] JOB_ID       show a job, its definition and all its failures
+  pinfold version                  print the version
 
 Run "pinfold COMMAND -h" for a command's flags.
 `
@@ -48,6 +52,12 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runServe(ctx, args[1:], getenv, stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, args[1:], getenv, stderr)
+	case "import":
+		return runImport(ctx, args[1:], getenv, stdout, stderr)
+	case "jobs":
+		return runJobs(ctx, args[1:], getenv, stdout, stderr)
+	case "job":
+		return runJob(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "pinfold", Version)
 		return nil

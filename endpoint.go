@@ -81,6 +81,13 @@ type EndpointStore interface {
 	// DeleteEndpointsByUser removes the endpoints whose User.UserId is userID and returns them
 	// as they were, by ID; ENOTFOUND when there is none.
 	DeleteEndpointsByUser(ctx context.Context, appID, userID string) ([]*Endpoint, error)
+	// FindEndpointIDs returns one page of the IDs of the app's endpoints, in ID order, and the
+	// token of the next page ("" at the end); EINVALID for a token it did not issue. Exports
+	// page through an app with it, as through a segment with FindSegmentMembers.
+	FindEndpointIDs(ctx context.Context, appID string, page Page) ([]string, string, error)
+	// FindEndpointsByID returns the app's endpoints among ids, in ID order; an ID with no
+	// endpoint is left out.
+	FindEndpointsByID(ctx context.Context, appID string, ids []string) ([]*Endpoint, error)
 }
 
 // EndpointTx is what a store offers a batch of endpoint writes inside one write transaction:

@@ -1,6 +1,6 @@
 // Package pinfold is the vocabulary of Pinfold: the audience data plane of Amazon Pinpoint
-// (apps, endpoints, segments, import jobs) as plain Go types, the store interfaces that hold
-// them, and the error codes every layer speaks. It has no SQL, no HTTP and no AWS SDK in it.
+// (apps, endpoints, segments, import and export jobs) as plain Go types, the store interfaces
+// that hold them, and the error codes every layer speaks. It has no SQL, no HTTP and no AWS SDK in it.
 package pinfold
 
 import (
@@ -59,3 +59,8 @@ func ErrorMessage(err error) string {
 	}
 	return "Internal server error."
 }
+
+// ErrDiskFull is what a store's error wraps when a write failed because the disk holding the
+// database is full. Its message is meant for users: the write can be tried again once there is
+// room, and nothing committed before it is lost.
+var ErrDiskFull = &Error{Code: EINTERNAL, Message: "the disk holding Pinfold's database is full: free some space, then try again"}

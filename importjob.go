@@ -62,13 +62,15 @@ func (j *ImportJob) Terminal() bool { return j.Status == JobCompleted || j.Statu
 // WritesSegment reports whether the job's endpoints go into a segment.
 func (d *ImportDefinition) WritesSegment() bool { return d.DefineSegment || d.SegmentID != "" }
 
-// Piece is a share of an import job's input: a byte range of one object, cut at line ends.
+// Piece is a share of a job's work. An import piece is a byte range of one object, cut at
+// line ends; an export piece is a range of endpoint IDs, written to one object. Both kinds
+// live in one table and share leases, failing and releasing (ImportJobStore).
 type Piece struct {
 	JobID     string
 	AppID     string
 	No        int // 0-based, in file order
 	Bucket    string
-	Key       string
+	Key       string // the object the piece reads (import) or writes (export)
 	ETag      string // the object's ETag at planning; a change fails the piece
 	Start     int64  // first byte
 	End       int64  // one past the last byte; -1 for the whole object
@@ -76,6 +78,13 @@ type Piece struct {
 	Header    string // the CSV header line when the piece does not start at byte 0
 	Gzip      bool
 	Attempts  int // times the piece was claimed before
+
+	// An export piece's endpoints are the IDs its job's source lists from the page at
+	// StartToken ("" for the first page) through ThroughID ("" for no end), read from
+	// SegmentVersion of the job's segment (pinned at planning) when it exports a segment.
+	StartToken     string
+	ThroughID      string
+	SegmentVersion int
 }
 
 // Location returns the "s3://bucket/key" a failure in the piece is reported against.
@@ -140,7 +149,7 @@ type ImportJobStore interface {
 	// expired) for node until leaseUntil. It returns nil when there is none.
 	ClaimPiece(ctx context.Context, node string, now, leaseUntil time.Time) (*Piece, *ImportJob, error)
 	// ExtendPieceLease keeps a claimed piece's lease alive; false when the piece is no longer
-	// held by node.
+	// held by node. It, FailPiece and ReleasePiece serve pieces of export jobs too.
 	ExtendPieceLease(ctx context.Context, p *Piece, node string, leaseUntil time.Time) (bool, error)
 	// CommitPiece runs fn in one transaction with the piece's completion: fn's writes, the
 	// outcome's failures, the job's counters and the piece's state commit together or not at

@@ -44,7 +44,13 @@ func (s *Server) getApps(w http.ResponseWriter, r *http.Request, _ []byte) error
 	if err != nil {
 		return err
 	}
-	apps, next, err := s.Apps.FindApps(r.Context(), page)
+	var apps []*pinfold.App
+	var next string
+	if key := accessKey(r.Context()); key != nil && !key.AllApps() {
+		apps, next, err = s.appsOfKey(r.Context(), key, page)
+	} else {
+		apps, next, err = s.Apps.FindApps(r.Context(), page)
+	}
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,11 @@ func (s *Server) routes(mux *http.ServeMux) {
 		{"GET", "/v1/apps/{app}/jobs/import/{job}/failures", "GetImportJobFailures", s.getImportJobFailures}, // Pinfold
 		{"GET", "/v1/apps/{app}/segments/{segment}/jobs/import", "GetSegmentImportJobs", s.getSegmentImportJobs},
 
+		{"POST", "/v1/apps/{app}/jobs/export", "CreateExportJob", s.createExportJob},
+		{"GET", "/v1/apps/{app}/jobs/export", "GetExportJobs", s.getExportJobs},
+		{"GET", "/v1/apps/{app}/jobs/export/{job}", "GetExportJob", s.getExportJob},
+		{"GET", "/v1/apps/{app}/segments/{segment}/jobs/export", "GetSegmentExportJobs", s.getSegmentExportJobs},
+
 		{"POST", "/v1/apps/{app}/segments", "CreateSegment", s.createSegment},
 		{"GET", "/v1/apps/{app}/segments", "GetSegments", s.getSegments},
 		{"GET", "/v1/apps/{app}/segments/{segment}", "GetSegment", s.getSegment},
@@ -40,6 +45,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 		{"DELETE", "/v1/apps/{app}/endpoints/{endpoint}", "DeleteEndpoint", s.deleteEndpoint},
 		{"GET", "/v1/apps/{app}/users/{user}", "GetUserEndpoints", s.getUserEndpoints},
 		{"DELETE", "/v1/apps/{app}/users/{user}", "DeleteUserEndpoints", s.deleteUserEndpoints},
+
+		{"POST", "/v1/pinfold/keys", "CreateAccessKey", s.createAccessKey},         // Pinfold, root key only
+		{"GET", "/v1/pinfold/keys", "GetAccessKeys", s.getAccessKeys},              // Pinfold, root key only
+		{"DELETE", "/v1/pinfold/keys/{key}", "RevokeAccessKey", s.revokeAccessKey}, // Pinfold, root key only
 	}
 	allowed := map[string][]string{}
 	for _, rt := range routes {

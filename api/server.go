@@ -31,11 +31,17 @@ type Server struct {
 	Endpoints  pinfold.EndpointStore
 	Segments   pinfold.SegmentStore
 	ImportJobs pinfold.ImportJobStore
+	ExportJobs pinfold.ExportJobStore // nil: the export routes answer 404
 	Jobs       Notifier
 
-	// Verifier checks every /v1 request's signature (service mobiletargeting). Required.
+	// Keys holds the access keys beyond the root key, each limited to what it may do (give a
+	// KeyCache). When nil, every key the Verifier knows may do everything.
+	Keys pinfold.KeyStore
+
+	// Verifier checks every /v1 request's signature (service mobiletargeting). Required. Its
+	// Lookup must know the root key and the keys in Keys: see SecretLookup.
 	Verifier *sigv4.Verifier
-	// RootAccessKeyID is the key that RootRateLimit applies to.
+	// RootAccessKeyID is the key that may do everything, and that RootRateLimit applies to.
 	RootAccessKeyID string
 
 	Region         string   // for ARNs
@@ -92,7 +98,7 @@ func (s *Server) Handler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"Status": "ok"})
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}))
-	return mux
+	return s.cleanPaths(mux)
 }
 
 // handlerFunc is an API operation: it gets the request's whole body and returns an error
@@ -132,7 +138,8 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 }
 
 // op wraps an operation with what every /v1 request gets, in order: a request ID, panic
-// recovery, metrics, the body cap, SigV4 verification and the rate limit.
+// recovery, metrics, the body cap, SigV4 verification, the rate limit and the access key's
+// scope (authorize).
 func (s *Server) op(name string, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -151,23 +158,27 @@ func (s *Server) op(name string, h handlerFunc) http.Handler {
 			s.latency.WithLabelValues(name).Observe(time.Since(start).Seconds())
 			s.Logger.Debug("request", append(logAttrs(r), "operation", name, "status", w.status, "duration", time.Since(start))...)
 		}()
-		if err := s.serve(w, r, h); err != nil {
+		if err := s.serve(w, r, name, h); err != nil {
 			s.writeError(w, r, err)
 		}
 	})
 }
 
-func (s *Server) serve(w http.ResponseWriter, r *http.Request, h handlerFunc) error {
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, op string, h handlerFunc) error {
 	body, err := s.readBody(w, r)
 	if err != nil {
 		return err
 	}
-	key, err := s.Verifier.Verify(r, body)
+	keyID, err := s.Verifier.Verify(r, body)
 	if err != nil {
 		return err
 	}
-	if !s.allow(key) {
-		return pinfold.Errorf(pinfold.ETOOMANY, "Too many requests: access key %s is over its rate of %v requests per second", key, s.rateFor(key))
+	if !s.allow(keyID) {
+		return pinfold.Errorf(pinfold.ETOOMANY, "Too many requests: access key %s is over its rate of %v requests per second", keyID, s.rateFor(keyID))
+	}
+	key, err := s.authorize(r, op, keyID)
+	if err != nil {
+		return err
 	}
 	r = r.WithContext(context.WithValue(r.Context(), accessKeyKey, key))
 	return h(w, r, body)

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/pinfold/pinfold"
+	"github.com/pinfold/pinfold/endpointfile"
 )
 
 // Pinpoint's JSON shapes (PINPOINT.md Appendix). Request members are pointers so that absent
@@ -149,65 +150,12 @@ func (s *Server) toSegmentResponse(seg *pinfold.Segment) segmentResponse {
 	return resp
 }
 
-type endpointDemographic struct {
-	AppVersion      string `json:"AppVersion,omitempty"`
-	Locale          string `json:"Locale,omitempty"`
-	Make            string `json:"Make,omitempty"`
-	Model           string `json:"Model,omitempty"`
-	ModelVersion    string `json:"ModelVersion,omitempty"`
-	Platform        string `json:"Platform,omitempty"`
-	PlatformVersion string `json:"PlatformVersion,omitempty"`
-	Timezone        string `json:"Timezone,omitempty"`
-}
-
-type endpointLocation struct {
-	City       string   `json:"City,omitempty"`
-	Country    string   `json:"Country,omitempty"`
-	Latitude   *float64 `json:"Latitude,omitempty"`
-	Longitude  *float64 `json:"Longitude,omitempty"`
-	PostalCode string   `json:"PostalCode,omitempty"`
-	Region     string   `json:"Region,omitempty"`
-}
-
-type endpointUser struct {
-	UserAttributes map[string][]string `json:"UserAttributes,omitempty"`
-	UserID         string              `json:"UserId,omitempty"`
-}
-
-type endpointResponse struct {
-	Address        string               `json:"Address,omitempty"`
-	ApplicationID  string               `json:"ApplicationId"`
-	Attributes     map[string][]string  `json:"Attributes,omitempty"`
-	ChannelType    string               `json:"ChannelType,omitempty"`
-	CohortID       string               `json:"CohortId"`
-	CreationDate   string               `json:"CreationDate"`
-	Demographic    *endpointDemographic `json:"Demographic,omitempty"`
-	EffectiveDate  string               `json:"EffectiveDate,omitempty"`
-	EndpointStatus string               `json:"EndpointStatus,omitempty"`
-	ID             string               `json:"Id"`
-	Location       *endpointLocation    `json:"Location,omitempty"`
-	Metrics        map[string]float64   `json:"Metrics,omitempty"`
-	OptOut         string               `json:"OptOut,omitempty"`
-	RequestID      string               `json:"RequestId,omitempty"`
-	User           *endpointUser        `json:"User,omitempty"`
-}
+// endpointResponse is EndpointResponse. Export files hold the same shape, so it lives with
+// their encoder in endpointfile.
+type endpointResponse = endpointfile.EndpointResponse
 
 func toEndpointResponse(e *pinfold.Endpoint) endpointResponse {
-	resp := endpointResponse{
-		Address: e.Address, ApplicationID: e.AppID, Attributes: e.Attributes, ChannelType: e.ChannelType,
-		CohortID: e.CohortID, CreationDate: pinfold.FormatISO8601(e.CreatedAt), EffectiveDate: e.EffectiveDate,
-		EndpointStatus: e.EndpointStatus, ID: e.ID, Metrics: e.Metrics, OptOut: e.OptOut, RequestID: e.RequestID,
-	}
-	if d := e.Demographic; d != (pinfold.Demographic{}) {
-		resp.Demographic = &endpointDemographic{d.AppVersion, d.Locale, d.Make, d.Model, d.ModelVersion, d.Platform, d.PlatformVersion, d.Timezone}
-	}
-	if l := e.Location; l != (pinfold.Location{}) {
-		resp.Location = &endpointLocation{l.City, l.Country, l.Latitude, l.Longitude, l.PostalCode, l.Region}
-	}
-	if e.User.UserID != "" || len(e.User.UserAttributes) > 0 {
-		resp.User = &endpointUser{UserAttributes: e.User.UserAttributes, UserID: e.User.UserID}
-	}
-	return resp
+	return endpointfile.NewEndpointResponse(e)
 }
 
 // pageParams reads the page-size and token query parameters of a list operation.
@@ -592,4 +540,38 @@ func toWireGroups(l *pinfold.SegmentGroupList) *segmentGroupList {
 type segmentEndpointsResponse struct {
 	Item      []string `json:"Item"`
 	NextToken string   `json:"NextToken,omitempty"`
+}
+
+// createAccessKeyRequest is the body of Pinfold's CreateAccessKey (POST /v1/pinfold/keys).
+type createAccessKeyRequest struct {
+	AppIDs   []string `json:"AppIds"`
+	ReadOnly *bool    `json:"ReadOnly"`
+}
+
+// accessKeyResponse is an access key as Pinfold's key routes return it. SecretAccessKey is
+// set only in the answer to CreateAccessKey.
+type accessKeyResponse struct {
+	AccessKeyID     string   `json:"AccessKeyId"`
+	SecretAccessKey string   `json:"SecretAccessKey,omitempty"`
+	AppIDs          []string `json:"AppIds"`
+	ReadOnly        bool     `json:"ReadOnly"`
+	CreationDate    string   `json:"CreationDate"`
+	RevokedDate     string   `json:"RevokedDate,omitempty"`
+}
+
+type accessKeysResponse struct {
+	Item      []accessKeyResponse `json:"Item"`
+	NextToken string              `json:"NextToken,omitempty"`
+}
+
+// toAccessKeyResponse returns k without its secret; an empty AppIds means every app.
+func toAccessKeyResponse(k *pinfold.AccessKey) accessKeyResponse {
+	resp := accessKeyResponse{AccessKeyID: k.ID, AppIDs: k.AppIDs, ReadOnly: k.ReadOnly, CreationDate: pinfold.FormatISO8601(k.CreatedAt)}
+	if resp.AppIDs == nil {
+		resp.AppIDs = []string{}
+	}
+	if k.Revoked() {
+		resp.RevokedDate = pinfold.FormatISO8601(k.RevokedAt)
+	}
+	return resp
 }

@@ -1,6 +1,7 @@
 // Package endpointfile decodes the endpoint files of Pinpoint import jobs: CSV with a header
 // of dotted names, and newline-delimited JSON in EndpointRequest's shape (PINPOINT.md §3.3,
-// §3.4). Both decoders stream: they read one physical line at a time, so memory stays bounded
+// §3.4). It also writes the files of export jobs (Encoder): one EndpointResponse per line,
+// the JSON GetEndpoint answers, which the NDJSON decoder reads back whole. Both decoders stream: they read one physical line at a time, so memory stays bounded
 // (about MaxLineBytes per decoder) whatever the size of the file, and every line yields at
 // most one Row carrying either a validated *pinfold.EndpointUpdate or a precise error.
 //

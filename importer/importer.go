@@ -1,7 +1,7 @@
-// Package importer runs import jobs: it plans each job into pieces, works pieces on a pool of
-// workers, and finishes jobs. It is the only package that starts job goroutines. Every state
-// change goes through the store, so any number of importers (one per node) can share the work
-// and a killed one loses only the pieces it had in flight, which are run again.
+// Package importer runs import and export jobs: it plans each job into pieces, works pieces
+// on a pool of workers, and finishes jobs. It is the only package that starts job goroutines.
+// Every state change goes through the store, so any number of importers (one per node) can
+// share the work and a killed one loses only the pieces it had in flight, which are run again.
 package importer
 
 import (
@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -17,14 +18,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Objects is the object storage the importer reads from; *s3.Client is one.
+// Objects is the object storage the importer reads from and exports write to; *s3.Client is
+// one.
 type Objects interface {
 	HeadBucket(ctx context.Context, bucket string) error
 	List(ctx context.Context, bucket, prefix string) ([]s3.Object, error)
 	Open(ctx context.Context, bucket, key, etag string, start, end int64) (io.ReadCloser, error)
+	Put(ctx context.Context, bucket, key string, body io.ReadSeeker) error
 }
 
-// Importer runs import jobs. Set the fields, then Start; Stop lets work in flight finish.
+// Importer runs import jobs, and export jobs when Exports is set. Set the fields, then Start;
+// Stop lets work in flight finish.
 type Importer struct {
 	Store   pinfold.ImportJobStore
 	Objects Objects
@@ -32,6 +36,12 @@ type Importer struct {
 	Now     func() time.Time
 	// Registerer, when set, receives the importer's metrics.
 	Registerer prometheus.Registerer
+
+	// Exports, when set, has the importer run export jobs too (export.go), reading endpoints
+	// and segment members from Endpoints and Segments.
+	Exports   pinfold.ExportJobStore
+	Endpoints pinfold.EndpointStore
+	Segments  pinfold.SegmentStore
 
 	Node       string        // this node's name, recorded on the work it claims
 	Workers    int           // pieces worked at once
@@ -42,8 +52,15 @@ type Importer struct {
 	MaxAttempt int           // tries of a piece before a transient error fails it
 	Backoff    time.Duration // wait before the first retry of a piece; doubles each try
 
+	MaxActiveExports     int    // export jobs past CREATED/PENDING_JOB at once, across all nodes
+	ExportPieceEndpoints int    // endpoints per export piece (and object)
+	TempDir              string // where export pieces are compressed before upload; "" is os.TempDir()
+
 	pieces *prometheus.CounterVec // pieces this node ended, by result
 	rows   *prometheus.CounterVec // rows this node committed, by result
+
+	exportPieces    *prometheus.CounterVec // export pieces this node ended, by result
+	exportEndpoints prometheus.Counter     // endpoints this node exported
 
 	wake    chan struct{}
 	cancel  context.CancelFunc // cancels work in flight (second phase of Stop)
@@ -60,6 +77,9 @@ const (
 	DefaultPoll       = time.Second
 	DefaultMaxAttempt = 5
 	DefaultBackoff    = time.Second
+
+	DefaultMaxActiveExports     = 10
+	DefaultExportPieceEndpoints = 10000
 )
 
 func (im *Importer) setDefaults() {
@@ -90,6 +110,12 @@ func (im *Importer) setDefaults() {
 	if im.Backoff <= 0 {
 		im.Backoff = DefaultBackoff
 	}
+	if im.MaxActiveExports <= 0 {
+		im.MaxActiveExports = DefaultMaxActiveExports
+	}
+	if im.ExportPieceEndpoints <= 0 {
+		im.ExportPieceEndpoints = DefaultExportPieceEndpoints
+	}
 }
 
 // Start starts the scheduler and the workers.
@@ -101,8 +127,14 @@ func (im *Importer) Start() {
 	im.rows = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "pinfold_import_rows_total", Help: "Import rows this node committed, by result (processed, failed).",
 	}, []string{"result"})
+	im.exportPieces = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "pinfold_export_pieces_total", Help: "Export pieces this node worked, by result (done, failed, retried).",
+	}, []string{"result"})
+	im.exportEndpoints = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "pinfold_export_endpoints_total", Help: "Endpoints this node wrote to export objects.",
+	})
 	if im.Registerer != nil {
-		im.Registerer.MustRegister(im.pieces, im.rows)
+		im.Registerer.MustRegister(im.pieces, im.rows, im.exportPieces, im.exportEndpoints)
 	}
 	im.wake = make(chan struct{}, 1+im.Workers)
 	im.stopped = make(chan struct{})
@@ -184,6 +216,21 @@ func (im *Importer) schedule(ctx context.Context) {
 				im.plan(ctx, job)
 			}()
 		}
+		for im.Exports != nil && im.claiming() {
+			now := im.Now()
+			job, err := im.Exports.ClaimExportJob(ctx, im.Node, im.MaxActiveExports, now, now.Add(im.Lease))
+			if err != nil {
+				im.Logger.Error("claim export job", "error", err)
+				break
+			} else if job == nil {
+				break
+			}
+			im.wg.Add(1)
+			go func() {
+				defer im.wg.Done()
+				im.planExport(ctx, job)
+			}()
+		}
 		if im.claiming() {
 			im.finishLeftovers(ctx)
 		}
@@ -204,6 +251,16 @@ func (im *Importer) finishLeftovers(ctx context.Context) {
 	for _, id := range ids {
 		im.finish(ctx, id)
 	}
+	if im.Exports == nil {
+		return
+	}
+	if ids, err = im.Exports.UnfinishedExportJobs(ctx); err != nil {
+		im.Logger.Error("find unfinished export jobs", "error", err)
+		return
+	}
+	for _, id := range ids {
+		im.finishExport(ctx, id)
+	}
 }
 
 func (im *Importer) finish(ctx context.Context, jobID string) {
@@ -216,25 +273,61 @@ func (im *Importer) finish(ctx context.Context, jobID string) {
 	}
 }
 
-// work claims and processes pieces until stopped.
+// work claims and processes pieces until stopped. When there are pieces of both kinds, it
+// takes an import piece and an export piece in turn.
 func (im *Importer) work(ctx context.Context) {
 	defer im.wg.Done()
+	exportFirst := false
 	for {
-		for im.claiming() {
-			now := im.Now()
-			p, job, err := im.Store.ClaimPiece(ctx, im.Node, now, now.Add(im.Lease))
-			if err != nil {
-				if !errors.Is(err, context.Canceled) {
-					im.Logger.Error("claim piece", "error", err)
-				}
-				break
-			} else if p == nil {
-				break
-			}
-			im.process(ctx, job, p)
+		for im.claiming() && im.workOne(ctx, exportFirst) {
+			exportFirst = !exportFirst
 		}
 		if !im.idle() {
 			return
 		}
 	}
+}
+
+// workOne claims a piece, of the kind whose turn it is if there is one, and works it; it
+// reports whether there was a piece.
+func (im *Importer) workOne(ctx context.Context, exportFirst bool) bool {
+	kinds := []func(ctx context.Context) (bool, error){im.workImportPiece, im.workExportPiece}
+	if exportFirst {
+		slices.Reverse(kinds)
+	}
+	for _, work := range kinds {
+		worked, err := work(ctx)
+		if err != nil {
+			if !errors.Is(err, context.Canceled) {
+				im.Logger.Error("claim piece", "error", err)
+			}
+			return false
+		} else if worked {
+			return true
+		}
+	}
+	return false
+}
+
+func (im *Importer) workImportPiece(ctx context.Context) (bool, error) {
+	now := im.Now()
+	p, job, err := im.Store.ClaimPiece(ctx, im.Node, now, now.Add(im.Lease))
+	if err != nil || p == nil {
+		return false, err
+	}
+	im.process(ctx, job, p)
+	return true, nil
+}
+
+func (im *Importer) workExportPiece(ctx context.Context) (bool, error) {
+	if im.Exports == nil {
+		return false, nil
+	}
+	now := im.Now()
+	p, job, err := im.Exports.ClaimExportPiece(ctx, im.Node, now, now.Add(im.Lease))
+	if err != nil || p == nil {
+		return false, err
+	}
+	im.processExport(ctx, job, p)
+	return true, nil
 }

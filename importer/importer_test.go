@@ -64,7 +64,7 @@ func importJob(t *testing.T, s *testserver.Server, app string, req types.ImportJ
 func waitJob(t *testing.T, s *testserver.Server, app, id string) *types.ImportJobResponse {
 	t.Helper()
 	var last *types.ImportJobResponse
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(3 * time.Minute) // generous: shared CI machines can be slow
 	for time.Now().Before(deadline) {
 		out, err := s.Pinpoint.GetImportJob(ctx, &pinpoint.GetImportJobInput{ApplicationId: aws.String(app), JobId: aws.String(id)})
 		if err != nil {

@@ -23,7 +23,8 @@ func (e *pieceFailure) Error() string { return e.reason }
 
 // process reads, decodes and validates a claimed piece, then commits its writes, failures and
 // counters in one transaction. A transient error returns the piece to the queue with backoff;
-// after MaxAttempt tries, or for an error no retry can fix, the piece fails.
+// after MaxAttempt tries, or for an error no retry can fix, the piece fails. A full disk fails
+// the whole job.
 func (im *Importer) process(ctx context.Context, job *pinfold.ImportJob, p *pinfold.Piece) {
 	log := im.Logger.With("job_id", job.ID, "app_id", job.AppID, "piece", p.No)
 	pctx, cancel := context.WithCancel(ctx)
@@ -63,6 +64,17 @@ func (im *Importer) process(ctx context.Context, job *pinfold.ImportJob, p *pinf
 		return
 	case errors.As(err, &failure):
 		im.failPiece(bg, p, failure.reason, log)
+	case errors.Is(err, pinfold.ErrDiskFull):
+		// Another try, of this piece or the next, would meet the same full disk: the job
+		// fails now, with the room the store keeps in reserve for recording it.
+		reason := fmt.Sprintf("%s: rows from line %d could not be stored: %s", p.Location(), p.FirstLine, pinfold.ErrorMessage(err))
+		log.Error("import job failed: the disk is full", "error", err)
+		im.pieces.WithLabelValues("failed").Inc()
+		if err := im.Store.FailImportJob(bg, job.ID, reason, im.Now()); err != nil {
+			log.Error("fail import job", "error", err)
+		}
+		im.Notify()
+		return
 	case p.Attempts >= im.MaxAttempt:
 		im.failPiece(bg, p, fmt.Sprintf("%s: could not be read after %d attempts: %v", p.Location(), p.Attempts, err), log)
 	default:

@@ -3,6 +3,7 @@ package importer
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -23,6 +24,8 @@ var formatExtensions = map[string][]string{
 }
 
 // matchFormat reports whether key is a file of format, and whether it is gzip-compressed.
+// Pinpoint names its export files by ".gz" alone (PINPOINT.md §2.3), so for JSON a ".gz"
+// object is read unless its name says it holds another format ("x.csv.gz").
 func matchFormat(key, format string) (ok, gz bool) {
 	k := strings.ToLower(key)
 	if strings.HasSuffix(k, "/") {
@@ -30,6 +33,9 @@ func matchFormat(key, format string) (ok, gz bool) {
 	}
 	if strings.HasSuffix(k, ".gz") {
 		gz, k = true, strings.TrimSuffix(k, ".gz")
+		if format == pinfold.FormatJSON && !slices.Contains(formatExtensions[pinfold.FormatCSV], path.Ext(k)) {
+			return true, true
+		}
 	}
 	return slices.Contains(formatExtensions[format], path.Ext(k)), gz
 }
@@ -43,6 +49,12 @@ func (im *Importer) plan(ctx context.Context, job *pinfold.ImportJob) {
 	switch {
 	case err != nil && ctx.Err() != nil:
 		log.Info("planning interrupted; the job is planned again on the next start", "error", err)
+	case errors.Is(err, pinfold.ErrDiskFull):
+		log.Error("plan import job", "error", err)
+		if err := im.Store.FailImportJob(context.WithoutCancel(ctx), job.ID, "the job could not be planned: "+pinfold.ErrorMessage(err), im.Now()); err != nil {
+			log.Error("fail import job", "error", err)
+		}
+		im.Notify()
 	case err != nil:
 		log.Error("plan import job", "error", err)
 	case reason != "":

@@ -51,7 +51,7 @@ func scanJob(row pgx.Row) (*pinfold.ImportJob, int64, error) {
 
 // findJob finds a job of appID ("" for any app); lock adds FOR UPDATE.
 func findJob(ctx context.Context, q querier, appID, jobID string, lock bool) (*pinfold.ImportJob, error) {
-	query := `SELECT ` + jobColumns + ` FROM import_jobs WHERE id = $1 AND ($2 = '' OR app_id = $2)`
+	query := `SELECT ` + jobColumns + ` FROM import_jobs WHERE id = $1 AND kind = 'IMPORT' AND ($2 = '' OR app_id = $2)`
 	if lock {
 		query += ` FOR UPDATE`
 	}
@@ -99,7 +99,7 @@ func (db *DB) FindImportJobs(ctx context.Context, appID, segmentID string, page 
 	}
 	size := stored.PageSize(page)
 	rows, err := db.pool.Query(ctx, `SELECT `+jobColumns+` FROM import_jobs
-		WHERE app_id = $1 AND ($2 = '' OR segment_id = $2) AND seq < $3 ORDER BY seq DESC LIMIT $4`,
+		WHERE app_id = $1 AND kind = 'IMPORT' AND ($2 = '' OR segment_id = $2) AND seq < $3 ORDER BY seq DESC LIMIT $4`,
 		appID, segmentID, before, size+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("find import jobs: %w", err)
@@ -159,41 +159,12 @@ func findFailures(ctx context.Context, q querier, jobID string, piece, line, seq
 	return failures, "", rows.Err()
 }
 
-// ClaimImportJob starts the oldest waiting job if a slot is free. Claims are serialised by a
-// transaction-scoped advisory lock, so the cap holds across nodes.
+// ClaimImportJob starts the oldest waiting import job if a slot is free.
 func (db *DB) ClaimImportJob(ctx context.Context, node string, maxActive int, now, leaseUntil time.Time) (*pinfold.ImportJob, error) {
 	var job *pinfold.ImportJob
 	err := db.tx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, claimJobLock); err != nil {
-			return err
-		}
-		// Planning that a dead node left behind comes first: it already holds a slot.
-		var id string
-		err := tx.QueryRow(ctx, `SELECT id FROM import_jobs WHERE status = ANY($1) AND lease_until < $2 ORDER BY seq LIMIT 1`,
-			[]string{pinfold.JobPreparingForInitialization, pinfold.JobInitializing}, stored.Nanos(now)).Scan(&id)
-		if isNoRows(err) {
-			var active int
-			if err := tx.QueryRow(ctx, `SELECT count(*) FROM import_jobs WHERE status = ANY($1)`, activeStatuses).Scan(&active); err != nil {
-				return err
-			}
-			if active >= maxActive {
-				_, err := tx.Exec(ctx, `UPDATE import_jobs SET status = $1 WHERE status = $2`, pinfold.JobPendingJob, pinfold.JobCreated)
-				return err
-			}
-			err = tx.QueryRow(ctx, `SELECT id FROM import_jobs WHERE status = ANY($1) ORDER BY seq LIMIT 1`,
-				[]string{pinfold.JobCreated, pinfold.JobPendingJob}).Scan(&id)
-			if isNoRows(err) {
-				return nil
-			} else if err != nil {
-				return err
-			}
-			if _, err := tx.Exec(ctx, `UPDATE import_jobs SET status = $1 WHERE id = $2`, pinfold.JobPreparingForInitialization, id); err != nil {
-				return err
-			}
-		} else if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE import_jobs SET owner = $1, lease_until = $2 WHERE id = $3`, node, stored.Nanos(leaseUntil), id); err != nil {
+		id, err := claimJob(ctx, tx, pinfold.JobTypeImport, node, maxActive, now, leaseUntil)
+		if err != nil || id == "" {
 			return err
 		}
 		job, err = findJob(ctx, tx, "", id, false)
@@ -205,11 +176,53 @@ func (db *DB) ClaimImportJob(ctx context.Context, node string, maxActive int, no
 	return job, nil
 }
 
+// claimJob starts the oldest waiting job of a kind if fewer than maxActive jobs of that kind
+// are active, and returns its ID ("" when there is none to start); jobs of the kind that must
+// wait move to PENDING_JOB. Claims are serialised by a transaction-scoped advisory lock, so
+// the cap holds across nodes.
+func claimJob(ctx context.Context, tx pgx.Tx, kind, node string, maxActive int, now, leaseUntil time.Time) (string, error) {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, claimJobLock); err != nil {
+		return "", err
+	}
+	// Planning that a dead node left behind comes first: it already holds a slot.
+	var id string
+	err := tx.QueryRow(ctx, `SELECT id FROM import_jobs WHERE kind = $1 AND status = ANY($2) AND lease_until < $3 ORDER BY seq LIMIT 1`,
+		kind, []string{pinfold.JobPreparingForInitialization, pinfold.JobInitializing}, stored.Nanos(now)).Scan(&id)
+	if isNoRows(err) {
+		var active int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM import_jobs WHERE kind = $1 AND status = ANY($2)`, kind, activeStatuses).Scan(&active); err != nil {
+			return "", err
+		}
+		if active >= maxActive {
+			_, err := tx.Exec(ctx, `UPDATE import_jobs SET status = $1 WHERE kind = $2 AND status = $3`, pinfold.JobPendingJob, kind, pinfold.JobCreated)
+			return "", err
+		}
+		err = tx.QueryRow(ctx, `SELECT id FROM import_jobs WHERE kind = $1 AND status = ANY($2) ORDER BY seq LIMIT 1`,
+			kind, []string{pinfold.JobCreated, pinfold.JobPendingJob}).Scan(&id)
+		if isNoRows(err) {
+			return "", nil
+		} else if err != nil {
+			return "", err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE import_jobs SET status = $1 WHERE id = $2`, pinfold.JobPreparingForInitialization, id); err != nil {
+			return "", err
+		}
+	} else if err != nil {
+		return "", err
+	}
+	_, err = tx.Exec(ctx, `UPDATE import_jobs SET owner = $1, lease_until = $2 WHERE id = $3`, node, stored.Nanos(leaseUntil), id)
+	return id, err
+}
+
 // SetImportJobStatus moves a job from one of from to to.
 func (db *DB) SetImportJobStatus(ctx context.Context, jobID string, from []string, to string) (bool, error) {
-	tag, err := db.pool.Exec(ctx, `UPDATE import_jobs SET status = $1 WHERE id = $2 AND status = ANY($3)`, to, jobID, from)
+	return db.setJobStatus(ctx, pinfold.JobTypeImport, jobID, from, to)
+}
+
+func (db *DB) setJobStatus(ctx context.Context, kind, jobID string, from []string, to string) (bool, error) {
+	tag, err := db.pool.Exec(ctx, `UPDATE import_jobs SET status = $1 WHERE id = $2 AND kind = $3 AND status = ANY($4)`, to, jobID, kind, from)
 	if err != nil {
-		return false, fmt.Errorf("set import job status: %w", err)
+		return false, fmt.Errorf("set job status: %w", err)
 	}
 	return tag.RowsAffected() == 1, nil
 }
@@ -217,22 +230,14 @@ func (db *DB) SetImportJobStatus(ctx context.Context, jobID string, from []strin
 // PlanImportJob writes the job's pieces and moves it to PROCESSING.
 func (db *DB) PlanImportJob(ctx context.Context, jobID string, pieces []*pinfold.Piece) error {
 	return db.tx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE import_jobs SET status = $1, total_pieces = $2, owner = '', lease_until = 0 WHERE id = $3 AND status = $4`,
-			pinfold.JobProcessing, len(pieces), jobID, pinfold.JobInitializing)
-		if err != nil {
-			return fmt.Errorf("plan import job: %w", err)
-		}
-		if tag.RowsAffected() != 1 {
-			return fmt.Errorf("plan import job %s: job is not INITIALIZING", jobID)
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM import_pieces WHERE job_id = $1`, jobID); err != nil {
+		if err := startProcessing(ctx, tx, pinfold.JobTypeImport, jobID, len(pieces)); err != nil {
 			return err
 		}
 		rows := make([][]any, len(pieces))
 		for i, p := range pieces {
 			rows[i] = []any{jobID, p.No, p.AppID, p.Bucket, p.Key, p.ETag, p.Start, p.End, p.FirstLine, p.Header, p.Gzip, "pending"}
 		}
-		_, err = tx.CopyFrom(ctx, pgx.Identifier{"import_pieces"},
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"import_pieces"},
 			[]string{"job_id", "no", "app_id", "bucket", "key", "etag", "start_byte", "end_byte", "first_line", "header", "gzip", "state"},
 			pgx.CopyFromRows(rows))
 		if err != nil {
@@ -242,13 +247,34 @@ func (db *DB) PlanImportJob(ctx context.Context, jobID string, pieces []*pinfold
 	})
 }
 
+// startProcessing moves a planned job of kind from INITIALIZING to PROCESSING with n pieces
+// and deletes the pieces an earlier, interrupted planning wrote; the caller writes the new
+// ones in the same transaction.
+func startProcessing(ctx context.Context, tx pgx.Tx, kind, jobID string, n int) error {
+	tag, err := tx.Exec(ctx, `UPDATE import_jobs SET status = $1, total_pieces = $2, owner = '', lease_until = 0 WHERE id = $3 AND kind = $4 AND status = $5`,
+		pinfold.JobProcessing, n, jobID, kind, pinfold.JobInitializing)
+	if err != nil {
+		return fmt.Errorf("plan job: %w", err)
+	}
+	if tag.RowsAffected() != 1 {
+		return fmt.Errorf("plan job %s: job is not INITIALIZING", jobID)
+	}
+	_, err = tx.Exec(ctx, `DELETE FROM import_pieces WHERE job_id = $1`, jobID)
+	return err
+}
+
 // FailImportJob ends a job as FAILED with a job-level failure.
 func (db *DB) FailImportJob(ctx context.Context, jobID, reason string, now time.Time) error {
+	return db.failJob(ctx, pinfold.JobTypeImport, jobID, reason, now)
+}
+
+func (db *DB) failJob(ctx context.Context, kind, jobID, reason string, now time.Time) error {
 	return db.tx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE import_jobs SET status = $1, completed_at = $2, owner = '', lease_until = 0 WHERE id = $3 AND status <> ALL($4)`,
-			pinfold.JobFailed, stored.Nanos(now), jobID, []string{pinfold.JobCompleted, pinfold.JobFailed})
+		tag, err := tx.Exec(ctx, `UPDATE import_jobs SET status = $1, completed_at = $2, owner = '', lease_until = 0
+			WHERE id = $3 AND kind = $4 AND status <> ALL($5)`,
+			pinfold.JobFailed, stored.Nanos(now), jobID, kind, []string{pinfold.JobCompleted, pinfold.JobFailed})
 		if err != nil {
-			return fmt.Errorf("fail import job: %w", err)
+			return fmt.Errorf("fail job: %w", err)
 		}
 		if tag.RowsAffected() == 0 {
 			return nil
@@ -294,7 +320,7 @@ func (db *DB) ClaimPiece(ctx context.Context, node string, now, leaseUntil time.
 	var p pinfold.Piece
 	err := db.pool.QueryRow(ctx, `UPDATE import_pieces p SET state = 'running', owner = $1, lease_until = $2, attempts = p.attempts + 1
 		FROM (SELECT c.job_id, c.no FROM import_pieces c JOIN import_jobs j ON j.id = c.job_id
-			WHERE j.status = ANY($3) AND c.state IN ('pending', 'running')
+			WHERE j.kind = 'IMPORT' AND j.status = ANY($3) AND c.state IN ('pending', 'running')
 			AND ((c.state = 'pending' AND c.not_before <= $4) OR (c.state = 'running' AND c.lease_until < $4))
 			ORDER BY j.seq, c.no LIMIT 1 FOR UPDATE OF c SKIP LOCKED) claimed
 		WHERE p.job_id = claimed.job_id AND p.no = claimed.no
@@ -389,13 +415,33 @@ func (db *DB) ReleasePiece(ctx context.Context, p *pinfold.Piece, node string, n
 	return nil
 }
 
-// FinishImportJob ends a job whose pieces are all done.
+// FinishImportJob ends a job whose pieces are all done; the import's segment version is
+// written as the job leaves COMPLETING.
 func (db *DB) FinishImportJob(ctx context.Context, jobID string, now time.Time) (bool, error) {
-	var job *pinfold.ImportJob
-	failed := false
+	return db.finishJob(ctx, pinfold.JobTypeImport, jobID, now, func(tx pgx.Tx) error {
+		job, err := findJob(ctx, tx, "", jobID, false)
+		if err != nil {
+			return err
+		}
+		if job.Definition.WritesSegment() {
+			return writeImportSegment(ctx, tx, job, now)
+		}
+		return nil
+	})
+}
+
+// finishJob ends a job of kind whose pieces are all done: FAILING becomes FAILED; PROCESSING
+// becomes COMPLETING (its own commit, so that readers see it while complete runs), then
+// COMPLETED in the transaction of complete. It reports whether the job ended now.
+func (db *DB) finishJob(ctx context.Context, kind, jobID string, now time.Time, complete func(tx pgx.Tx) error) (bool, error) {
+	var appID string
+	completing, failed := false, false
 	err := db.tx(ctx, func(tx pgx.Tx) error {
-		var err error
-		if job, err = findJob(ctx, tx, "", jobID, true); err != nil {
+		var status string
+		err := tx.QueryRow(ctx, `SELECT app_id, status FROM import_jobs WHERE id = $1 AND kind = $2 FOR UPDATE`, jobID, kind).Scan(&appID, &status)
+		if isNoRows(err) {
+			return pinfold.Errorf(pinfold.ENOTFOUND, "job %q not found", jobID)
+		} else if err != nil {
 			return err
 		}
 		var remaining int
@@ -403,53 +449,49 @@ func (db *DB) FinishImportJob(ctx context.Context, jobID string, now time.Time) 
 			return err
 		}
 		if remaining > 0 {
-			job = nil
 			return nil
 		}
-		switch job.Status {
+		switch status {
 		case pinfold.JobFailing:
 			if _, err := tx.Exec(ctx, `UPDATE import_jobs SET status = $1, completed_at = $2 WHERE id = $3`, pinfold.JobFailed, stored.Nanos(now), jobID); err != nil {
 				return err
 			}
 			_, err := tx.Exec(ctx, `DELETE FROM import_job_members WHERE job_id = $1`, jobID)
-			job, failed = nil, true
+			failed = true
 			return err
 		case pinfold.JobProcessing:
+			completing = true
 			_, err := tx.Exec(ctx, `UPDATE import_jobs SET status = $1 WHERE id = $2`, pinfold.JobCompleting, jobID)
 			return err
 		case pinfold.JobCompleting:
-			return nil
+			completing = true
 		}
-		job = nil
 		return nil
 	})
 	if err != nil {
-		return false, fmt.Errorf("finish import job: %w", err)
-	} else if job == nil {
+		return false, fmt.Errorf("finish job: %w", err)
+	} else if !completing {
 		return failed, nil
 	}
 	ended := false
 	err = db.tx(ctx, func(tx pgx.Tx) error {
-		// The app's lock first, as every writer of its segments takes it, so that the import
+		// The app's lock first, as every writer of its segments takes it, so that an import
 		// segment's next version is not also written by UpdateSegment. An app deleted
 		// meanwhile took the job with it: the update below finds no row.
-		if err := lockApp(ctx, tx, job.AppID); err != nil && pinfold.ErrorCode(err) != pinfold.ENOTFOUND {
+		if err := lockApp(ctx, tx, appID); err != nil && pinfold.ErrorCode(err) != pinfold.ENOTFOUND {
 			return err
 		}
-		// Whoever moves the job out of COMPLETING writes its segment; a racing finisher stops here.
+		// Whoever moves the job out of COMPLETING completes it; a racing finisher stops here.
 		tag, err := tx.Exec(ctx, `UPDATE import_jobs SET status = $1, completed_at = $2 WHERE id = $3 AND status = $4`,
 			pinfold.JobCompleted, stored.Nanos(now), jobID, pinfold.JobCompleting)
 		if err != nil || tag.RowsAffected() != 1 {
 			return err
 		}
 		ended = true
-		if job.Definition.WritesSegment() {
-			return writeImportSegment(ctx, tx, job, now)
-		}
-		return nil
+		return complete(tx)
 	})
 	if err != nil {
-		return false, fmt.Errorf("complete import job: %w", err)
+		return false, fmt.Errorf("complete job: %w", err)
 	}
 	return ended, nil
 }
@@ -519,11 +561,15 @@ func writeImportSegment(ctx context.Context, tx pgx.Tx, job *pinfold.ImportJob, 
 	return err
 }
 
-// UnfinishedImportJobs returns jobs with no piece left to run that have not ended.
+// UnfinishedImportJobs returns import jobs with no piece left to run that have not ended.
 func (db *DB) UnfinishedImportJobs(ctx context.Context) ([]string, error) {
-	rows, err := db.pool.Query(ctx, `SELECT id FROM import_jobs j WHERE status = ANY($1)
+	return db.unfinishedJobs(ctx, pinfold.JobTypeImport)
+}
+
+func (db *DB) unfinishedJobs(ctx context.Context, kind string) ([]string, error) {
+	rows, err := db.pool.Query(ctx, `SELECT id FROM import_jobs j WHERE kind = $1 AND status = ANY($2)
 		AND NOT EXISTS (SELECT 1 FROM import_pieces p WHERE p.job_id = j.id AND p.state IN ('pending', 'running'))`,
-		[]string{pinfold.JobProcessing, pinfold.JobFailing, pinfold.JobCompleting})
+		kind, []string{pinfold.JobProcessing, pinfold.JobFailing, pinfold.JobCompleting})
 	if err != nil {
 		return nil, fmt.Errorf("find unfinished jobs: %w", err)
 	}

@@ -19,10 +19,13 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"github.com/pinfold/pinfold"
+	"modernc.org/sqlite" // the "sqlite" driver, and its errors
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 //go:embed migrations/*.sql
@@ -36,11 +39,23 @@ type DB struct {
 	// metrics and user attributes together) each app may use; 0 means
 	// pinfold.DefaultMaxAttributeNames. Set it before Open.
 	MaxAttributeNames int
+	// ReserveBytes is the size of the reserve file kept beside the database (Path +
+	// ".reserve"): when the disk is full, the file is deleted so that a job's failure can
+	// still be recorded, and it is made again once there is room. 0 means
+	// DefaultReserveBytes; a negative size keeps no reserve. Set it before Open.
+	ReserveBytes int64
 
 	write *sql.DB
 	read  *sql.DB
 	lock  *os.File
+
+	reserveMu    sync.Mutex
+	reserveGone  bool      // deleted after a full disk, not yet made again
+	reserveTried time.Time // when it was last made (or tried)
 }
+
+// DefaultReserveBytes is the size of the reserve file when DB.ReserveBytes is 0.
+const DefaultReserveBytes = 8 << 20
 
 // NewDB returns a DB for the database file at path; call Open before use.
 func NewDB(path string) *DB {
@@ -61,6 +76,7 @@ func (db *DB) Open() (err error) {
 		db.lock.Close()
 		return fmt.Errorf("database %s is in use by another process", db.Path)
 	}
+	db.makeReserve() // best effort: a disk too full for it is full for the database too
 	dsn := "file:" + db.Path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
 		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(on)&_txlock=immediate"
 	if db.write, err = sql.Open("sqlite", dsn); err != nil {
@@ -143,15 +159,118 @@ func (db *DB) requeueAbandoned(ctx context.Context) error {
 	})
 }
 
-// writeTx runs fn in a write transaction and commits it when fn returns nil.
+// writeTx runs fn in a write transaction and commits it when fn returns nil. A failure
+// because the disk is full wraps pinfold.ErrDiskFull.
 func (db *DB) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return checkFull(err)
 	}
 	defer tx.Rollback()
 	if err := fn(tx); err != nil {
+		return checkFull(err)
+	}
+	if err := tx.Commit(); err != nil {
+		return checkFull(err)
+	}
+	db.restoreReserve()
+	return nil
+}
+
+// recordTx is writeTx for the small writes that record a failure. When the disk is full it
+// deletes the reserve file and tries once more, holding the one write connection all along so
+// that no other writer takes the room the reserve left.
+func (db *DB) recordTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
+		return checkFull(err)
+	}
+	defer conn.Close()
+	run := func() error {
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			return checkFull(err)
+		}
+		defer tx.Rollback()
+		if err := fn(tx); err != nil {
+			return checkFull(err)
+		}
+		return checkFull(tx.Commit())
+	}
+	err = run()
+	if errors.Is(err, pinfold.ErrDiskFull) && db.releaseReserve() {
+		err = run()
+	}
+	return err
+}
+
+// checkFull translates SQLite's "database or disk is full" into pinfold.ErrDiskFull.
+func checkFull(err error) error {
+	var se *sqlite.Error
+	if !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_FULL {
 		return err
 	}
-	return tx.Commit()
+	return fmt.Errorf("%w (%v)", pinfold.ErrDiskFull, err)
+}
+
+// releaseReserve deletes the reserve file and reports whether there was one.
+func (db *DB) releaseReserve() bool {
+	db.reserveMu.Lock()
+	defer db.reserveMu.Unlock()
+	if db.reserveBytes() <= 0 || os.Remove(db.reservePath()) != nil {
+		return false
+	}
+	db.reserveGone, db.reserveTried = true, db.Now()
+	return true
+}
+
+// restoreReserve makes the reserve file again, at most once a minute, once the disk has room
+// for it twice over.
+func (db *DB) restoreReserve() {
+	db.reserveMu.Lock()
+	defer db.reserveMu.Unlock()
+	if !db.reserveGone || db.Now().Sub(db.reserveTried) < time.Minute {
+		return
+	}
+	db.reserveTried = db.Now()
+	db.reserveGone = db.makeReserve() != nil
+}
+
+func (db *DB) reserveBytes() int64 {
+	if db.ReserveBytes == 0 {
+		return DefaultReserveBytes
+	}
+	return db.ReserveBytes
+}
+
+func (db *DB) reservePath() string { return db.Path + ".reserve" }
+
+// makeReserve writes the reserve file unless it is there, when the disk has room for it
+// twice over. Its blocks are written, not sparse, so that deleting it frees real space.
+func (db *DB) makeReserve() error {
+	size := db.reserveBytes()
+	if size <= 0 {
+		return nil
+	}
+	if st, err := os.Stat(db.reservePath()); err == nil && st.Size() >= size {
+		return nil
+	}
+	var fs syscall.Statfs_t
+	if err := syscall.Statfs(filepath.Dir(db.Path), &fs); err != nil {
+		return err
+	} else if free := int64(fs.Bavail) * int64(fs.Bsize); free < 2*size {
+		return fmt.Errorf("make reserve: %d bytes free, want %d", free, 2*size)
+	}
+	f, err := os.OpenFile(db.reservePath(), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	zeros := make([]byte, 1<<20)
+	for written := int64(0); written < size && err == nil; written += int64(len(zeros)) {
+		_, err = f.Write(zeros[:min(int64(len(zeros)), size-written)])
+	}
+	if err = errors.Join(err, f.Close()); err != nil {
+		os.Remove(db.reservePath())
+	}
+	return err
 }

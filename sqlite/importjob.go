@@ -51,7 +51,8 @@ func scanJob(row interface{ Scan(...any) error }) (*pinfold.ImportJob, int64, er
 }
 
 func findJob(ctx context.Context, q queryer, appID, jobID string) (*pinfold.ImportJob, error) {
-	row := q.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM import_jobs WHERE id = ? AND (? = '' OR app_id = ?)`, jobID, appID, appID)
+	row := q.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM import_jobs WHERE id = ? AND kind = ? AND (? = '' OR app_id = ?)`,
+		jobID, pinfold.JobTypeImport, appID, appID)
 	j, _, err := scanJob(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, pinfold.Errorf(pinfold.ENOTFOUND, "Import job %q not found in application %q", jobID, appID)
@@ -100,8 +101,8 @@ func (db *DB) FindImportJobs(ctx context.Context, appID, segmentID string, page 
 	}
 	size := stored.PageSize(page)
 	rows, err := db.read.QueryContext(ctx, `SELECT `+jobColumns+` FROM import_jobs
-		WHERE app_id = ? AND (? = '' OR segment_id = ?) AND seq < ? ORDER BY seq DESC LIMIT ?`,
-		appID, segmentID, segmentID, before, size+1)
+		WHERE app_id = ? AND kind = ? AND (? = '' OR segment_id = ?) AND seq < ? ORDER BY seq DESC LIMIT ?`,
+		appID, pinfold.JobTypeImport, segmentID, segmentID, before, size+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("find import jobs: %w", err)
 	}
@@ -160,37 +161,12 @@ func findFailures(ctx context.Context, q queryer, jobID string, piece, line, seq
 	return failures, "", rows.Err()
 }
 
-// ClaimImportJob starts the oldest waiting job if a slot is free.
+// ClaimImportJob starts the oldest waiting import job if a slot is free.
 func (db *DB) ClaimImportJob(ctx context.Context, node string, maxActive int, now, leaseUntil time.Time) (*pinfold.ImportJob, error) {
 	var job *pinfold.ImportJob
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
-		// Planning that a dead node left behind comes first: it already holds a slot.
-		var id string
-		err := tx.QueryRowContext(ctx, `SELECT id FROM import_jobs WHERE status IN (?, ?) AND lease_until < ? ORDER BY seq LIMIT 1`,
-			pinfold.JobPreparingForInitialization, pinfold.JobInitializing, stored.Nanos(now)).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			var active int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM import_jobs WHERE status IN (?, ?, ?, ?, ?)`, activeStatuses...).Scan(&active); err != nil {
-				return err
-			}
-			if active >= maxActive {
-				_, err := tx.ExecContext(ctx, `UPDATE import_jobs SET status = ? WHERE status = ?`, pinfold.JobPendingJob, pinfold.JobCreated)
-				return err
-			}
-			err = tx.QueryRowContext(ctx, `SELECT id FROM import_jobs WHERE status IN (?, ?) ORDER BY seq LIMIT 1`,
-				pinfold.JobCreated, pinfold.JobPendingJob).Scan(&id)
-			if errors.Is(err, sql.ErrNoRows) {
-				return nil
-			} else if err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE import_jobs SET status = ? WHERE id = ?`, pinfold.JobPreparingForInitialization, id); err != nil {
-				return err
-			}
-		} else if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE import_jobs SET owner = ?, lease_until = ? WHERE id = ?`, node, stored.Nanos(leaseUntil), id); err != nil {
+		id, err := claimJob(ctx, tx, pinfold.JobTypeImport, node, maxActive, now, leaseUntil)
+		if err != nil || id == "" {
 			return err
 		}
 		job, err = findJob(ctx, tx, "", id)
@@ -202,15 +178,54 @@ func (db *DB) ClaimImportJob(ctx context.Context, node string, maxActive int, no
 	return job, nil
 }
 
+// claimJob starts the oldest waiting job of a kind if fewer than maxActive jobs of that kind
+// are active, and returns its ID ("" when there is none to start). Jobs of the kind that must
+// wait move to PENDING_JOB.
+func claimJob(ctx context.Context, tx *sql.Tx, kind, node string, maxActive int, now, leaseUntil time.Time) (string, error) {
+	// Planning that a dead node left behind comes first: it already holds a slot.
+	var id string
+	err := tx.QueryRowContext(ctx, `SELECT id FROM import_jobs WHERE kind = ? AND status IN (?, ?) AND lease_until < ? ORDER BY seq LIMIT 1`,
+		kind, pinfold.JobPreparingForInitialization, pinfold.JobInitializing, stored.Nanos(now)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		var active int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM import_jobs WHERE kind = ? AND status IN (?, ?, ?, ?, ?)`,
+			append([]any{kind}, activeStatuses...)...).Scan(&active); err != nil {
+			return "", err
+		}
+		if active >= maxActive {
+			_, err := tx.ExecContext(ctx, `UPDATE import_jobs SET status = ? WHERE kind = ? AND status = ?`, pinfold.JobPendingJob, kind, pinfold.JobCreated)
+			return "", err
+		}
+		err = tx.QueryRowContext(ctx, `SELECT id FROM import_jobs WHERE kind = ? AND status IN (?, ?) ORDER BY seq LIMIT 1`,
+			kind, pinfold.JobCreated, pinfold.JobPendingJob).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return "", nil
+		} else if err != nil {
+			return "", err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE import_jobs SET status = ? WHERE id = ?`, pinfold.JobPreparingForInitialization, id); err != nil {
+			return "", err
+		}
+	} else if err != nil {
+		return "", err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE import_jobs SET owner = ?, lease_until = ? WHERE id = ?`, node, stored.Nanos(leaseUntil), id)
+	return id, err
+}
+
 // SetImportJobStatus moves a job from one of from to to.
 func (db *DB) SetImportJobStatus(ctx context.Context, jobID string, from []string, to string) (bool, error) {
-	args := []any{to, jobID}
+	return db.setJobStatus(ctx, pinfold.JobTypeImport, jobID, from, to)
+}
+
+func (db *DB) setJobStatus(ctx context.Context, kind, jobID string, from []string, to string) (bool, error) {
+	args := []any{to, jobID, kind}
 	for _, s := range from {
 		args = append(args, s)
 	}
-	res, err := db.write.ExecContext(ctx, `UPDATE import_jobs SET status = ? WHERE id = ? AND status IN (`+placeholders(len(from))+`)`, args...)
+	res, err := db.write.ExecContext(ctx, `UPDATE import_jobs SET status = ? WHERE id = ? AND kind = ? AND status IN (`+placeholders(len(from))+`)`, args...)
 	if err != nil {
-		return false, fmt.Errorf("set import job status: %w", err)
+		return false, fmt.Errorf("set job status: %w", err)
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
@@ -219,15 +234,7 @@ func (db *DB) SetImportJobStatus(ctx context.Context, jobID string, from []strin
 // PlanImportJob writes the job's pieces and moves it to PROCESSING.
 func (db *DB) PlanImportJob(ctx context.Context, jobID string, pieces []*pinfold.Piece) error {
 	return db.writeTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE import_jobs SET status = ?, total_pieces = ?, owner = '', lease_until = 0 WHERE id = ? AND status = ?`,
-			pinfold.JobProcessing, len(pieces), jobID, pinfold.JobInitializing)
-		if err != nil {
-			return fmt.Errorf("plan import job: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return fmt.Errorf("plan import job %s: job is not INITIALIZING", jobID)
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM import_pieces WHERE job_id = ?`, jobID); err != nil {
+		if err := startProcessing(ctx, tx, pinfold.JobTypeImport, jobID, len(pieces)); err != nil {
 			return err
 		}
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO import_pieces (job_id, no, app_id, bucket, key, etag, start_byte, end_byte, first_line, header, gzip, state)
@@ -245,13 +252,35 @@ func (db *DB) PlanImportJob(ctx context.Context, jobID string, pieces []*pinfold
 	})
 }
 
+// startProcessing moves a planned job of kind from INITIALIZING to PROCESSING with n pieces
+// and deletes the pieces an earlier, interrupted planning wrote; the caller writes the new
+// ones in the same transaction.
+func startProcessing(ctx context.Context, tx *sql.Tx, kind, jobID string, n int) error {
+	res, err := tx.ExecContext(ctx, `UPDATE import_jobs SET status = ?, total_pieces = ?, owner = '', lease_until = 0 WHERE id = ? AND kind = ? AND status = ?`,
+		pinfold.JobProcessing, n, jobID, kind, pinfold.JobInitializing)
+	if err != nil {
+		return fmt.Errorf("plan job: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("plan job %s: job is not INITIALIZING", jobID)
+	}
+	_, err = tx.ExecContext(ctx, `DELETE FROM import_pieces WHERE job_id = ?`, jobID)
+	return err
+}
+
 // FailImportJob ends a job as FAILED with a job-level failure.
 func (db *DB) FailImportJob(ctx context.Context, jobID, reason string, now time.Time) error {
-	return db.writeTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE import_jobs SET status = ?, completed_at = ?, owner = '', lease_until = 0 WHERE id = ? AND status NOT IN (?, ?)`,
-			pinfold.JobFailed, stored.Nanos(now), jobID, pinfold.JobCompleted, pinfold.JobFailed)
+	return db.failJob(ctx, pinfold.JobTypeImport, jobID, reason, now)
+}
+
+func (db *DB) failJob(ctx context.Context, kind, jobID, reason string, now time.Time) error {
+	// On a full disk, recordTx uses the reserve file's room so that the failure is recorded.
+	return db.recordTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE import_jobs SET status = ?, completed_at = ?, owner = '', lease_until = 0
+			WHERE id = ? AND kind = ? AND status NOT IN (?, ?)`,
+			pinfold.JobFailed, stored.Nanos(now), jobID, kind, pinfold.JobCompleted, pinfold.JobFailed)
 		if err != nil {
-			return fmt.Errorf("fail import job: %w", err)
+			return fmt.Errorf("fail job: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil
@@ -291,7 +320,7 @@ func (db *DB) ClaimPiece(ctx context.Context, node string, now, leaseUntil time.
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `UPDATE import_pieces SET state = 'running', owner = ?, lease_until = ?, attempts = attempts + 1
 			WHERE (job_id, no) = (SELECT p.job_id, p.no FROM import_pieces p JOIN import_jobs j ON j.id = p.job_id
-				WHERE j.status IN (?, ?) AND ((p.state = 'pending' AND p.not_before <= ?) OR (p.state = 'running' AND p.lease_until < ?))
+				WHERE j.kind = 'IMPORT' AND j.status IN (?, ?) AND ((p.state = 'pending' AND p.not_before <= ?) OR (p.state = 'running' AND p.lease_until < ?))
 				ORDER BY j.seq, p.no LIMIT 1)
 			RETURNING `+pieceColumns, node, stored.Nanos(leaseUntil), pinfold.JobProcessing, pinfold.JobFailing, stored.Nanos(now), stored.Nanos(now)).
 			Scan(&p.JobID, &p.No, &p.AppID, &p.Bucket, &p.Key, &p.ETag, &p.Start, &p.End, &p.FirstLine, &p.Header, &p.Gzip, &p.Attempts)
@@ -379,13 +408,32 @@ func (db *DB) ReleasePiece(ctx context.Context, p *pinfold.Piece, node string, n
 	return nil
 }
 
-// FinishImportJob ends a job whose pieces are all done.
+// FinishImportJob ends a job whose pieces are all done; the import's segment version is
+// written as the job leaves COMPLETING.
 func (db *DB) FinishImportJob(ctx context.Context, jobID string, now time.Time) (bool, error) {
-	var job *pinfold.ImportJob
-	failed := false
+	return db.finishJob(ctx, pinfold.JobTypeImport, jobID, now, func(tx *sql.Tx) error {
+		job, err := findJob(ctx, tx, "", jobID)
+		if err != nil {
+			return err
+		}
+		if job.Definition.WritesSegment() {
+			return writeImportSegment(ctx, tx, job, now)
+		}
+		return nil
+	})
+}
+
+// finishJob ends a job of kind whose pieces are all done: FAILING becomes FAILED; PROCESSING
+// becomes COMPLETING (its own commit, so that readers see it while complete runs), then
+// COMPLETED in the transaction of complete. It reports whether the job ended now.
+func (db *DB) finishJob(ctx context.Context, kind, jobID string, now time.Time, complete func(tx *sql.Tx) error) (bool, error) {
+	completing, failed := false, false
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		if job, err = findJob(ctx, tx, "", jobID); err != nil {
+		var status string
+		err := tx.QueryRowContext(ctx, `SELECT status FROM import_jobs WHERE id = ? AND kind = ?`, jobID, kind).Scan(&status)
+		if errors.Is(err, sql.ErrNoRows) {
+			return pinfold.Errorf(pinfold.ENOTFOUND, "job %q not found", jobID)
+		} else if err != nil {
 			return err
 		}
 		var remaining int
@@ -393,35 +441,33 @@ func (db *DB) FinishImportJob(ctx context.Context, jobID string, now time.Time) 
 			return err
 		}
 		if remaining > 0 {
-			job = nil
 			return nil
 		}
-		switch job.Status {
+		switch status {
 		case pinfold.JobFailing:
 			if _, err := tx.ExecContext(ctx, `UPDATE import_jobs SET status = ?, completed_at = ? WHERE id = ?`, pinfold.JobFailed, stored.Nanos(now), jobID); err != nil {
 				return err
 			}
 			_, err := tx.ExecContext(ctx, `DELETE FROM import_job_members WHERE job_id = ?`, jobID)
-			job, failed = nil, true
+			failed = true
 			return err
 		case pinfold.JobProcessing:
+			completing = true
 			_, err := tx.ExecContext(ctx, `UPDATE import_jobs SET status = ? WHERE id = ?`, pinfold.JobCompleting, jobID)
 			return err
 		case pinfold.JobCompleting:
-			return nil
+			completing = true
 		}
-		job = nil
 		return nil
 	})
 	if err != nil {
-		return false, fmt.Errorf("finish import job: %w", err)
-	} else if job == nil {
+		return false, fmt.Errorf("finish job: %w", err)
+	} else if !completing {
 		return failed, nil
 	}
-	// COMPLETING is its own commit, so that readers see it while the segment is written.
 	ended := false
 	err = db.writeTx(ctx, func(tx *sql.Tx) error {
-		// Whoever moves the job out of COMPLETING writes its segment; a racing finisher stops here.
+		// Whoever moves the job out of COMPLETING completes it; a racing finisher stops here.
 		res, err := tx.ExecContext(ctx, `UPDATE import_jobs SET status = ?, completed_at = ? WHERE id = ? AND status = ?`,
 			pinfold.JobCompleted, stored.Nanos(now), jobID, pinfold.JobCompleting)
 		if err != nil {
@@ -431,13 +477,10 @@ func (db *DB) FinishImportJob(ctx context.Context, jobID string, now time.Time) 
 			return nil
 		}
 		ended = true
-		if def := job.Definition; def.WritesSegment() {
-			return writeImportSegment(ctx, tx, job, now)
-		}
-		return nil
+		return complete(tx)
 	})
 	if err != nil {
-		return false, fmt.Errorf("complete import job: %w", err)
+		return false, fmt.Errorf("complete job: %w", err)
 	}
 	return ended, nil
 }
@@ -507,11 +550,15 @@ func writeImportSegment(ctx context.Context, tx *sql.Tx, job *pinfold.ImportJob,
 	return err
 }
 
-// UnfinishedImportJobs returns jobs with no piece left to run that have not ended.
+// UnfinishedImportJobs returns import jobs with no piece left to run that have not ended.
 func (db *DB) UnfinishedImportJobs(ctx context.Context) ([]string, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT id FROM import_jobs j WHERE status IN (?, ?, ?)
+	return db.unfinishedJobs(ctx, pinfold.JobTypeImport)
+}
+
+func (db *DB) unfinishedJobs(ctx context.Context, kind string) ([]string, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT id FROM import_jobs j WHERE kind = ? AND status IN (?, ?, ?)
 		AND NOT EXISTS (SELECT 1 FROM import_pieces p WHERE p.job_id = j.id AND p.state IN ('pending', 'running'))`,
-		pinfold.JobProcessing, pinfold.JobFailing, pinfold.JobCompleting)
+		kind, pinfold.JobProcessing, pinfold.JobFailing, pinfold.JobCompleting)
 	if err != nil {
 		return nil, fmt.Errorf("find unfinished jobs: %w", err)
 	}

@@ -20,6 +20,8 @@ type Store interface {
 	pinfold.EndpointStore
 	pinfold.SegmentStore
 	pinfold.ImportJobStore
+	pinfold.KeyStore
+	pinfold.ExportJobStore
 }
 
 // Run runs the suite; open returns a new, empty store that t closes.
@@ -46,6 +48,14 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"DeleteEndpoints", testDeleteEndpoints},
 		{"SegmentWrites", testSegmentWrites},
 		{"SegmentMembers", testSegmentMembers},
+		{"Keys", testKeys},
+		{"KeysPaging", testKeysPaging},
+		{"ConcurrentRevokes", testConcurrentRevokes},
+		{"ExportJobs", testExportJobs},
+		{"ExportJobCap", testExportJobCap},
+		{"ExportPieces", testExportPieces},
+		{"FailingExport", testFailingExport},
+		{"EndpointIDs", testEndpointIDs},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -216,15 +219,26 @@ func (c *client) explain(err error) error {
 // returned as a smithy.GenericAPIError built from Pinpoint's error body. The caller closes
 // the body.
 func (c *client) get(ctx context.Context, path string) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.endpoint+path, nil)
+	return c.do(ctx, http.MethodGet, path, nil)
+}
+
+// do is get for any method, with a JSON body when body is not nil.
+func (c *client) do(ctx context.Context, method, path string, body []byte) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.endpoint+path, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
+	}
+	payloadHash := emptyPayloadSHA256
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+		sum := sha256.Sum256(body)
+		payloadHash = hex.EncodeToString(sum[:])
 	}
 	creds, err := c.aws.Credentials.Retrieve(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("credentials: %w", err)
 	}
-	if err := v4.NewSigner().SignHTTP(ctx, creds, req, emptyPayloadSHA256, pinpointSigningName, c.aws.Region, time.Now()); err != nil {
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, payloadHash, pinpointSigningName, c.aws.Region, time.Now()); err != nil {
 		return nil, fmt.Errorf("sign request: %w", err)
 	}
 	resp, err := c.http.Do(req)
@@ -235,14 +249,14 @@ func (c *client) get(ctx context.Context, path string) (*http.Response, error) {
 		return resp, nil
 	}
 	defer resp.Body.Close()
-	var body struct{ Message string }
+	var msg struct{ Message string }
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	json.Unmarshal(data, &body)
+	json.Unmarshal(data, &msg)
 	code := resp.Header.Get("X-Amzn-ErrorType")
 	if code == "" {
 		code = resp.Status
 	}
-	return nil, c.explain(&smithy.GenericAPIError{Code: code, Message: body.Message})
+	return nil, c.explain(&smithy.GenericAPIError{Code: code, Message: msg.Message})
 }
 
 // getJSON returns the body of a signed GET of a Pinpoint API path, as the server sent it.

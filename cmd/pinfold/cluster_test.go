@@ -93,7 +93,7 @@ func createJob(t *testing.T, c *pinpoint.Client, app *string, url string) *strin
 
 func waitEnded(t *testing.T, c *pinpoint.Client, app, job *string) *types.ImportJobResponse {
 	t.Helper()
-	for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		out, err := c.GetImportJob(context.Background(), &pinpoint.GetImportJobInput{ApplicationId: app, JobId: job})
 		if err != nil {
 			t.Fatal(err)
@@ -102,7 +102,7 @@ func waitEnded(t *testing.T, c *pinpoint.Client, app, job *string) *types.Import
 			return j
 		}
 	}
-	t.Fatal("the job did not end within 3 minutes")
+	t.Fatal("the job did not end within 10 minutes")
 	return nil
 }
 
@@ -188,7 +188,7 @@ func TestClusterActiveCap(t *testing.T) {
 	active := map[types.JobStatus]bool{types.JobStatusPreparingForInitialization: true, types.JobStatusInitializing: true,
 		types.JobStatusProcessing: true, types.JobStatusCompleting: true, types.JobStatusFailing: true}
 	sawPending := false
-	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Minute); ; time.Sleep(20 * time.Millisecond) {
 		out, err := clients[0].GetImportJobs(ctx, &pinpoint.GetImportJobsInput{ApplicationId: appID, PageSize: aws.String("20")})
 		if err != nil {
 			t.Fatal(err)

@@ -29,6 +29,9 @@ type Config struct {
 	PieceSize        int64
 	ImportLease      time.Duration
 
+	MaxActiveExports     int
+	ExportPieceEndpoints int
+
 	MaxBodyBytes  int64
 	RateLimit     float64
 	RootRateLimit float64
@@ -92,8 +95,10 @@ func (cfg *Config) flagSet(name string, getenv func(string) string, stderr io.Wr
 	boolean(&cfg.S3PathStyle, "s3-path-style", "PINFOLD_S3_PATH_STYLE", true, "use path-style S3 URLs")
 	str(&cfg.S3AllowedBuckets, "s3-allowed-buckets", "PINFOLD_S3_ALLOWED_BUCKETS", "", "comma-separated buckets an S3Url may name (default: any)")
 	integer(&cfg.MaxActiveImports, "max-active-imports", "PINFOLD_MAX_ACTIVE_IMPORTS", 10, "import jobs running at once; more wait in PENDING_JOB")
-	integer(&cfg.ImportWorkers, "import-workers", "PINFOLD_IMPORT_WORKERS", 4, "import pieces worked at once on this node")
+	integer(&cfg.ImportWorkers, "import-workers", "PINFOLD_IMPORT_WORKERS", 4, "pieces of import and export jobs worked at once on this node")
 	num(&cfg.PieceSize, "piece-size", "PINFOLD_PIECE_SIZE", 4<<20, "target size of an import piece in bytes")
+	integer(&cfg.MaxActiveExports, "max-active-exports", "PINFOLD_MAX_ACTIVE_EXPORTS", 10, "export jobs running at once (apart from imports); more wait in PENDING_JOB")
+	integer(&cfg.ExportPieceEndpoints, "export-piece-endpoints", "PINFOLD_EXPORT_PIECE_ENDPOINTS", 10000, "endpoints per export piece, each written as one object")
 	num(&cfg.MaxBodyBytes, "max-body-bytes", "PINFOLD_MAX_BODY_BYTES", 7<<20, "largest request body accepted")
 	float(&cfg.RateLimit, "rate-limit", "PINFOLD_RATE_LIMIT", 0, "requests per second per access key (0: no limit)")
 	float(&cfg.RootRateLimit, "root-rate-limit", "PINFOLD_ROOT_RATE_LIMIT", 0, "requests per second for the root key (0: no limit)")
@@ -128,6 +133,10 @@ func (cfg *Config) Validate() error {
 		return fmt.Errorf("--import-workers: must be at least 1")
 	case cfg.PieceSize < 64<<10:
 		return fmt.Errorf("--piece-size: must be at least 65536 bytes")
+	case cfg.MaxActiveExports < 1:
+		return fmt.Errorf("--max-active-exports: must be at least 1")
+	case cfg.ExportPieceEndpoints < 100:
+		return fmt.Errorf("--export-piece-endpoints: must be at least 100")
 	case cfg.ImportLease < time.Second:
 		return fmt.Errorf("--import-lease: must be at least 1s")
 	case cfg.MaxBodyBytes < 1024:

@@ -2,13 +2,14 @@ package main
 
 import (
 	"bufio"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/pinfold/pinfold"
 )
 
 // credentials is the root key pair.
@@ -37,8 +38,7 @@ func rootCredentials(data string, getenv func(string) string) (creds credentials
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return creds, path, false, err
 	}
-	creds = credentials{AccessKeyID: "PF" + randomString(18, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"),
-		SecretAccessKey: randomString(40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
+	creds = credentials{AccessKeyID: pinfold.NewAccessKeyID(), SecretAccessKey: pinfold.NewSecretAccessKey()}
 	text := fmt.Sprintf("[%s]\naws_access_key_id = %s\naws_secret_access_key = %s\n", credentialsProfile, creds.AccessKeyID, creds.SecretAccessKey)
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		return creds, path, false, fmt.Errorf("write credentials: %w", err)
@@ -80,13 +80,4 @@ func readCredentials(path string) (credentials, error) {
 		return creds, fmt.Errorf("%s: profile [%s] needs aws_access_key_id and aws_secret_access_key", path, credentialsProfile)
 	}
 	return creds, nil
-}
-
-func randomString(n int, alphabet string) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return string(b)
 }

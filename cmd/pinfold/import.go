@@ -24,8 +24,9 @@ Local files are uploaded first, with a single PutObject each (up to 5 GiB a file
 s3://BUCKET/TIME-RANDOM/ on the server's S3 endpoint; a folder means every file in it and its
 subfolders, keeping their paths. An s3:// URL is imported where it is.
 
-A job reads one format, CSV (.csv) or JSON (.json, .jsonl, .ndjson), each optionally .gz. The
-format comes from the file names, or --format. A folder holding both needs --format, and then
+A job reads one format, CSV (.csv) or JSON (.json, .jsonl, .ndjson), each optionally .gz;
+any other .gz is JSON, as Pinpoint's export files are. The format comes from the file names,
+or --format. A folder holding both needs --format, and then
 only the files of that format are imported: run once with --format CSV and once with
 --format JSON.
 

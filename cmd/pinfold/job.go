@@ -16,9 +16,9 @@ import (
 
 const jobUsage = `Usage: pinfold job [flags] JOB_ID
 
-Shows one import job of a running Pinfold server: its state, counters, definition and every
-failure (from Pinfold's full failure report, not only the first 100). Without --app, the job
-is looked for in every app.
+Shows one job of a running Pinfold server: its state, counters, definition and every failure
+(for an import, from Pinfold's full failure report, not only the first 100). Without --app,
+the job is looked for in every app.
 
 Flags:
 `
@@ -31,7 +31,7 @@ func runJob(ctx context.Context, args []string, getenv func(string) string, stdo
 	fs := flag.NewFlagSet("job", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&appID, "app", "", "the job's app (default: look in every app)")
-	fs.BoolVar(&asJSON, "json", false, "print the ImportJobResponse JSON as the API returns it")
+	fs.BoolVar(&asJSON, "json", false, "print the ImportJobResponse (or ExportJobResponse) JSON as the API returns it")
 	cf.bind(fs, false)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), jobUsage)
@@ -51,6 +51,9 @@ func runJob(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	j, err := c.findImportJob(ctx, appID, rest[0])
 	if err != nil {
+		if x, xerr := c.findExportJob(ctx, appID, rest[0]); xerr == nil {
+			return writeExportJob(ctx, stdout, c, x, asJSON)
+		}
 		return err
 	}
 	if asJSON {

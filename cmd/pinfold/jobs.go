@@ -37,10 +37,9 @@ type jobRow struct {
 // jobLister returns the newest jobs of one kind in an app, at most limit of them, newest first.
 type jobLister func(ctx context.Context, c *client, appID string, limit int) ([]jobRow, error)
 
-// jobListers are the kinds of job "pinfold jobs" lists. Export jobs join here as a lister of
-// their own when the server has them.
+// jobListers are the kinds of job "pinfold jobs" lists.
 func jobListers() []jobLister {
-	return []jobLister{importJobRows}
+	return []jobLister{importJobRows, exportJobRows}
 }
 
 // runJobs lists recent jobs in a table.

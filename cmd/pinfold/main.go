@@ -1,6 +1,6 @@
 // Command pinfold is the self-hosted home for Amazon Pinpoint's audience data: one binary that
 // serves the Pinpoint REST API (serve), manages its data (migrate, version) and drives a running
-// server (import, jobs, job).
+// server (import, jobs, job, keys).
 package main
 
 import (
@@ -36,6 +36,7 @@ Usage:
   pinfold import [flags] FILE...   upload files (or take an s3:// URL), import them, follow the job
   pinfold jobs [flags]             list recent jobs
   pinfold job [flags] JOB_ID       show a job, its definition and all its failures
+  pinfold keys create|list|revoke  manage access keys limited to apps or to reads
   pinfold version                  print the version
 
 Run "pinfold COMMAND -h" for a command's flags.
@@ -58,6 +59,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runJobs(ctx, args[1:], getenv, stdout, stderr)
 	case "job":
 		return runJob(ctx, args[1:], getenv, stdout, stderr)
+	case "keys":
+		return runKeys(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "pinfold", Version)
 		return nil

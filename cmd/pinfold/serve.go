@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/mattn/go-isatty"
 	"github.com/pinfold/pinfold/api"
@@ -51,7 +50,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer db.Close()
 
-	lookup := func(id string) (string, bool) {
+	// The embedded S3 endpoint knows only the root key: its objects belong to no app, so a key
+	// limited to apps or to reading could reach beyond its scope there.
+	rootLookup := func(id string) (string, bool) {
 		return creds.SecretAccessKey, id == creds.AccessKeyID
 	}
 	s3cfg := s3.Config{Endpoint: cfg.S3Endpoint, Region: cfg.S3Region, PathStyle: cfg.S3PathStyle}
@@ -59,7 +60,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		s3cfg.Region = cfg.Region
 	}
 	if cfg.S3Endpoint == "" {
-		verifier := &sigv4.Verifier{Region: cfg.Region, Service: "s3", Lookup: lookup}
+		verifier := &sigv4.Verifier{Region: cfg.Region, Service: "s3", Lookup: rootLookup}
 		srv := &s3.Server{Addr: cfg.S3Addr, Dir: filepath.Join(cfg.Data, "s3"), Logger: log.With("component", "s3"),
 			Authenticate: func(r *http.Request) error { _, err := verifier.Verify(r, nil); return err }}
 		if err := srv.Open(); err != nil {
@@ -76,11 +77,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	registry := prometheus.NewRegistry()
+	// Export pieces are compressed here before upload; what a killed process left is stale.
+	tempDir := filepath.Join(cfg.Data, "tmp")
+	if err := errors.Join(os.RemoveAll(tempDir), os.MkdirAll(tempDir, 0o700)); err != nil {
+		return fmt.Errorf("--data: %w", err)
+	}
 	hostname, _ := os.Hostname()
 	im := &importer.Importer{Store: db, Objects: objects, Logger: log.With("component", "importer"),
 		Node:    fmt.Sprintf("%s-%d-%s", hostname, os.Getpid(), api.NewID()[:8]),
 		Workers: cfg.ImportWorkers, MaxActive: cfg.MaxActiveImports, PieceSize: cfg.PieceSize, Lease: cfg.ImportLease,
-		Registerer: registry}
+		Registerer: registry, Exports: db, Endpoints: db, Segments: db,
+		MaxActiveExports: cfg.MaxActiveExports, ExportPieceEndpoints: cfg.ExportPieceEndpoints, TempDir: tempDir}
 	im.Start()
 
 	var buckets []string
@@ -89,9 +96,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			buckets = append(buckets, b)
 		}
 	}
+	keys := &api.KeyCache{KeyStore: db, TTL: api.DefaultKeyCacheTTL}
 	apiServer := &api.Server{
-		Apps: db, Endpoints: db, Segments: db, ImportJobs: db, Jobs: im,
-		Verifier:        &sigv4.Verifier{Region: cfg.Region, Service: "mobiletargeting", Lookup: lookup},
+		Apps: db, Endpoints: db, Segments: db, ImportJobs: db, ExportJobs: db, Jobs: im, Keys: keys,
+		Verifier: &sigv4.Verifier{Region: cfg.Region, Service: "mobiletargeting",
+			Lookup: api.SecretLookup(creds.AccessKeyID, creds.SecretAccessKey, keys, log.With("component", "api"))},
 		RootAccessKeyID: creds.AccessKeyID, Region: cfg.Region, AccountID: cfg.Account,
 		AllowedBuckets: buckets, MaxBodyBytes: cfg.MaxBodyBytes,
 		RateLimit: cfg.RateLimit, RootRateLimit: cfg.RootRateLimit, RateBurst: cfg.RateBurst,
@@ -102,9 +111,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		im.Stop(context.Background())
 		return fmt.Errorf("--addr: %w", err)
 	}
-	httpServer := &http.Server{Handler: apiServer.Handler(), ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout: time.Minute, WriteTimeout: 10 * time.Minute, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	httpServer := api.NewHTTPServer(apiServer.Handler(), slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpServer.Serve(ln) }()
 	endpoint := "http://" + ln.Addr().String()

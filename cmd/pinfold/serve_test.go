@@ -47,6 +47,7 @@ type proc struct {
 	URL    string // API
 	S3URL  string // embedded S3 endpoint
 	stdout syncBuffer
+	stderr syncBuffer // the log, line by line
 	exited chan error
 }
 
@@ -104,6 +105,7 @@ func startServeEnv(t *testing.T, data string, env []string, args ...string) *pro
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
+			p.stderr.Write(append(sc.Bytes(), '\n'))
 			var line struct{ Msg, URL string }
 			json.Unmarshal(sc.Bytes(), &line)
 			switch line.Msg {

@@ -17,6 +17,8 @@ type store interface {
 	pinfold.EndpointStore
 	pinfold.SegmentStore
 	pinfold.ImportJobStore
+	pinfold.KeyStore
+	pinfold.ExportJobStore
 	Close() error
 }
 

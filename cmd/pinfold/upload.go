@@ -40,13 +40,17 @@ type localFile struct {
 
 // fileFormat returns the import format a file name stands for, by the extensions the server
 // reads (docs/import-jobs.md): .csv is CSV; .json, .jsonl and .ndjson are JSON; each may end in .gz.
-// Any other name returns "".
+// Any other .gz is JSON, as Pinpoint names its export files by .gz alone. Any other name
+// returns "".
 func fileFormat(name string) string {
-	name = strings.TrimSuffix(strings.ToLower(name), ".gz")
-	switch path.Ext(name) {
+	lower := strings.ToLower(name)
+	switch path.Ext(strings.TrimSuffix(lower, ".gz")) {
 	case ".csv":
 		return formatCSV
 	case ".json", ".jsonl", ".ndjson":
+		return formatJSON
+	}
+	if strings.HasSuffix(lower, ".gz") {
 		return formatJSON
 	}
 	return ""

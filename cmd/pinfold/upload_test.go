@@ -11,7 +11,7 @@ import (
 func TestFileFormat(t *testing.T) {
 	t.Parallel()
 	for name, want := range map[string]string{"a.csv": "CSV", "A.CSV.GZ": "CSV", "b.json": "JSON", "b.jsonl": "JSON",
-		"dir/b.ndjson.gz": "JSON", "c.txt": "", "csv": "", "d.gz": "", "s3://bucket/prefix/": ""} {
+		"dir/b.ndjson.gz": "JSON", "c.txt": "", "csv": "", "d.gz": "JSON", "s3://bucket/prefix/": ""} {
 		if got := fileFormat(name); got != want {
 			t.Errorf("fileFormat(%q) = %q, want %q", name, got, want)
 		}

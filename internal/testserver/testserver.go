@@ -44,8 +44,10 @@ type Options struct {
 	S3AccessKeyID string // credentials for the external S3
 	S3Secret      string
 	PieceSize     int64
-	MaxActive     int
-	Workers       int
+	// ExportPieceEndpoints is the number of endpoints per export piece (default 10000).
+	ExportPieceEndpoints int
+	MaxActive            int
+	Workers              int
 	// Backoff and MaxAttempt set the importer's retries (defaults: 20ms, the importer's default).
 	Backoff    time.Duration
 	MaxAttempt int
@@ -107,7 +109,8 @@ func Start(t testing.TB, opts Options) *Server {
 	registry := prometheus.NewRegistry()
 	s.Importer = &importer.Importer{Registerer: registry, Store: db, Objects: objects, Logger: log, Node: "test-node",
 		PieceSize: opts.PieceSize, MaxActive: opts.MaxActive, Workers: opts.Workers,
-		Poll: 50 * time.Millisecond, Backoff: 20 * time.Millisecond, MaxAttempt: opts.MaxAttempt}
+		Poll: 50 * time.Millisecond, Backoff: 20 * time.Millisecond, MaxAttempt: opts.MaxAttempt,
+		Exports: db, Endpoints: db, Segments: db, ExportPieceEndpoints: opts.ExportPieceEndpoints, TempDir: t.TempDir()}
 	if opts.Backoff > 0 {
 		s.Importer.Backoff = opts.Backoff
 	}
@@ -118,13 +121,17 @@ func Start(t testing.TB, opts Options) *Server {
 	if opts.Stores != nil {
 		apps, jobs = opts.Stores(db)
 	}
-	s.API = &api.Server{Apps: apps, Endpoints: db, Segments: db, ImportJobs: jobs, Jobs: s.Importer,
-		Verifier:        &sigv4.Verifier{Region: Region, Service: "mobiletargeting", Lookup: lookup},
+	keys := &api.KeyCache{KeyStore: db, TTL: api.DefaultKeyCacheTTL}
+	s.API = &api.Server{Apps: apps, Endpoints: db, Segments: db, ImportJobs: jobs, ExportJobs: db, Jobs: s.Importer, Keys: keys,
+		Verifier:        &sigv4.Verifier{Region: Region, Service: "mobiletargeting", Lookup: api.SecretLookup(AccessKeyID, SecretAccessKey, keys, log)},
 		RootAccessKeyID: AccessKeyID, Region: Region, AccountID: "123456789012", Logger: log, Registry: registry}
 	if opts.Server != nil {
 		opts.Server(s.API)
 	}
-	hs := httptest.NewServer(s.API.Handler())
+	// The HTTP server of `pinfold serve`, with its timeouts.
+	hs := httptest.NewUnstartedServer(nil)
+	hs.Config = api.NewHTTPServer(s.API.Handler(), nil)
+	hs.Start()
 	s.URL = hs.URL
 	t.Cleanup(func() {
 		hs.Close()
@@ -179,9 +186,15 @@ func (s *Server) PutFile(t testing.TB, bucket, key, path string) {
 // Sign signs req with the test root key as the SDKs do, for requests an SDK cannot make.
 func Sign(t testing.TB, req *http.Request, body []byte) {
 	t.Helper()
+	SignAt(t, req, body, time.Now())
+}
+
+// SignAt is Sign at another time, for requests signed too long ago or ahead.
+func SignAt(t testing.TB, req *http.Request, body []byte, at time.Time) {
+	t.Helper()
 	sum := sha256.Sum256(body)
 	err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: AccessKeyID, SecretAccessKey: SecretAccessKey},
-		req, hex.EncodeToString(sum[:]), "mobiletargeting", Region, time.Now())
+		req, hex.EncodeToString(sum[:]), "mobiletargeting", Region, at)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestSmoke runs the tool as a user would, small: every figure of the decode, store and
+// import sections must be in the table with a positive value, baseline and ratio.
+func TestSmoke(t *testing.T) {
+	t.Parallel()
+	var out, log bytes.Buffer
+	err := Run(context.Background(), []string{"--rows", "2000", "--only", "decode,store,import", "--dir", t.TempDir()}, &out, &log)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, log.String())
+	}
+	t.Logf("\n%s", out.String())
+	rows := map[string]bool{}
+	for _, line := range strings.Split(out.String(), "\n") {
+		cells := regexp.MustCompile(`\s{2,}`).Split(strings.TrimSpace(line), -1)
+		if len(cells) < 7 || cells[0] == "section" {
+			continue
+		}
+		name := cells[1] + " [" + cells[3] + "]"
+		rows[name] = true
+		for _, i := range []int{2, 5, 6} { // value, baseline value, ratio
+			if v, err := strconv.ParseFloat(strings.ReplaceAll(cells[i], ",", ""), 64); err != nil || v <= 0 {
+				t.Errorf("%s: cell %d is %q, want a positive number", name, i, cells[i])
+			}
+		}
+	}
+	for _, want := range []string{
+		"CSV decoder, 1 goroutine [rows/s]", "CSV decoder, 1 goroutine [MB/s]",
+		"NDJSON decoder, 1 goroutine [rows/s]", "NDJSON decoder, 1 goroutine [MB/s]",
+		"SQLite store limit [endpoints/s]",
+		"SQLite CSV import, fresh app [endpoints/s]", "SQLite CSV import, re-import (all updates) [endpoints/s]",
+		"SQLite NDJSON import, fresh app [endpoints/s]", "SQLite NDJSON import, re-import (all updates) [endpoints/s]",
+	} {
+		if !rows[want] {
+			t.Errorf("no row %q in the table", want)
+		}
+	}
+	if len(rows) != 9 {
+		t.Errorf("the table has %d rows, want 9", len(rows))
+	}
+}
+
+func TestJSONReport(t *testing.T) {
+	t.Parallel()
+	var out, log bytes.Buffer
+	if err := Run(context.Background(), []string{"--rows", "100", "--only", "decode", "--format", "json", "--json", "--seed", "3", "--dir", t.TempDir()}, &out, &log); err != nil {
+		t.Fatalf("run: %v\n%s", err, log.String())
+	}
+	var rep Report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("%v:\n%s", err, out.String())
+	}
+	if rep.Rows != 100 || rep.Seed != 3 || len(rep.Results) != 2 || rep.Machine.CPUs == 0 {
+		t.Fatalf("report: %+v", rep)
+	}
+	if r := rep.Results[0]; r.Figure != "NDJSON decoder, 1 goroutine" || r.Unit != "rows/s" || r.Value <= 0 || r.BaseVal <= 0 || r.Met == nil {
+		t.Fatalf("first result: %+v", r)
+	}
+}
+
+func TestOptionErrors(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"--format", "xml"}, `--format: must be csv, json or both, got "xml"`},
+		{[]string{"--only", "decode,speed"}, `--only: "speed" is not one of decode,store,import,api,memory`},
+		{[]string{"--postgres", "mysql://x"}, `--postgres: must be a postgres:// URL or "auto"`},
+		{[]string{"--rows", "0"}, "--rows: must be at least 1"},
+	} {
+		err := Run(context.Background(), tc.args, &bytes.Buffer{}, &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%v: %v, want an error containing %q", tc.args, err, tc.msg)
+		}
+	}
+}

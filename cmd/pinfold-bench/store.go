@@ -1,0 +1,261 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/pinfold/pinfold"
+	"github.com/pinfold/pinfold/endpointfile"
+	"github.com/pinfold/pinfold/internal/stored"
+	_ "modernc.org/sqlite" // the driver the SQLite store uses, for the baseline
+)
+
+// jobStore is what the store-limit measurement needs of a store.
+type jobStore interface {
+	pinfold.AppStore
+	pinfold.ImportJobStore
+}
+
+const (
+	benchNode = "pinfold-bench"
+	benchRole = "arn:aws:iam::000000000000:role/pinfold-bench"
+)
+
+// newID returns 32 random hex characters, the shape of Pinfold's IDs.
+func newID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// rowsPerPiece is how many rows of a CSV file of size bytes and rows rows a piece of
+// pieceSize bytes holds, as the importer's planner cuts it.
+func rowsPerPiece(size int64, rows int, pieceSize int64) int {
+	if rows == 0 {
+		return 1
+	}
+	return max(1, int(pieceSize/max(1, size/int64(rows))))
+}
+
+// buildPieces decodes a CSV file and merges every row into a new endpoint of appID
+// (pinfold.ApplyEndpointUpdate on nil), cut into pieces of perPiece endpoints: what the
+// importer has in hand just before it writes, without the reading, decoding and merging.
+func buildPieces(csv []byte, appID string, perPiece int) ([][]*pinfold.Endpoint, error) {
+	dec, err := endpointfile.NewCSVDecoder(bytes.NewReader(csv), "", 1)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	var pieces [][]*pinfold.Endpoint
+	var piece []*pinfold.Endpoint
+	for {
+		row, err := dec.Next()
+		if err == io.EOF {
+			break
+		} else if err != nil {
+			return nil, err
+		} else if row.Err != nil {
+			return nil, fmt.Errorf("line %d: %w", row.Line, row.Err)
+		}
+		e, err := pinfold.ApplyEndpointUpdate(appID, nil, row.Update, now)
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %w", row.Line, err)
+		}
+		if piece = append(piece, e); len(piece) == perPiece {
+			pieces, piece = append(pieces, piece), nil
+		}
+	}
+	if len(piece) > 0 {
+		pieces = append(pieces, piece)
+	}
+	return pieces, nil
+}
+
+// measureStore writes pieces through the store's bulk path as an import would, minus
+// reading, decoding and merging: it creates the app and a job, plans one piece per chunk, and
+// then workers claim pieces and commit each with one PutEndpoints of its chunk. It returns
+// endpoints written per second, from the first claim to the last commit.
+func measureStore(ctx context.Context, st jobStore, appID string, pieces [][]*pinfold.Endpoint, workers int) (float64, error) {
+	job, err := planStoreJob(ctx, st, appID, pieces)
+	if err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for range workers {
+		wg.Go(func() {
+			for {
+				done, err := commitPiece(ctx, st, pieces)
+				if done || err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	took := time.Since(start)
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			return 0, err
+		}
+	}
+
+	total := 0
+	for _, chunk := range pieces {
+		total += len(chunk)
+	}
+	if ended, err := st.FinishImportJob(ctx, job.ID, time.Now()); err != nil || !ended {
+		return 0, fmt.Errorf("finish import job: ended %v, %v", ended, err)
+	}
+	done, err := st.FindImportJob(ctx, appID, job.ID)
+	if err != nil {
+		return 0, err
+	}
+	if done.Status != pinfold.JobCompleted || done.TotalProcessed != int64(total) {
+		return 0, fmt.Errorf("job ended %s with %d rows processed, want COMPLETED with %d", done.Status, done.TotalProcessed, total)
+	}
+	return float64(total) / took.Seconds(), nil
+}
+
+// planStoreJob creates the app and an import job of one piece per chunk, and takes the job
+// through the states the importer would up to PROCESSING.
+func planStoreJob(ctx context.Context, st jobStore, appID string, pieces [][]*pinfold.Endpoint) (*pinfold.ImportJob, error) {
+	now := time.Now()
+	if err := st.CreateApp(ctx, &pinfold.App{ID: appID, Name: "pinfold-bench", Tags: map[string]string{}, CreatedAt: now}); err != nil {
+		return nil, fmt.Errorf("create app: %w", err)
+	}
+	job := &pinfold.ImportJob{ID: newID(), AppID: appID, Status: pinfold.JobCreated, CreatedAt: now,
+		Definition: pinfold.ImportDefinition{Format: pinfold.FormatCSV, S3URL: "s3://bench/endpoints.csv", RoleARN: benchRole, RegisterEndpoints: true}}
+	if err := st.CreateImportJob(ctx, job); err != nil {
+		return nil, fmt.Errorf("create import job: %w", err)
+	}
+	if claimed, err := st.ClaimImportJob(ctx, benchNode, 1, now, now.Add(storeLease)); err != nil || claimed == nil || claimed.ID != job.ID {
+		return nil, fmt.Errorf("claim import job: got %v, %v", claimed, err)
+	}
+	if ok, err := st.SetImportJobStatus(ctx, job.ID, []string{pinfold.JobPreparingForInitialization}, pinfold.JobInitializing); err != nil || !ok {
+		return nil, fmt.Errorf("start planning: %v %v", ok, err)
+	}
+	plan := make([]*pinfold.Piece, len(pieces))
+	line := 2
+	for i, chunk := range pieces {
+		plan[i] = &pinfold.Piece{JobID: job.ID, AppID: appID, No: i, Bucket: "bench", Key: "endpoints.csv", ETag: "bench",
+			Start: int64(i), End: int64(i + 1), FirstLine: int64(line)}
+		line += len(chunk)
+	}
+	if err := st.PlanImportJob(ctx, job.ID, plan); err != nil {
+		return nil, fmt.Errorf("plan import job: %w", err)
+	}
+	return job, nil
+}
+
+// storeLease is the lease of the measurement's claims: longer than any run.
+const storeLease = 24 * time.Hour
+
+// commitPiece claims a piece and commits it with one PutEndpoints of its chunk; done reports
+// that no piece was left to claim.
+func commitPiece(ctx context.Context, st jobStore, pieces [][]*pinfold.Endpoint) (done bool, err error) {
+	now := time.Now()
+	p, _, err := st.ClaimPiece(ctx, benchNode, now, now.Add(storeLease))
+	if err != nil || p == nil {
+		return p == nil, err
+	}
+	chunk := pieces[p.No]
+	err = st.CommitPiece(ctx, p, benchNode, func(tx pinfold.PieceTx) (*pinfold.PieceOutcome, error) {
+		return &pinfold.PieceOutcome{Processed: int64(len(chunk))}, tx.PutEndpoints(ctx, chunk)
+	})
+	if err != nil {
+		return false, fmt.Errorf("commit piece %d: %w", p.No, err)
+	}
+	return false, nil
+}
+
+// encodeAll returns the stored documents of every endpoint, so that baselines write the same
+// bytes the stores write without timing the encoding.
+func encodeAll(pieces [][]*pinfold.Endpoint) ([]*pinfold.Endpoint, []string, error) {
+	var all []*pinfold.Endpoint
+	var docs []string
+	for _, chunk := range pieces {
+		for _, e := range chunk {
+			data, err := stored.EncodeEndpoint(e)
+			if err != nil {
+				return nil, nil, err
+			}
+			all, docs = append(all, e), append(docs, string(data))
+		}
+	}
+	return all, docs, nil
+}
+
+// sqliteDSN opens a database with the pragmas the SQLite store uses (sqlite/db.go).
+func sqliteDSN(path string) string {
+	return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
+		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(on)&_txlock=immediate"
+}
+
+// sqliteBaseline inserts the endpoints' documents into a fresh table of the endpoints
+// table's key shape, one INSERT OR REPLACE per row, in one transaction: the most SQLite and
+// its driver do for these rows without any of the store's work. It returns rows per second.
+func sqliteBaseline(ctx context.Context, path string, endpoints []*pinfold.Endpoint, docs []string) (float64, error) {
+	db, err := sql.Open("sqlite", sqliteDSN(path))
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.ExecContext(ctx, `CREATE TABLE endpoints (app_id TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL,
+		PRIMARY KEY (app_id, id)) WITHOUT ROWID`); err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO endpoints (app_id, id, data) VALUES (?, ?, ?)`)
+	if err != nil {
+		return 0, err
+	}
+	for i, e := range endpoints {
+		if _, err := stmt.ExecContext(ctx, e.AppID, e.ID, docs[i]); err != nil {
+			return 0, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, err
+	}
+	return float64(len(endpoints)) / time.Since(start).Seconds(), nil
+}
+
+// postgresBaseline copies the endpoints' documents into an empty table without keys or
+// indexes with one COPY: PostgreSQL's fastest path for these rows. It returns rows per second.
+func postgresBaseline(ctx context.Context, url string, endpoints []*pinfold.Endpoint, docs []string) (float64, error) {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, `CREATE TABLE endpoints_copy (app_id text, id text, data jsonb)`); err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	n, err := conn.CopyFrom(ctx, pgx.Identifier{"endpoints_copy"}, []string{"app_id", "id", "data"},
+		pgx.CopyFromSlice(len(endpoints), func(i int) ([]any, error) {
+			return []any{endpoints[i].AppID, endpoints[i].ID, docs[i]}, nil
+		}))
+	if err != nil {
+		return 0, fmt.Errorf("copy: %w", err)
+	}
+	return float64(n) / time.Since(start).Seconds(), nil
+}

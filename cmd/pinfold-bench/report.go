@@ -115,7 +115,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	for _, res := range r.Results {
 		ratio, base, met := "", "", ""
 		if res.BaseVal > 0 {
-			base, ratio = number(res.BaseVal), fmt.Sprintf("%.2f", res.Ratio)
+			base, ratio = number(res.BaseVal), fmt.Sprintf("%.3g", res.Ratio)
 		}
 		if res.Met != nil {
 			met = map[bool]string{true: "yes", false: "NO"}[*res.Met]

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -290,17 +291,44 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 		return fmt.Errorf("prepare endpoint upsert: %w", err)
 	}
 	defer stmt.Close()
-	for _, e := range endpoints {
-		data, err := stored.EncodeEndpoint(e)
-		if err != nil {
-			return err
+	// In key order, so that consecutive inserts land on neighbouring B-tree pages; the sort
+	// is stable, so the last of two writes of one endpoint is still the one that stays.
+	sorted := slices.Clone(endpoints)
+	slices.SortStableFunc(sorted, func(a, b *pinfold.Endpoint) int {
+		return cmp.Or(strings.Compare(a.AppID, b.AppID), strings.Compare(a.ID, b.ID))
+	})
+	// The documents are encoded on another goroutine while SQLite writes the ones before
+	// them: the write connection is the bottleneck, and encoding is a sixth of its time.
+	docs := make(chan encodedDoc, 512)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		defer close(docs)
+		for _, e := range sorted {
+			data, err := stored.EncodeEndpoint(e)
+			select {
+			case docs <- encodedDoc{string(data), err}:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	for _, e := range sorted {
+		d := <-docs
+		if d.err != nil {
+			return d.err
 		}
 		// As text, so that SQLite's JSON functions read it.
-		if _, err := stmt.ExecContext(ctx, e.AppID, e.ID, e.User.UserID, e.Address, e.ChannelType, string(data)); err != nil {
+		if _, err := stmt.ExecContext(ctx, e.AppID, e.ID, e.User.UserID, e.Address, e.ChannelType, d.data); err != nil {
 			return fmt.Errorf("upsert endpoint %s: %w", e.ID, err)
 		}
 	}
 	return nil
+}
+
+type encodedDoc struct {
+	data string
+	err  error
 }
 
 func (p *pieceTx) AddJobMembers(ctx context.Context, jobID string, members []pinfold.Member) error {

@@ -80,3 +80,86 @@ func TestMigrateEndpointsWrittenBefore0002(t *testing.T) {
 		t.Fatalf("a third name after the migration counted plan and visits: %v", err)
 	}
 }
+
+// TestMigrateEndpointsToRowidTable opens a database whose endpoints are in the WITHOUT ROWID
+// table of migrations 0001–0004 and checks that 0005 moves every one of them, that the key is
+// still unique (an upsert updates, not duplicates) and that the user and address indexes
+// answer as before.
+func TestMigrateEndpointsToRowidTable(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "pinfold.db")
+	db := sqlite.NewDB(path)
+	if err := db.Open(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateApp(ctx, &pinfold.App{ID: "app", Name: "a", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`DROP TABLE endpoints`,
+		`CREATE TABLE endpoints (app_id TEXT NOT NULL, id TEXT NOT NULL, user_id TEXT NOT NULL, address TEXT NOT NULL,
+			channel_type TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (app_id, id)) WITHOUT ROWID`,
+		`CREATE INDEX endpoints_user ON endpoints (app_id, user_id) WHERE user_id <> ''`,
+		`CREATE INDEX endpoints_address ON endpoints (app_id, address) WHERE address <> ''`,
+		`DELETE FROM schema_migrations WHERE version = 5`,
+	} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	for i, id := range []string{"b", "a", "c"} {
+		doc := `{"ct":"EMAIL","a":"` + id + `@example.com","d":{},"l":{},"u":"u1","c":"` + string(rune('1'+i)) + `","cr":1}`
+		if _, err := raw.Exec(`INSERT INTO endpoints (app_id, id, user_id, address, channel_type, data) VALUES ('app', ?, 'u1', ?, 'EMAIL', ?)`,
+			id, id+"@example.com", doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw.Close()
+
+	db = sqlite.NewDB(path)
+	if err := db.Open(); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	defer db.Close()
+	ids, _, err := db.FindEndpointIDs(ctx, "app", pinfold.Page{})
+	if err != nil || !slices.Equal(ids, []string{"a", "b", "c"}) {
+		t.Fatalf("endpoints after the migration = %v, %v", ids, err)
+	}
+	if es, err := db.FindEndpointsByUser(ctx, "app", "u1"); err != nil || len(es) != 3 {
+		t.Fatalf("user endpoints after the migration = %d, %v", len(es), err)
+	}
+	// b takes a's address: a becomes INACTIVE through the address index, and b is updated
+	// in place through the unique key.
+	err = db.UpdateEndpoints(ctx, "app", func(tx pinfold.EndpointTx) error {
+		address := "a@example.com"
+		u := &pinfold.EndpointUpdate{ID: "b", Address: &address}
+		w, err := pinfold.NewEndpointWriter(ctx, tx, "app", []*pinfold.EndpointUpdate{u}, time.Now())
+		if err != nil {
+			return err
+		}
+		if err := w.Apply(u); err != nil {
+			return err
+		}
+		return w.Commit(ctx)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids, _, err := db.FindEndpointIDs(ctx, "app", pinfold.Page{}); err != nil || len(ids) != 3 {
+		t.Fatalf("endpoints after an update = %v, %v", ids, err)
+	}
+	a, err := db.FindEndpoint(ctx, "app", "a")
+	if err != nil || a.EndpointStatus != "INACTIVE" {
+		t.Fatalf("a after b took its address: %+v, %v", a, err)
+	}
+	b, err := db.FindEndpoint(ctx, "app", "b")
+	if err != nil || b.Address != "a@example.com" || b.CohortID != "1" {
+		t.Fatalf("b after its update: %+v, %v", b, err)
+	}
+}

@@ -24,9 +24,14 @@ func tokensEqual(got, want string) bool {
 }
 
 // sameOrigin reports whether the request's Origin, or else its Referer, names the host the
-// request was sent to. A request with neither passes: the token decides.
+// request was sent to. A request with neither passes: the token decides. So does "Origin:
+// null", which browsers send for the console's own forms because its pages carry
+// Referrer-Policy: no-referrer.
 func sameOrigin(r *http.Request) bool {
 	from := r.Header.Get("Origin")
+	if from == "null" {
+		from = ""
+	}
 	if from == "" {
 		from = r.Header.Get("Referer")
 	}

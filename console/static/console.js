@@ -6,6 +6,8 @@
   // The app switcher goes to the chosen app at once.
   document.querySelectorAll("select[data-autosubmit]").forEach(function (sel) {
     sel.addEventListener("change", function () { if (sel.value) sel.form.submit(); });
+    var go = sel.form.querySelector("button");
+    if (go) go.hidden = true;
   });
 
   // Live progress: poll the console's JSON while any job on the page runs.
@@ -54,7 +56,10 @@
           if (!resp.ok) throw new Error("HTTP " + resp.status);
           return resp.json();
         })
-        .then(function (data) { update(data.jobs || []); setTimeout(tick, 1000); })
+        .then(function (data) {
+          update(data.jobs || []);
+          if (running()) { setTimeout(tick, 1000); } else if (live) { live.hidden = true; }
+        })
         .catch(function () { setTimeout(tick, 3000); });
     };
     setTimeout(tick, 1000);

@@ -27,6 +27,9 @@ func TestSignIn(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "The access key ID or the secret access key is wrong.") {
 		t.Fatalf("wrong secret: %d %s", resp.StatusCode, body)
 	}
+	if strings.Contains(body, "wrong-secret") || !strings.Contains(body, `value="`+testserver.AccessKeyID+`"`) {
+		t.Fatalf("the form shown again must keep the key ID and drop the secret: %s", body)
+	}
 	for _, c := range resp.Cookies() {
 		if c.Name == "pinfold_console" && c.MaxAge >= 0 {
 			t.Fatalf("a wrong secret set a session cookie: %v", c)

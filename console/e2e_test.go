@@ -334,9 +334,20 @@ func TestBrowser(t *testing.T) {
 	}
 	d.screenshot("endpoint")
 
+	// The apps list, and the confirmation a deletion asks for (not given).
+	d.open(e.URL + "/console/apps")
+	d.find("table a[href$='/delete']")
+	d.screenshot("apps-list")
+	d.click("table a[href$='/delete']")
+	if got := d.text("main h1"); got != "Delete Shop?" {
+		t.Errorf("delete confirmation heading = %q", got)
+	}
+	d.screenshot("delete-confirm")
+
 	// A phone-sized window.
 	d.wd("POST", "/window/rect", map[string]int{"width": 375, "height": 812})
-	d.click("nav.tabs a[href$='/jobs']")
+	d.click("a.button.secondary") // "Keep it"
+	d.click("table a[href$='/jobs']")
 	d.find("[data-job]")
 	d.screenshot("jobs-375px")
 }

@@ -178,7 +178,7 @@ func channelChart(counts map[string]int, small bool) *chartData {
 	most := counts[channels[0]]
 	labelW, barMax, rowH, barH := 110, 220, 24, 16
 	if small {
-		labelW, barMax, rowH, barH = 70, 80, 14, 10
+		labelW, barMax, rowH, barH = 70, 90, 16, 10
 	}
 	d := &chartData{Width: labelW + barMax + 70, Height: len(channels) * rowH, Small: small, BarH: barH, LabelW: labelW}
 	if small {

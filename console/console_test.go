@@ -269,6 +269,14 @@ func TestUploadToSegment(t *testing.T) {
 	if j := jobs.Jobs[0]; j.Status != "COMPLETED" || j.Percent != 100 || j.Processed != "300" || j.Failures != "1" {
 		t.Fatalf("finished job: %+v", j)
 	}
+	// The job page polls its one job.
+	_, body = b.get("/console/apps/" + app + "/jobs.json?job=" + jobID)
+	if err := json.Unmarshal([]byte(body), &jobs); err != nil || len(jobs.Jobs) != 1 || jobs.Jobs[0].ID != jobID || jobs.Jobs[0].Status != "COMPLETED" {
+		t.Fatalf("jobs.json?job=: %v %s", err, body)
+	}
+	if resp, body := b.get("/console/apps/" + app + "/jobs.json?job=nope"); resp.StatusCode != http.StatusNotFound || !strings.Contains(body, `"error"`) {
+		t.Fatalf("jobs.json of no job: %d %s", resp.StatusCode, body)
+	}
 	_, body = b.get("/console/apps/" + app + "/jobs")
 	bodies = append(bodies, body)
 	if !strings.Contains(body, `value="100"`) || !strings.Contains(body, "COMPLETED") {

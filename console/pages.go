@@ -139,9 +139,19 @@ func (c *Console) jobsPage(w http.ResponseWriter, r *http.Request, sess *session
 	c.render(w, r, http.StatusOK, "jobs", p)
 }
 
-// jobsJSON is the progress of an app's jobs, for console.js.
+// jobsJSON is the progress of an app's newest jobs, or with ?job= of that one job, for
+// console.js.
 func (c *Console) jobsJSON(w http.ResponseWriter, r *http.Request, sess *session) {
-	views, err := c.listJobs(r, sess)
+	var views []jobView
+	var err error
+	if id := r.URL.Query().Get("job"); id != "" {
+		var j importJob
+		if err = c.call(r.Context(), sess, "GET", apiPath(r.PathValue("app"), "jobs", "import", id), nil, nil, &j); err == nil {
+			views = []jobView{j.view(c.Now())}
+		}
+	} else {
+		views, err = c.listJobs(r, sess)
+	}
 	status := http.StatusOK
 	var body any = map[string]any{"jobs": views}
 	if ae, ok := err.(*apiError); ok {
@@ -198,7 +208,7 @@ func (c *Console) jobPage(w http.ResponseWriter, r *http.Request, sess *session)
 	p.Crumbs = []crumb{{p.App.Name, appPath(p.App.ID, "jobs")}, {"Import jobs", appPath(p.App.ID, "jobs")}, {j.ID, ""}}
 	p.Data = d
 	if !d.View.Terminal {
-		p.Poll = appPath(p.App.ID, "jobs.json")
+		p.Poll = appPath(p.App.ID, "jobs.json") + "?job=" + url.QueryEscape(j.ID)
 	}
 	c.render(w, r, http.StatusOK, "job", p)
 }

@@ -62,13 +62,32 @@ type Server struct {
 	limiters sync.Map // access key ID → *tokenBucket
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+
+	once    sync.Once
+	handler http.Handler
 }
 
 // DefaultMaxBodyBytes is Pinpoint's 7 MB payload quota.
 const DefaultMaxBodyBytes = 7 << 20
 
-// Handler returns the HTTP handler of the whole API, /healthz and /metrics included.
+// Handler returns the HTTP handler of the whole API, /healthz and /metrics included. Every
+// call returns the same handler.
 func (s *Server) Handler() http.Handler {
+	s.once.Do(s.init)
+	return s.handler
+}
+
+// ServeAs serves r through the API's routes as a request of accessKeyID whose identity the
+// caller has already established (the console's session, which checked the key's secret at
+// sign-in): everything a signed request gets happens — body cap, rate limit, the key's scope
+// and revocation (authorize), validation, metrics — except SigV4 verification, which r need
+// not carry.
+func (s *Server) ServeAs(w http.ResponseWriter, r *http.Request, accessKeyID string) {
+	h := s.Handler()
+	h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey, accessKeyID)))
+}
+
+func (s *Server) init() {
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -98,7 +117,7 @@ func (s *Server) Handler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"Status": "ok"})
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}))
-	return s.cleanPaths(mux)
+	s.handler = s.cleanPaths(mux)
 }
 
 // handlerFunc is an API operation: it gets the request's whole body and returns an error
@@ -110,6 +129,7 @@ type ctxKey int
 const (
 	requestIDKey ctxKey = iota
 	accessKeyKey
+	callerKey // the access key ID ServeAs established; only ServeAs sets it
 )
 
 func requestID(ctx context.Context) string {
@@ -169,9 +189,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, op string, h hand
 	if err != nil {
 		return err
 	}
-	keyID, err := s.Verifier.Verify(r, body)
-	if err != nil {
-		return err
+	keyID, trusted := r.Context().Value(callerKey).(string)
+	if trusted && keyID == "" {
+		return pinfold.Errorf(pinfold.EFORBIDDEN, "no access key: sign in first")
+	}
+	if !trusted {
+		if keyID, err = s.Verifier.Verify(r, body); err != nil {
+			return err
+		}
 	}
 	if !s.allow(keyID) {
 		return pinfold.Errorf(pinfold.ETOOMANY, "Too many requests: access key %s is over its rate of %v requests per second", keyID, s.rateFor(keyID))

@@ -37,6 +37,10 @@ type Config struct {
 	RootRateLimit float64
 	RateBurst     int
 
+	Console           bool
+	ConsoleSession    time.Duration
+	ConsoleSessionMax time.Duration
+
 	LogFormat       string
 	LogLevel        string
 	ShutdownTimeout time.Duration
@@ -103,9 +107,12 @@ func (cfg *Config) flagSet(name string, getenv func(string) string, stderr io.Wr
 	float(&cfg.RateLimit, "rate-limit", "PINFOLD_RATE_LIMIT", 0, "requests per second per access key (0: no limit)")
 	float(&cfg.RootRateLimit, "root-rate-limit", "PINFOLD_ROOT_RATE_LIMIT", 0, "requests per second for the root key (0: no limit)")
 	integer(&cfg.RateBurst, "rate-burst", "PINFOLD_RATE_BURST", 50, "requests a key may make at once above its rate")
+	boolean(&cfg.Console, "console", "PINFOLD_CONSOLE", true, "serve the web console at /console/ on --addr")
 	str(&cfg.LogFormat, "log-format", "PINFOLD_LOG_FORMAT", "auto", "log format: auto (text on a terminal), text or json")
 	str(&cfg.LogLevel, "log-level", "PINFOLD_LOG_LEVEL", "info", "log level: debug, info, warn or error")
 	fs.DurationVar(&cfg.ImportLease, "import-lease", 30*time.Second, "how long a node's claim on a piece lasts without renewal; a dead node's pieces are taken over after it")
+	fs.DurationVar(&cfg.ConsoleSession, "console-session", 30*time.Minute, "a console session ends after this long unused")
+	fs.DurationVar(&cfg.ConsoleSessionMax, "console-session-max", 8*time.Hour, "a console session ends this long after sign-in, used or not")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a stop waits for work in flight")
 	return fs, &errs
 }
@@ -139,6 +146,10 @@ func (cfg *Config) Validate() error {
 		return fmt.Errorf("--export-piece-endpoints: must be at least 100")
 	case cfg.ImportLease < time.Second:
 		return fmt.Errorf("--import-lease: must be at least 1s")
+	case cfg.ConsoleSession < time.Minute:
+		return fmt.Errorf("--console-session: must be at least 1m")
+	case cfg.ConsoleSessionMax < cfg.ConsoleSession:
+		return fmt.Errorf("--console-session-max: must be at least --console-session (%v)", cfg.ConsoleSession)
 	case cfg.MaxBodyBytes < 1024:
 		return fmt.Errorf("--max-body-bytes: must be at least 1024")
 	case cfg.LogFormat != "auto" && cfg.LogFormat != "text" && cfg.LogFormat != "json":

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mattn/go-isatty"
 	"github.com/pinfold/pinfold/api"
+	"github.com/pinfold/pinfold/console"
 	"github.com/pinfold/pinfold/importer"
 	"github.com/pinfold/pinfold/s3"
 	"github.com/pinfold/pinfold/sigv4"
@@ -111,7 +112,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		im.Stop(context.Background())
 		return fmt.Errorf("--addr: %w", err)
 	}
-	httpServer := api.NewHTTPServer(apiServer.Handler(), slog.NewLogLogger(log.Handler(), slog.LevelWarn))
+	var handler http.Handler = apiServer.Handler()
+	if cfg.Console {
+		handler = withConsole(handler, &console.Console{API: apiServer, Uploader: objects,
+			SessionIdle: cfg.ConsoleSession, SessionMax: cfg.ConsoleSessionMax, Logger: log.With("component", "console")})
+	}
+	httpServer := api.NewHTTPServer(handler, slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpServer.Serve(ln) }()
 	endpoint := "http://" + ln.Addr().String()
@@ -121,6 +127,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			credsPath, credentialsProfile, credsPath, credentialsProfile, endpoint, cfg.Region)
 	}
 	log.Info("pinfold listening", "url", endpoint, "data", cfg.Data, "region", cfg.Region)
+	if cfg.Console {
+		fmt.Fprintf(stdout, "Console: %s/console/ (sign in with an access key and its secret)\n", endpoint)
+	}
 
 	select {
 	case <-ctx.Done():
@@ -138,6 +147,22 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// withConsole serves the console at /console/ (and /console, redirected there) and
+// everything else with the API, whose 404 stays the answer for unknown paths.
+func withConsole(apiHandler http.Handler, c *console.Console) http.Handler {
+	consoleHandler := c.Handler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/console":
+			http.Redirect(w, r, "/console/", http.StatusMovedPermanently)
+		case strings.HasPrefix(r.URL.Path, "/console/"):
+			consoleHandler.ServeHTTP(w, r)
+		default:
+			apiHandler.ServeHTTP(w, r)
+		}
+	})
 }
 
 // newLogger returns the slog logger: text on a terminal, JSON otherwise, unless told.

@@ -47,6 +47,7 @@ type DB struct {
 
 	write *sql.DB
 	read  *sql.DB
+	reads *stmtCache // statements prepared on read
 	lock  *os.File
 
 	reserveMu    sync.Mutex
@@ -99,6 +100,7 @@ func (db *DB) Open() (err error) {
 		return err
 	}
 	db.read.SetMaxOpenConns(4)
+	db.reads = newStmtCache(db.read)
 	if err := db.migrate(context.Background()); err != nil {
 		db.Close()
 		return fmt.Errorf("migrate: %w", err)
@@ -113,6 +115,9 @@ func (db *DB) Open() (err error) {
 // Close closes the database and releases its lock.
 func (db *DB) Close() error {
 	var errs []error
+	if db.reads != nil {
+		db.reads.close()
+	}
 	for _, d := range []*sql.DB{db.read, db.write} {
 		if d != nil {
 			errs = append(errs, d.Close())

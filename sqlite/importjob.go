@@ -64,20 +64,23 @@ func findJob(ctx context.Context, q queryer, appID, jobID string) (*pinfold.Impo
 
 // FindImportJob returns a job with its first failures.
 func (db *DB) FindImportJob(ctx context.Context, appID, jobID string) (*pinfold.ImportJob, error) {
-	if _, err := findApp(ctx, db.read, appID); err != nil {
-		return nil, err
-	}
-	// Read the job and its failures in one snapshot so the two agree.
+	// Read the job and its failures in one snapshot so that they agree.
 	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
-	j, err := findJob(ctx, tx, appID, jobID)
+	q := cachedQueryer{db.reads, tx}
+	j, err := findJob(ctx, q, appID, jobID)
+	if pinfold.ErrorCode(err) == pinfold.ENOTFOUND {
+		if _, err := findApp(ctx, q, appID); err != nil {
+			return nil, err // the app's own NotFound
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
-	failures, _, err := findFailures(ctx, tx, jobID, -2, 0, 0, pinfold.MaxJobFailures)
+	failures, _, err := findFailures(ctx, q, jobID, -2, 0, 0, pinfold.MaxJobFailures)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +92,7 @@ func (db *DB) FindImportJob(ctx context.Context, appID, jobID string) (*pinfold.
 
 // FindImportJobs returns one page of an app's jobs, newest first.
 func (db *DB) FindImportJobs(ctx context.Context, appID, segmentID string, page pinfold.Page) ([]*pinfold.ImportJob, string, error) {
-	if _, err := findApp(ctx, db.read, appID); err != nil {
+	if _, err := findApp(ctx, cachedQueryer{c: db.reads}, appID); err != nil {
 		return nil, "", err
 	}
 	before, err := stored.DecodeSeqToken("jobs", page.Token)

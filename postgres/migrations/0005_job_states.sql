@@ -5,10 +5,12 @@
 -- at is Unix nanoseconds, as every time in this database. A job's first state takes its
 -- created_at and an ending state its completed_at, so the timeline agrees with the job's own
 -- times; the states between take the database's clock (clock_timestamp(), the time of the
--- change, not of its transaction's start). A time is never earlier than the job's previous
--- one, so the times of a job never go backwards even when the clock that wrote created_at or
--- completed_at disagrees with the database's. The job's row is locked by the change that
--- fires the trigger, so a job's states are numbered in the order they happened.
+-- change, not of its transaction's start). A time is never earlier than the job's previous one:
+-- the importer takes a job's completion time before it completes the job, and the clock that
+-- wrote created_at may disagree with the database's, so an end can come out earlier than
+-- the state before it; it then takes that state's time.
+-- The job's row is locked by the change that fires the trigger, so a job's states are
+-- numbered in the order they happened.
 CREATE TABLE job_states (
 	seq    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	job_id text NOT NULL,

@@ -4,9 +4,10 @@
 --
 -- at is Unix nanoseconds, as every time in this database. A job's first state takes its
 -- created_at and an ending state its completed_at, so the timeline agrees with the job's own
--- times; the states between take the database's clock (to the millisecond). A time is never
--- earlier than the job's previous one, so the times of a job never go backwards even when the
--- clock that wrote created_at or completed_at disagrees with the database's.
+-- times; the states between take the database's clock (to the millisecond). A time is never earlier than the job's previous one:
+-- the importer takes a job's completion time before it completes the job, and the clock that
+-- wrote created_at may disagree with the database's, so an end can come out earlier than
+-- the state before it; it then takes that state's time.
 CREATE TABLE job_states (
 	seq    INTEGER PRIMARY KEY,
 	job_id TEXT NOT NULL,

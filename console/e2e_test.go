@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -293,6 +294,20 @@ func TestBrowser(t *testing.T) {
 	d.find("ol.failures")
 	if got := d.text("ol.failures li"); !strings.Contains(got, "/endpoints.csv:101:") || !strings.Contains(got, "FAX") {
 		t.Errorf("first failure = %q, want endpoints.csv line 101 (ChannelType FAX)", got)
+	}
+	// The timeline: every state in order, on screen beside the progress.
+	var timeline struct {
+		States  []string
+		Visible bool
+	}
+	d.script(`var ol = document.querySelector("ol[data-timeline]"), r = ol.getBoundingClientRect();
+		return {States: Array.prototype.map.call(ol.querySelectorAll("li .badge"), function (b) { return b.textContent; }),
+			Visible: r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight}`, &timeline)
+	if want := []string{"CREATED", "PREPARING_FOR_INITIALIZATION", "INITIALIZING", "PROCESSING", "COMPLETING", "COMPLETED"}; !slices.Equal(timeline.States, want) || !timeline.Visible {
+		t.Errorf("job page timeline = %v (on screen: %v), want %v on screen", timeline.States, timeline.Visible, want)
+	}
+	if got := d.text("ol[data-timeline] li:last-child"); !strings.Contains(got, "ended after") {
+		t.Errorf("the timeline's last state says %q, want how long the job took", got)
 	}
 	d.screenshot("job")
 	d.script(`document.querySelector("ol.failures").scrollIntoView({block: "center"}); return true`, new(bool))

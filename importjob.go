@@ -56,6 +56,13 @@ type ImportJob struct {
 	Failures        []string // the first MaxJobFailures, in file order
 }
 
+// JobStateChange is a state a job entered and when. Pinpoint keeps only a job's creation and
+// completion times; Pinfold records every state, for the console's timeline.
+type JobStateChange struct {
+	Status string
+	At     time.Time
+}
+
 // Terminal reports whether the job has ended.
 func (j *ImportJob) Terminal() bool { return j.Status == JobCompleted || j.Status == JobFailed }
 
@@ -131,6 +138,11 @@ type ImportJobStore interface {
 	FindImportJobs(ctx context.Context, appID, segmentID string, page Page) ([]*ImportJob, string, error)
 	// FindImportFailures returns one page of all of a job's failures, in file order.
 	FindImportFailures(ctx context.Context, appID, jobID string, page Page) ([]Failure, string, error)
+	// FindImportJobStates returns every state the job has entered, first to current, with the
+	// time it entered it; the times never decrease. A job stored before states were recorded
+	// has only its CREATED state and, when it has ended, its end. It returns ENOTFOUND for an
+	// unknown app or job.
+	FindImportJobStates(ctx context.Context, appID, jobID string) ([]JobStateChange, error)
 
 	// ClaimImportJob starts the oldest waiting job when fewer than maxActive jobs are active,
 	// moving it to PREPARING_FOR_INITIALIZATION under a lease held by node until leaseUntil; it

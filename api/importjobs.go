@@ -137,6 +137,17 @@ func (s *Server) listImportJobs(w http.ResponseWriter, r *http.Request, segmentI
 	return nil
 }
 
+// getImportJobStates returns every state a job has entered, with its time (a Pinfold
+// addition: Pinpoint reports only CreationDate and CompletionDate).
+func (s *Server) getImportJobStates(w http.ResponseWriter, r *http.Request, _ []byte) error {
+	states, err := s.ImportJobs.FindImportJobStates(r.Context(), r.PathValue("app"), r.PathValue("job"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toJobStatesResponse(states))
+	return nil
+}
+
 // failureLine is one line of the full failure report.
 type failureLine struct {
 	Piece   int    `json:"Piece"`

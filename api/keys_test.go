@@ -103,6 +103,9 @@ func TestReadOnlyKey(t *testing.T) {
 	if resp, body := requestAs(t, k, s.URL, "GET", "/v1/apps/"+app+"/jobs/import/"+*job.ImportJobResponse.Id+"/failures", ""); resp.StatusCode != 200 {
 		t.Fatalf("the failure report with a read-only key: %d %s", resp.StatusCode, body)
 	}
+	if resp, body := requestAs(t, k, s.URL, "GET", "/v1/apps/"+app+"/jobs/import/"+*job.ImportJobResponse.Id+"/states", ""); resp.StatusCode != 200 {
+		t.Fatalf("the job's states with a read-only key: %d %s", resp.StatusCode, body)
+	}
 
 	_, err = c.CreateImportJob(ctx, &pinpoint.CreateImportJobInput{ApplicationId: &app, ImportJobRequest: &types.ImportJobRequest{
 		Format: types.FormatCsv, S3Url: aws.String("s3://imports/x/"), RoleArn: aws.String("arn:aws:iam::123456789012:role/import")}})
@@ -184,6 +187,8 @@ func TestAppScopedKey(t *testing.T) {
 	} {
 		wantAPIError[*types.ForbiddenException](t, call(), "access key "+k.AccessKeyId+" may not use application "+b)
 	}
+	resp, body = requestAs(t, k, s.URL, "GET", "/v1/apps/"+b+"/jobs/import/0123456789abcdef0123456789abcdef/states", "")
+	wantErrorResponse(t, resp, body, 403, "ForbiddenException", "access key "+k.AccessKeyId+" may not use application "+b)
 	// An app that does not exist is as out of scope as another one: its existence is not told.
 	_, err = pp.GetApp(ctx, &pinpoint.GetAppInput{ApplicationId: aws.String("0123456789abcdef0123456789abcdef")})
 	wantAPIError[*types.ForbiddenException](t, err, "may not use application 0123456789abcdef0123456789abcdef")

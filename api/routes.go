@@ -23,6 +23,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 		{"GET", "/v1/apps/{app}/jobs/import", "GetImportJobs", s.getImportJobs},
 		{"GET", "/v1/apps/{app}/jobs/import/{job}", "GetImportJob", s.getImportJob},
 		{"GET", "/v1/apps/{app}/jobs/import/{job}/failures", "GetImportJobFailures", s.getImportJobFailures}, // Pinfold
+		{"GET", "/v1/apps/{app}/jobs/import/{job}/states", "GetImportJobStates", s.getImportJobStates},       // Pinfold
 		{"GET", "/v1/apps/{app}/segments/{segment}/jobs/import", "GetSegmentImportJobs", s.getSegmentImportJobs},
 
 		{"POST", "/v1/apps/{app}/jobs/export", "CreateExportJob", s.createExportJob},

@@ -102,6 +102,25 @@ func toImportJobResponse(j *pinfold.ImportJob) importJobResponse {
 	return resp
 }
 
+// jobStatesResponse is a job's timeline, Pinfold's own (GetImportJobStates): every state the
+// job entered, first to current, with the time it entered it.
+type jobStatesResponse struct {
+	States []jobStateResponse `json:"States"`
+}
+
+type jobStateResponse struct {
+	Status string `json:"Status"`
+	Time   string `json:"Time"`
+}
+
+func toJobStatesResponse(states []pinfold.JobStateChange) jobStatesResponse {
+	resp := jobStatesResponse{States: []jobStateResponse{}}
+	for _, c := range states {
+		resp.States = append(resp.States, jobStateResponse{Status: c.Status, Time: pinfold.FormatISO8601(c.At)})
+	}
+	return resp
+}
+
 type segmentImportResource struct {
 	ChannelCounts map[string]int `json:"ChannelCounts"`
 	ExternalID    string         `json:"ExternalId"`

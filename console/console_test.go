@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -274,6 +275,16 @@ func TestUploadToSegment(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &jobs); err != nil || len(jobs.Jobs) != 1 || jobs.Jobs[0].ID != jobID || jobs.Jobs[0].Status != "COMPLETED" {
 		t.Fatalf("jobs.json?job=: %v %s", err, body)
 	}
+	var one struct {
+		Timeline []struct {
+			State, Time, Note string
+			Current           bool
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &one); err != nil || len(one.Timeline) != 6 || one.Timeline[0].State != "CREATED" ||
+		one.Timeline[5].State != "COMPLETED" || one.Timeline[5].Current || !strings.HasPrefix(one.Timeline[5].Note, "ended after ") {
+		t.Fatalf("jobs.json?job= timeline: %v %s", err, body)
+	}
 	if resp, body := b.get("/console/apps/" + app + "/jobs.json?job=nope"); resp.StatusCode != http.StatusNotFound || !strings.Contains(body, `"error"`) {
 		t.Fatalf("jobs.json of no job: %d %s", resp.StatusCode, body)
 	}
@@ -287,6 +298,10 @@ func TestUploadToSegment(t *testing.T) {
 	wantFailure := "s3://pinfold-imports/console-uploads/"
 	if !strings.Contains(body, wantFailure) || !strings.Contains(body, "/endpoints.csv:101: ") {
 		t.Fatalf("job page does not show the failure at line 101: %s", body)
+	}
+	wantStates := []string{"CREATED", "PREPARING_FOR_INITIALIZATION", "INITIALIZING", "PROCESSING", "COMPLETING", "COMPLETED"}
+	if got := timelineStates(t, body); !slices.Equal(got, wantStates) {
+		t.Fatalf("job page timeline = %v, want %v", got, wantStates)
 	}
 	m := regexp.MustCompile(`href="(/console/apps/[^"]+/segments/[^"]+)"`).FindStringSubmatch(body)
 	if m == nil {
@@ -347,6 +362,20 @@ func TestUploadToSegment(t *testing.T) {
 	if !strings.Contains(e.Log.String(), "console sign-in") {
 		t.Fatalf("the log has no sign-in line: %s", e.Log.String())
 	}
+}
+
+// timelineStates returns the states of a job page's timeline, in order.
+func timelineStates(t *testing.T, page string) []string {
+	t.Helper()
+	m := regexp.MustCompile(`(?s)<ol class="timeline" data-timeline>(.*?)</ol>`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("job page has no timeline: %s", page)
+	}
+	var states []string
+	for _, li := range regexp.MustCompile(`<li[^>]*><span class="badge [a-z]+">([A-Z_]+)</span> <time datetime="[^"]+">[^<]+</time> <span class="muted">[^<]+</span></li>`).FindAllStringSubmatch(m[1], -1) {
+		states = append(states, li[1])
+	}
+	return states
 }
 
 func TestDeleteApp(t *testing.T) {

@@ -2,19 +2,24 @@ package console_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/pinfold/pinfold"
 	"github.com/pinfold/pinfold/internal/testserver"
 )
 
@@ -294,6 +299,20 @@ func TestBrowser(t *testing.T) {
 	if got := d.text("ol.failures li"); !strings.Contains(got, "/endpoints.csv:101:") || !strings.Contains(got, "FAX") {
 		t.Errorf("first failure = %q, want endpoints.csv line 101 (ChannelType FAX)", got)
 	}
+	// The timeline: every state in order, on screen beside the progress.
+	var timeline struct {
+		States  []string
+		Visible bool
+	}
+	d.script(`var ol = document.querySelector("ol[data-timeline]"), r = ol.getBoundingClientRect();
+		return {States: Array.prototype.map.call(ol.querySelectorAll("li .badge"), function (b) { return b.textContent; }),
+			Visible: r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight}`, &timeline)
+	if want := []string{"CREATED", "PREPARING_FOR_INITIALIZATION", "INITIALIZING", "PROCESSING", "COMPLETING", "COMPLETED"}; !slices.Equal(timeline.States, want) || !timeline.Visible {
+		t.Errorf("job page timeline = %v (on screen: %v), want %v on screen", timeline.States, timeline.Visible, want)
+	}
+	if got := d.text("ol[data-timeline] li:last-child"); !strings.Contains(got, "ended after") {
+		t.Errorf("the timeline's last state says %q, want how long the job took", got)
+	}
 	d.screenshot("job")
 	d.script(`document.querySelector("ol.failures").scrollIntoView({block: "center"}); return true`, new(bool))
 	d.screenshot("job-failures")
@@ -350,4 +369,100 @@ func TestBrowser(t *testing.T) {
 	d.click("table a[href$='/jobs']")
 	d.find("[data-job]")
 	d.screenshot("jobs-375px")
+}
+
+// TestBrowserLiveTimeline watches a running job's page: its timeline marks the current state
+// and is redrawn as the page polls, without a reload, until the job ends and the page shows
+// the end. The job waits in PREPARING_FOR_INITIALIZATION on an S3 endpoint that answers only
+// when the test lets it.
+func TestBrowserLiveTimeline(t *testing.T) {
+	for _, p := range []string{chromiumPath, chromedriverPath} {
+		if _, err := os.Stat(p); err != nil {
+			t.Skip("chromium/chromedriver not installed: .ci/run installs them (apt-get install chromium chromium-driver)")
+		}
+	}
+	t.Parallel()
+	release := make(chan struct{})
+	slowS3 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+			w.WriteHeader(http.StatusNotFound) // HeadBucket: no such bucket
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(slowS3.Close)
+	var once sync.Once
+	letGo := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(letGo) // before slowS3.Close, which waits for its requests
+	e := startWith(t, testserver.Options{S3Endpoint: slowS3.URL, S3AccessKeyID: "slow", S3Secret: "slow"})
+	app := e.createApp(t, "Live")
+	code, body := e.apiCall(t, "POST", "/v1/apps/"+app+"/jobs/import",
+		`{"Format":"CSV","S3Url":"s3://slow/endpoints.csv","RoleArn":"arn:aws:iam::123456789012:role/import"}`)
+	var created struct{ Id string }
+	if err := json.Unmarshal(body, &created); code != 201 || err != nil {
+		t.Fatalf("CreateImportJob: %d %s", code, body)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		j, err := e.DB.FindImportJob(context.Background(), app, created.Id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j.Status == pinfold.JobPreparingForInitialization {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the job is %s, want it waiting on S3 in PREPARING_FOR_INITIALIZATION", j.Status)
+		}
+	}
+
+	d := startChrome(t, t.TempDir())
+	d.shots = artifactsDir(t)
+	d.open(e.URL + "/console/")
+	d.typeInto("#access_key_id", testserver.AccessKeyID)
+	d.typeInto("#secret_access_key", testserver.SecretAccessKey)
+	d.click("form[action='/console/signin'] button")
+	d.waitFor("the apps page", 10*time.Second, func() bool { return strings.HasSuffix(d.url(), "/console/apps") })
+	d.open(e.URL + "/console/apps/" + app + "/jobs/" + created.Id)
+
+	type timeline struct {
+		States  []string
+		Current string // the text of the entry marked current
+		Old     bool   // an entry from before the last redraw is still there
+		Marker  string
+	}
+	read := func() timeline {
+		var tl timeline
+		d.script(`var ol = document.querySelector("ol[data-timeline]"), cur = ol.querySelector("li.current");
+			return {States: Array.prototype.map.call(ol.querySelectorAll("li .badge"), function (b) { return b.textContent; }),
+				Current: cur ? cur.textContent : "", Old: !!ol.querySelector("li[data-old]"), Marker: String(window.pinfoldMarker)}`, &tl)
+		return tl
+	}
+	d.find("ol[data-timeline] li.current")
+	if tl := read(); !slices.Equal(tl.States, []string{"CREATED", "PREPARING_FOR_INITIALIZATION"}) ||
+		!strings.Contains(tl.Current, "PREPARING_FOR_INITIALIZATION") || !strings.Contains(tl.Current, "now, for ") {
+		t.Fatalf("running job's timeline = %+v, want CREATED then PREPARING_FOR_INITIALIZATION marked now", tl)
+	}
+	d.screenshot("job-running")
+
+	// The page polls: the timeline is drawn again from the job's JSON, in the same page.
+	d.script(`window.pinfoldMarker = "job page";
+		document.querySelectorAll("ol[data-timeline] li").forEach(function (li) { li.setAttribute("data-old", "1"); });
+		return true`, new(bool))
+	d.waitFor("the timeline redrawn by a poll", 10*time.Second, func() bool {
+		tl := read()
+		if tl.Marker != "job page" {
+			t.Fatalf("the job page reloaded while its job ran")
+		}
+		return !tl.Old && strings.Contains(tl.Current, "now, for ")
+	})
+
+	// The job ends: the page reloads once and shows the end.
+	letGo()
+	d.waitFor("the ended job's timeline", 20*time.Second, func() bool {
+		tl := read()
+		return tl.Marker != "job page" && slices.Equal(tl.States, []string{"CREATED", "PREPARING_FOR_INITIALIZATION", "FAILED"}) && tl.Current == ""
+	})
+	if got := d.text("ol[data-timeline] li:last-child"); !strings.Contains(got, "ended after") {
+		t.Errorf("the timeline's last state says %q, want how long the job took", got)
+	}
 }

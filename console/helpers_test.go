@@ -56,9 +56,16 @@ type env struct {
 // start starts a Pinfold whose API and console log at debug level into env.Log.
 func start(t testing.TB) *env {
 	t.Helper()
+	return startWith(t, testserver.Options{})
+}
+
+// startWith is start with a server changed by opts (its Server hook is the logger's).
+func startWith(t testing.TB, opts testserver.Options) *env {
+	t.Helper()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	ts := testserver.Start(t, testserver.Options{Server: func(s *api.Server) { s.Logger = log }})
+	opts.Server = func(s *api.Server) { s.Logger = log }
+	ts := testserver.Start(t, opts)
 	c := &console.Console{API: ts.API, Uploader: ts.Objects, Logger: log}
 	apiHandler, consoleHandler := ts.API.Handler(), c.Handler()
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -144,9 +144,10 @@ func (c *Console) jobsPage(w http.ResponseWriter, r *http.Request, sess *session
 func (c *Console) jobsJSON(w http.ResponseWriter, r *http.Request, sess *session) {
 	var views []jobView
 	var err error
+	var timeline []timelineEntry
 	if id := r.URL.Query().Get("job"); id != "" {
 		var j importJob
-		if err = c.call(r.Context(), sess, "GET", apiPath(r.PathValue("app"), "jobs", "import", id), nil, nil, &j); err == nil {
+		if timeline, err = c.findJob(r, sess, r.PathValue("app"), id, &j); err == nil {
 			views = []jobView{j.view(c.Now())}
 		}
 	} else {
@@ -154,6 +155,9 @@ func (c *Console) jobsJSON(w http.ResponseWriter, r *http.Request, sess *session
 	}
 	status := http.StatusOK
 	var body any = map[string]any{"jobs": views}
+	if timeline != nil {
+		body = map[string]any{"jobs": views, "timeline": timeline}
+	}
 	if ae, ok := err.(*apiError); ok {
 		status, body = ae.Status, map[string]string{"error": ae.Message}
 	} else if err != nil {
@@ -165,10 +169,17 @@ func (c *Console) jobsJSON(w http.ResponseWriter, r *http.Request, sess *session
 	json.NewEncoder(w).Encode(body)
 }
 
-// timelineEntry is one known moment of a job.
-type timelineEntry struct {
-	State, When, Note string
-	Current           bool
+// findJob reads an import job into j and returns its timeline. The states are read after the
+// job, so they may be one state ahead of it, never behind.
+func (c *Console) findJob(r *http.Request, sess *session, appID, jobID string, j *importJob) ([]timelineEntry, error) {
+	if err := c.call(r.Context(), sess, "GET", apiPath(appID, "jobs", "import", jobID), nil, nil, j); err != nil {
+		return nil, err
+	}
+	var states jobStates
+	if err := c.call(r.Context(), sess, "GET", apiPath(appID, "jobs", "import", jobID, "states"), nil, nil, &states); err != nil {
+		return nil, err
+	}
+	return j.timeline(states, c.Now()), nil
 }
 
 // jobData is the job page's data.
@@ -186,22 +197,12 @@ func (c *Console) jobPage(w http.ResponseWriter, r *http.Request, sess *session)
 		return
 	}
 	var j importJob
-	if err := c.call(r.Context(), sess, "GET", apiPath(p.App.ID, "jobs", "import", r.PathValue("job")), nil, nil, &j); err != nil {
+	timeline, err := c.findJob(r, sess, p.App.ID, r.PathValue("job"), &j)
+	if err != nil {
 		c.fail(w, r, sess, err)
 		return
 	}
-	d := jobData{Job: j, View: j.view(c.Now())}
-	// The API records when a job was created and when it ended; the states between are known
-	// only as the current one.
-	d.Timeline = append(d.Timeline, timelineEntry{State: "CREATED", When: formatDate(j.CreationDate), Note: "accepted"})
-	if !d.View.Terminal && j.JobStatus != "CREATED" {
-		d.Timeline = append(d.Timeline, timelineEntry{State: j.JobStatus, Note: "now, for " + d.View.Duration, Current: true})
-	}
-	if j.CompletionDate != "" {
-		d.Timeline = append(d.Timeline, timelineEntry{State: j.JobStatus, When: formatDate(j.CompletionDate), Note: "ended after " + d.View.Duration, Current: true})
-	} else if j.JobStatus == "CREATED" {
-		d.Timeline[0].Current = true
-	}
+	d := jobData{Job: j, View: j.view(c.Now()), Timeline: timeline}
 	if j.Definition.SegmentID != "" && (d.View.Terminal && j.JobStatus == "COMPLETED") {
 		d.Segment = appPath(p.App.ID, "segments", j.Definition.SegmentID)
 	}

@@ -119,6 +119,14 @@ func formatDate(iso string) string {
 	return t.UTC().Format("2006-01-02 15:04:05 UTC")
 }
 
+// formatTime writes a state's time to the millisecond: states can follow each other fast.
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04:05.000 UTC")
+}
+
 // formatDuration writes a duration people read: 850ms, 12.3s, 4m05s, 2h13m.
 func formatDuration(d time.Duration) string {
 	switch {

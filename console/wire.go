@@ -69,6 +69,14 @@ type exportJobs struct {
 	Item []exportJob `json:"Item"`
 }
 
+// jobStates is Pinfold's GetImportJobStates response: every state a job entered, in order.
+type jobStates struct {
+	States []struct {
+		Status string `json:"Status"`
+		Time   string `json:"Time"`
+	} `json:"States"`
+}
+
 type segment struct {
 	ID               string `json:"Id"`
 	Name             string `json:"Name"`
@@ -138,3 +146,59 @@ func (j *job) view(now time.Time) jobView {
 	}
 	return v
 }
+
+// timelineEntry is one state of a job as its page and its JSON show it.
+type timelineEntry struct {
+	State   string `json:"state"`
+	Class   string `json:"class"`
+	Time    string `json:"time"` // ISO 8601; "" when not recorded
+	When    string `json:"when"` // Time as people read it
+	Note    string `json:"note"` // how long the job stayed in the state
+	Current bool   `json:"current"`
+}
+
+// timeline turns a job's recorded states into its timeline at now: each state with how long
+// the job stayed in it; the last one, while the job runs, marked as now.
+//
+// Jobs stored before Pinfold recorded states have only CREATED and, once ended, their end.
+// Their gaps are told, not measured: a waiting state (CREATED, PENDING_JOB) followed straight
+// by an end is one, since a job is claimed before it can end; and a job running then has not
+// recorded the state it is in, which is shown last, without a time.
+func (j *job) timeline(states jobStates, now time.Time) []timelineEntry {
+	entries := make([]timelineEntry, 0, len(states.States)+1)
+	var at []time.Time
+	recorded := false
+	for _, st := range states.States {
+		t, _ := time.Parse(time.RFC3339Nano, st.Time)
+		at = append(at, t)
+		entries = append(entries, timelineEntry{State: st.Status, Class: stateClass(st.Status), Time: st.Time, When: formatTime(t)})
+		recorded = recorded || st.Status == j.JobStatus
+	}
+	const gap = "until a state that was not recorded"
+	for i := range entries {
+		switch {
+		case i+1 < len(entries) && waiting(entries[i].State) && terminal(entries[i+1].State):
+			entries[i].Note = gap
+		case i+1 < len(entries):
+			entries[i].Note = "for " + formatDuration(max(at[i+1].Sub(at[i]), 0))
+		case !recorded:
+			entries[i].Note = gap
+		case terminal(entries[i].State):
+			entries[i].Note = "ended after " + formatDuration(max(at[i].Sub(at[0]), 0))
+		default:
+			entries[i].Note = "now, for " + formatDuration(max(now.Sub(at[i]), 0))
+			entries[i].Current = true
+		}
+	}
+	if !recorded {
+		entries = append(entries, timelineEntry{State: j.JobStatus, Class: stateClass(j.JobStatus),
+			Note: "now; when it began was not recorded", Current: !terminal(j.JobStatus)})
+	}
+	return entries
+}
+
+// waiting reports whether a job in state has not been claimed yet.
+func waiting(state string) bool { return state == "CREATED" || state == "PENDING_JOB" }
+
+// terminal reports whether a job in state has ended.
+func terminal(state string) bool { return state == "COMPLETED" || state == "FAILED" }

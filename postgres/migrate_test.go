@@ -83,3 +83,65 @@ func TestMigrateEndpointsWrittenBefore0002(t *testing.T) {
 		t.Fatalf("a fourth name after the migration counted plan, visits and the user's plan: %v", err)
 	}
 }
+
+// TestMigrateJobStatesBackfill opens a database whose jobs were stored before migration 0005
+// recorded states and checks that each job gets its CREATED state at its creation time and,
+// when it ended, its end at its completion time.
+func TestMigrateJobStatesBackfill(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	db := postgres.NewDB(url)
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	created := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	if err := db.CreateApp(ctx, &pinfold.App{ID: "app", Name: "a", CreatedAt: created}); err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range []string{"done", "failed", "running"} {
+		job := &pinfold.ImportJob{ID: id, AppID: "app", Status: pinfold.JobCreated, CreatedAt: created.Add(time.Duration(i) * time.Minute),
+			Definition: pinfold.ImportDefinition{Format: "CSV", S3URL: "s3://b/k.csv", RoleARN: "r"}}
+		if err := db.CreateImportJob(ctx, job); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	// Back to the schema of 0004, with the jobs where the old release left them.
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`DROP TABLE job_states`, `DROP TRIGGER job_states_insert ON import_jobs`, `DROP TRIGGER job_states_update ON import_jobs`,
+		`DROP FUNCTION pinfold_job_state`, `DELETE FROM schema_migrations WHERE version = 5`,
+		`UPDATE import_jobs SET status = 'COMPLETED', completed_at = created_at + 3600000000000 WHERE id = 'done'`,
+		`UPDATE import_jobs SET status = 'FAILED', completed_at = created_at + 60000000000 WHERE id = 'failed'`,
+		`UPDATE import_jobs SET status = 'PROCESSING' WHERE id = 'running'`,
+	} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	conn.Close(ctx)
+
+	db = postgres.NewDB(url)
+	if err := db.Open(ctx); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	defer db.Close()
+	for _, tc := range []struct {
+		job  string
+		want []pinfold.JobStateChange
+	}{
+		{"done", []pinfold.JobStateChange{{Status: pinfold.JobCreated, At: created}, {Status: pinfold.JobCompleted, At: created.Add(time.Hour)}}},
+		{"failed", []pinfold.JobStateChange{{Status: pinfold.JobCreated, At: created.Add(time.Minute)}, {Status: pinfold.JobFailed, At: created.Add(2 * time.Minute)}}},
+		{"running", []pinfold.JobStateChange{{Status: pinfold.JobCreated, At: created.Add(2 * time.Minute)}}},
+	} {
+		states, err := db.FindImportJobStates(ctx, "app", tc.job)
+		if err != nil || !slices.EqualFunc(states, tc.want, func(a, b pinfold.JobStateChange) bool { return a.Status == b.Status && a.At.Equal(b.At) }) {
+			t.Fatalf("states of %s after the migration = %v, %v; want %v", tc.job, states, err, tc.want)
+		}
+	}
+}

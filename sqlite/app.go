@@ -103,6 +103,7 @@ func (db *DB) DeleteApp(ctx context.Context, id string) (*pinfold.App, error) {
 			`DELETE FROM import_failures WHERE job_id IN (SELECT id FROM import_jobs WHERE app_id = ?)`,
 			`DELETE FROM import_job_members WHERE job_id IN (SELECT id FROM import_jobs WHERE app_id = ?)`,
 			`DELETE FROM import_pieces WHERE app_id = ?`,
+			`DELETE FROM job_states WHERE job_id IN (SELECT id FROM import_jobs WHERE app_id = ?)`,
 			`DELETE FROM import_jobs WHERE app_id = ?`,
 			`DELETE FROM segment_members WHERE app_id = ?`,
 			`DELETE FROM segment_versions WHERE app_id = ?`,

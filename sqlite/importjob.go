@@ -140,6 +140,33 @@ func (db *DB) FindImportFailures(ctx context.Context, appID, jobID string, page 
 	return findFailures(ctx, db.read, jobID, piece, line, seq, stored.PageSize(page))
 }
 
+// FindImportJobStates returns the states the job has entered, in order. The rows are written
+// by triggers (migration 0006), not by the methods that change a status.
+func (db *DB) FindImportJobStates(ctx context.Context, appID, jobID string) ([]pinfold.JobStateChange, error) {
+	if _, err := findApp(ctx, db.read, appID); err != nil {
+		return nil, err
+	}
+	if _, err := findJob(ctx, db.read, appID, jobID); err != nil {
+		return nil, err
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT status, at FROM job_states WHERE job_id = ? ORDER BY seq`, jobID)
+	if err != nil {
+		return nil, fmt.Errorf("find job states: %w", err)
+	}
+	defer rows.Close()
+	var states []pinfold.JobStateChange
+	for rows.Next() {
+		var c pinfold.JobStateChange
+		var at int64
+		if err := rows.Scan(&c.Status, &at); err != nil {
+			return nil, err
+		}
+		c.At = stored.FromNanos(at)
+		states = append(states, c)
+	}
+	return states, rows.Err()
+}
+
 func findFailures(ctx context.Context, q queryer, jobID string, piece, line, seq int64, size int) ([]pinfold.Failure, string, error) {
 	rows, err := q.QueryContext(ctx, `SELECT piece, line, seq, message FROM import_failures
 		WHERE job_id = ? AND (piece, line, seq) > (?, ?, ?) ORDER BY piece, line, seq LIMIT ?`,

@@ -2,7 +2,9 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -63,5 +65,58 @@ func TestOpenRequeuesAbandonedWork(t *testing.T) {
 	defer db.Close()
 	if p, _, err := db.ClaimPiece(ctx, "new", now, now.Add(time.Hour)); err != nil || p == nil {
 		t.Fatalf("the dead process's piece was not requeued: %+v %v", p, err)
+	}
+}
+
+// TestExportJobStates checks that the triggers record the states of export jobs too: they
+// live in import_jobs, and their states are changed by methods of their own.
+func TestExportJobStates(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "pinfold.db")
+	db := sqlite.NewDB(path)
+	if err := db.Open(); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if err := db.CreateApp(ctx, &pinfold.App{ID: "app", Name: "a", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	job := &pinfold.ExportJob{ID: "x", AppID: "app", Status: pinfold.JobCreated, CreatedAt: now,
+		Definition: pinfold.ExportDefinition{S3URLPrefix: "s3://exports/out/", RoleARN: "r"}}
+	if err := db.CreateExportJob(ctx, job); err != nil {
+		t.Fatal(err)
+	}
+	if j, err := db.ClaimExportJob(ctx, "n", 1, now, now.Add(time.Minute)); err != nil || j == nil {
+		t.Fatalf("claim: %+v %v", j, err)
+	}
+	if ok, err := db.SetExportJobStatus(ctx, "x", []string{pinfold.JobPreparingForInitialization}, pinfold.JobInitializing); !ok || err != nil {
+		t.Fatalf("to INITIALIZING: %v %v", ok, err)
+	}
+	if err := db.FailExportJob(ctx, "x", "cannot write s3://exports/out/", now.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	rows, err := raw.Query(`SELECT status FROM job_states WHERE job_id = 'x' ORDER BY seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var states []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		states = append(states, s)
+	}
+	want := []string{pinfold.JobCreated, pinfold.JobPreparingForInitialization, pinfold.JobInitializing, pinfold.JobFailed}
+	if !slices.Equal(states, want) {
+		t.Fatalf("states of an export job = %v, want %v", states, want)
 	}
 }

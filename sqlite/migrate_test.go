@@ -163,3 +163,72 @@ func TestMigrateEndpointsToRowidTable(t *testing.T) {
 		t.Fatalf("b after its update: %+v, %v", b, err)
 	}
 }
+
+// TestMigrateJobStatesBackfill opens a database whose jobs were stored before migration 0006
+// recorded states and checks that each job gets its CREATED state at its creation time and,
+// when it ended, its end at its completion time; and that changes after the migration are
+// recorded.
+func TestMigrateJobStatesBackfill(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "pinfold.db")
+	db := sqlite.NewDB(path)
+	if err := db.Open(); err != nil {
+		t.Fatal(err)
+	}
+	created := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	if err := db.CreateApp(ctx, &pinfold.App{ID: "app", Name: "a", CreatedAt: created}); err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range []string{"done", "failed", "running"} {
+		job := &pinfold.ImportJob{ID: id, AppID: "app", Status: pinfold.JobCreated, CreatedAt: created.Add(time.Duration(i) * time.Minute),
+			Definition: pinfold.ImportDefinition{Format: "CSV", S3URL: "s3://b/k.csv", RoleARN: "r"}}
+		if err := db.CreateImportJob(ctx, job); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	// Back to the schema of 0005, with the jobs where the old release left them.
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`DROP TRIGGER job_states_insert`, `DROP TRIGGER job_states_update`, `DROP TABLE job_states`,
+		`DELETE FROM schema_migrations WHERE version = 6`,
+		`UPDATE import_jobs SET status = 'COMPLETED', completed_at = created_at + 3600000000000 WHERE id = 'done'`,
+		`UPDATE import_jobs SET status = 'FAILED', completed_at = created_at + 60000000000 WHERE id = 'failed'`,
+		`UPDATE import_jobs SET status = 'PROCESSING' WHERE id = 'running'`,
+	} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	raw.Close()
+
+	db = sqlite.NewDB(path)
+	if err := db.Open(); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	defer db.Close()
+	for _, tc := range []struct {
+		job  string
+		want []pinfold.JobStateChange
+	}{
+		{"done", []pinfold.JobStateChange{{Status: pinfold.JobCreated, At: created}, {Status: pinfold.JobCompleted, At: created.Add(time.Hour)}}},
+		{"failed", []pinfold.JobStateChange{{Status: pinfold.JobCreated, At: created.Add(time.Minute)}, {Status: pinfold.JobFailed, At: created.Add(2 * time.Minute)}}},
+		{"running", []pinfold.JobStateChange{{Status: pinfold.JobCreated, At: created.Add(2 * time.Minute)}}},
+	} {
+		states, err := db.FindImportJobStates(ctx, "app", tc.job)
+		if err != nil || !slices.EqualFunc(states, tc.want, func(a, b pinfold.JobStateChange) bool { return a.Status == b.Status && a.At.Equal(b.At) }) {
+			t.Fatalf("states of %s after the migration = %v, %v; want %v", tc.job, states, err, tc.want)
+		}
+	}
+	if err := db.FailImportJob(ctx, "running", "stopped", created.Add(3*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	states, err := db.FindImportJobStates(ctx, "app", "running")
+	if err != nil || len(states) != 2 || states[1].Status != pinfold.JobFailed || !states[1].At.Equal(created.Add(3*time.Minute)) {
+		t.Fatalf("states of a job that ended after the migration = %v, %v", states, err)
+	}
+}

@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"SegmentVersions", testSegmentVersions},
 		{"FailingJob", testFailingJob},
 		{"FailuresPaging", testFailuresPaging},
+		{"JobStates", testJobStates},
 		{"ConcurrentPieces", testConcurrentPieces},
 		{"DeleteApp", testDeleteApp},
 		{"UpdateEndpoints", testUpdateEndpoints},

@@ -47,6 +47,33 @@
       });
       if (reload) window.location.reload();
     };
+    // A job's page redraws its timeline from the states in its JSON.
+    var timeline = document.querySelector("ol[data-timeline]");
+    var drawTimeline = function (entries) {
+      if (!timeline || !entries) return;
+      var items = entries.map(function (e) {
+        var li = document.createElement("li");
+        if (e.current) li.className = "current";
+        var badge = document.createElement("span");
+        badge.className = "badge " + e["class"];
+        badge.textContent = e.state;
+        li.appendChild(badge);
+        li.appendChild(document.createTextNode(" "));
+        if (e.time) {
+          var time = document.createElement("time");
+          time.setAttribute("datetime", e.time);
+          time.textContent = e.when;
+          li.appendChild(time);
+        }
+        li.appendChild(document.createTextNode(" "));
+        var note = document.createElement("span");
+        note.className = "muted";
+        note.textContent = e.note;
+        li.appendChild(note);
+        return li;
+      });
+      timeline.replaceChildren.apply(timeline, items);
+    };
     var tick = function () {
       if (!running()) { if (live) live.hidden = true; return; }
       if (live) live.hidden = false;
@@ -57,6 +84,7 @@
           return resp.json();
         })
         .then(function (data) {
+          drawTimeline(data.timeline);
           update(data.jobs || []);
           if (running()) { setTimeout(tick, 1000); } else if (live) { live.hidden = true; }
         })

@@ -1,7 +1,6 @@
 package endpointfile
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"math"
@@ -84,7 +83,7 @@ func HeaderLine(r io.Reader) (string, error) {
 	if _, err := parseHeader(line, size); err != nil {
 		return "", err
 	}
-	return string(line), nil
+	return strings.Clone(line), nil // not a substring of the reader's chunk, which it would keep
 }
 
 // NewCSVDecoder returns a decoder of CSV endpoint rows.
@@ -99,12 +98,11 @@ func HeaderLine(r io.Reader) (string, error) {
 // fail the same way, so the caller records one failure instead. Any other error comes from r.
 func NewCSVDecoder(r io.Reader, header string, firstLine int64) (Decoder, error) {
 	var lr *lineReader
-	var line []byte
+	var line string
 	var size int
 	if header != "" {
 		lr = newLineReader(r, firstLine, false)
-		header = strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(header, "\ufeff"), "\n"), "\r")
-		line = []byte(header)
+		line = strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(header, "\ufeff"), "\n"), "\r")
 		if len(line) > MaxLineBytes {
 			size = len(line)
 		}
@@ -126,7 +124,7 @@ func NewCSVDecoder(r io.Reader, header string, firstLine int64) (Decoder, error)
 }
 
 // parseHeader parses a header line (size > 0 for a line over MaxLineBytes).
-func parseHeader(line []byte, size int) (*csvHeader, error) {
+func parseHeader(line string, size int) (*csvHeader, error) {
 	if err := lineError(line, size); err != nil {
 		return nil, invalidf("CSV header: %s", pinfold.ErrorMessage(err))
 	}
@@ -136,7 +134,9 @@ func parseHeader(line []byte, size int) (*csvHeader, error) {
 	if err := controlError(line); err != nil {
 		return nil, invalidf("CSV header: %s", pinfold.ErrorMessage(err))
 	}
-	names, _, serr := splitCSV(string(line), nil, math.MaxInt, nil)
+	// The names end up in the column list and as keys of every update's maps: copy them out
+	// of the reader's chunk.
+	names, _, serr := splitCSV(strings.Clone(line), nil, math.MaxInt, nil)
 	if serr != nil {
 		return nil, invalidf("CSV header: column %d: %s", serr.field+1, serr.what)
 	}
@@ -255,14 +255,14 @@ func (d *csvDecoder) Next() (Row, error) {
 	}
 }
 
-func (d *csvDecoder) row(line []byte, size int, num int64) Row {
+func (d *csvDecoder) row(line string, size int, num int64) Row {
 	if err := lineError(line, size); err != nil {
 		return Row{Line: num, Err: err}
 	}
 	if err := controlError(line); err != nil {
 		return Row{Line: num, Err: err}
 	}
-	fields, n, serr := splitCSV(string(line), d.fields[:0], len(d.cols), &d.scratch)
+	fields, n, serr := splitCSV(line, d.fields[:0], len(d.cols), &d.scratch)
 	d.fields = fields[:0]
 	if serr != nil {
 		return Row{Line: num, Err: invalidf("%s: %s", d.colRef(serr.field), serr.what)}
@@ -344,8 +344,8 @@ func plural(n int, word string) string {
 }
 
 // isBlankCSV reports whether line is empty or only spaces.
-func isBlankCSV(line []byte) bool {
-	for _, c := range line {
+func isBlankCSV(line string) bool {
+	for _, c := range []byte(line) {
 		if c != ' ' {
 			return false
 		}
@@ -354,14 +354,14 @@ func isBlankCSV(line []byte) bool {
 }
 
 // controlError returns the row error of a line holding a tab, a NUL or a carriage return.
-func controlError(line []byte) error {
-	if i := bytes.IndexByte(line, '\t'); i >= 0 {
+func controlError(line string) error {
+	if i := strings.IndexByte(line, '\t'); i >= 0 {
 		return invalidf("tab character in row; Pinpoint files may not contain tabs (found at byte %d)", i)
 	}
-	if i := bytes.IndexByte(line, '\r'); i >= 0 {
+	if i := strings.IndexByte(line, '\r'); i >= 0 {
 		return invalidf("carriage return in row at byte %d; values may not contain line breaks, and lines must end with LF or CRLF", i)
 	}
-	if i := bytes.IndexByte(line, 0); i >= 0 {
+	if i := strings.IndexByte(line, 0); i >= 0 {
 		return invalidf("NUL character in row at byte %d", i)
 	}
 	return nil

@@ -130,7 +130,7 @@ func (d *jsonDecoder) Next() (Row, error) {
 			return Row{Line: num, Err: err}, nil
 		}
 		a := new(rowAlloc)
-		if err := d.p.parse(string(line), a); err != nil {
+		if err := d.p.parse(line, a); err != nil {
 			return Row{Line: num, Err: err}, nil
 		}
 		return a.finish(num), nil
@@ -138,8 +138,8 @@ func (d *jsonDecoder) Next() (Row, error) {
 }
 
 // isBlankJSON reports whether line holds only JSON whitespace.
-func isBlankJSON(line []byte) bool {
-	for _, c := range line {
+func isBlankJSON(line string) bool {
+	for _, c := range []byte(line) {
 		if c != ' ' && c != '\t' && c != '\r' {
 			return false
 		}

@@ -294,6 +294,7 @@ func (d *csvDecoder) row(line string, size int, num int64) Row {
 					a.u.Metrics = make(map[string]float64, d.nMetrics)
 				}
 				a.u.Metrics[c.key] = f
+				a.customName(c.key, 8)
 			}
 		}
 	}
@@ -313,6 +314,8 @@ func (d *csvDecoder) row(line string, size int, num int64) Row {
 			continue
 		}
 		vs := values[start:len(values):len(values)]
+		a.customName(g.name, 0)
+		a.attrValues(vs)
 		if g.user {
 			if a.u.UserAttributes == nil {
 				a.u.UserAttributes = make(map[string][]string, d.nUserAttrs)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -319,16 +320,28 @@ const (
 
 // rowAlloc holds an update and the values its pointers point at, so that a row costs one
 // allocation for all its scalar fields instead of one per field.
+//
+// While a row is decoded it also gathers what finish needs to check the update without
+// (*pinfold.EndpointUpdate).Validate, which is most of the cost of a row: the size of the
+// update as Validate counts it, and whether a custom name or value may break a limit.
 type rowAlloc struct {
 	u    pinfold.EndpointUpdate
 	strs [numStringFields]string
 	nums [numFloatFields]float64
 	n    int // number of string and float fields set
+
+	// size is the size of the update as pinfold counts it (EndpointUpdate.size), without
+	// the ID, or more.
+	size int
+	// check is set when a value may break one of Validate's rules that the decoders do not
+	// check as they go: finish then runs Validate.
+	check bool
 }
 
 func (a *rowAlloc) setString(f int, v string) {
 	a.strs[f] = v
 	a.n++
+	a.size += len(stringFieldNames[f]) + len(v)
 	p := &a.strs[f]
 	u := &a.u
 	switch f {
@@ -388,13 +401,82 @@ func (a *rowAlloc) empty() bool {
 	return a.n == 0 && u.ID == "" && len(u.Attributes) == 0 && len(u.UserAttributes) == 0 && len(u.Metrics) == 0
 }
 
+// customName notes the name of an attribute or metric read from a row, with the size
+// pinfold counts for it besides its values (0 for attributes, 8 for a metric).
+func (a *rowAlloc) customName(name string, extra int) {
+	a.size += len(name) + extra
+	if name == "" || len(name) > pinfold.MaxAttributeNameLen {
+		a.check = true // maybe too long in characters; Validate counts them
+	}
+}
+
+// attrValues notes the values of one attribute.
+func (a *rowAlloc) attrValues(values []string) {
+	if len(values) > pinfold.MaxAttributeValues {
+		a.check = true
+	}
+	for _, v := range values {
+		a.size += len(v) + 3
+		if len(v) > pinfold.MaxAttributeValueLen {
+			a.check = true
+		}
+	}
+}
+
 // finish checks a decoded update and returns its row.
 func (a *rowAlloc) finish(num int64) Row {
 	if a.empty() {
 		return Row{Line: num, Err: invalidf("row sets no endpoint fields")}
 	}
-	if err := a.u.Validate(); err != nil {
-		return Row{Line: num, Err: err}
+	if !a.valid() {
+		if err := a.u.Validate(); err != nil {
+			return Row{Line: num, Err: err}
+		}
 	}
 	return Row{Line: num, Update: &a.u}
+}
+
+// valid reports whether (*pinfold.EndpointUpdate).Validate would accept the update, or
+// false when it cannot tell quickly; finish then runs Validate, for its verdict and its
+// message. It relies on what the decoders guarantee about every update they build:
+//
+//   - Every string, name and value is valid UTF-8: the line was checked, strings are cut
+//     from it at ASCII bytes, and unescaping writes only valid UTF-8 (JSON \u escapes of
+//     lone surrogates become U+FFFD).
+//   - Numbers are finite: both number parsers reject what overflows to ±Inf, and neither
+//     accepts NaN or Inf.
+//   - The names of custom values and the values of attributes went through customName and
+//     attrValues, which set check for anything Validate might reject (a name that is empty
+//     or over MaxAttributeNameLen bytes, a value over MaxAttributeValueLen bytes, too many
+//     values); CSV headers check their names once.
+//   - a.size is at least the size Validate computes; a string over MaxEndpointBytes makes
+//     the update bigger than that too.
+//
+// The fuzz tests check every decoded update with Validate.
+func (a *rowAlloc) valid() bool {
+	u := &a.u
+	if a.check || len(u.ID)+a.size > pinfold.MaxEndpointBytes {
+		return false
+	}
+	if u.ChannelType != nil && !slices.Contains(pinfold.ChannelTypes, *u.ChannelType) {
+		return false
+	}
+	if u.OptOut != nil && *u.OptOut != "ALL" && *u.OptOut != "NONE" {
+		return false
+	}
+	if u.EndpointStatus != nil && *u.EndpointStatus != "ACTIVE" && *u.EndpointStatus != "INACTIVE" {
+		return false
+	}
+	if u.EffectiveDate != nil {
+		if _, err := pinfold.ParseISO8601(*u.EffectiveDate); err != nil {
+			return false
+		}
+	}
+	if l := u.Location.Latitude; l != nil && !(*l >= -90 && *l <= 90) {
+		return false
+	}
+	if l := u.Location.Longitude; l != nil && !(*l >= -180 && *l <= 180) {
+		return false
+	}
+	return true
 }

@@ -414,6 +414,8 @@ func (p *jsonParser) attributes(path string, dst *map[string][]string) error {
 			*dst = make(map[string][]string)
 		}
 		(*dst)[key] = values
+		p.a.customName(key, 0)
+		p.a.attrValues(values)
 		return nil
 	})
 }
@@ -440,6 +442,7 @@ func (p *jsonParser) metrics(path string) error {
 			p.a.u.Metrics = make(map[string]float64)
 		}
 		p.a.u.Metrics[key] = f
+		p.a.customName(key, 8)
 		return nil
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/bits"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -256,19 +257,31 @@ func (d *csvDecoder) Next() (Row, error) {
 }
 
 func (d *csvDecoder) row(line string, size int, num int64) Row {
-	if err := lineError(line, size); err != nil {
-		return Row{Line: num, Err: err}
+	var fields []string
+	ok := false
+	if size == 0 && utf8.ValidString(line) {
+		fields, ok = splitFast(line, d.fields[:0], len(d.cols))
+		d.fields = fields[:0]
 	}
-	if err := controlError(line); err != nil {
-		return Row{Line: num, Err: err}
-	}
-	fields, n, serr := splitCSV(line, d.fields[:0], len(d.cols), &d.scratch)
-	d.fields = fields[:0]
-	if serr != nil {
-		return Row{Line: num, Err: invalidf("%s: %s", d.colRef(serr.field), serr.what)}
-	}
-	if n != len(d.cols) {
-		return Row{Line: num, Err: invalidf("row has %d %s but the header has %d %s", n, plural(n, "field"), len(d.cols), plural(len(d.cols), "column"))}
+	if !ok {
+		// Something is wrong with the line, or it is unusual: find out what as the rules
+		// are written, one after the other.
+		if err := lineError(line, size); err != nil {
+			return Row{Line: num, Err: err}
+		}
+		if err := controlError(line); err != nil {
+			return Row{Line: num, Err: err}
+		}
+		var n int
+		var serr *splitError
+		fields, n, serr = splitCSV(line, d.fields[:0], len(d.cols), &d.scratch)
+		d.fields = fields[:0]
+		if serr != nil {
+			return Row{Line: num, Err: invalidf("%s: %s", d.colRef(serr.field), serr.what)}
+		}
+		if n != len(d.cols) {
+			return Row{Line: num, Err: invalidf("row has %d %s but the header has %d %s", n, plural(n, "field"), len(d.cols), plural(len(d.cols), "column"))}
+		}
 	}
 	a := new(rowAlloc)
 	for i := range d.cols {
@@ -401,6 +414,99 @@ func quoteShort(v string) string {
 		cut--
 	}
 	return strconv.Quote(v[:cut]) + "…"
+}
+
+// splitFast splits line s, which is valid UTF-8, into its fields as splitCSV does, in one
+// pass, for a line that is all right: ok is false, and fields unspecified, if s holds a tab,
+// a CR or a NUL (controlError), a quoting error (splitCSV), or not exactly want fields. The
+// caller then takes the slow path, which says what is wrong in the order the rules are
+// checked.
+func splitFast(s string, fields []string, want int) (_ []string, ok bool) {
+	start := 0 // of the current field
+	for i := nextSpecial(s, 0); i < len(s); i = nextSpecial(s, i) {
+		switch s[i] {
+		case ',':
+			fields = append(fields, s[start:i])
+			i++
+			start = i
+			continue
+		case '"':
+			if i != start {
+				return fields, false // a quote inside an unquoted value
+			}
+		case '\t', '\r', 0:
+			return fields, false
+		default: // another byte below '#'
+			i++
+			continue
+		}
+		// A quoted value: find its closing quote, skipping doubled quotes.
+		escaped := false
+		j := i + 1
+	quoted:
+		for ; ; j++ {
+			if j = nextSpecial(s, j); j >= len(s) {
+				return fields, false // unterminated
+			}
+			switch s[j] {
+			case '"':
+				if j+1 < len(s) && s[j+1] == '"' {
+					escaped = true
+					j++
+					continue
+				}
+				break quoted
+			case '\t', '\r', 0:
+				return fields, false
+			}
+		}
+		v := s[i+1 : j]
+		if escaped {
+			v = strings.ReplaceAll(v, `""`, `"`)
+		}
+		fields = append(fields, v)
+		j++ // past the closing quote
+		if j == len(s) {
+			return fields, len(fields) == want
+		}
+		if s[j] != ',' {
+			return fields, false // text after the closing quote
+		}
+		i = j + 1
+		start = i
+	}
+	fields = append(fields, s[start:])
+	return fields, len(fields) == want
+}
+
+// nextSpecial returns the index of the first byte of s at or after i that is a comma or
+// below '#' (which takes in the double quote, tab, CR and NUL), or len(s). It looks at eight
+// bytes at a time: most fields are longer than a few bytes.
+func nextSpecial(s string, i int) int {
+	const (
+		ones = 0x0101010101010101
+		lo7  = 0x7f7f7f7f7f7f7f7f
+		high = 0x8080808080808080
+	)
+	for ; i+8 <= len(s); i += 8 {
+		w := s[i : i+8]
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		// The high bit of each byte that is a comma (y's byte is 0), or below '#'. Neither
+		// sum carries from one byte into the next.
+		y := x ^ (ones * ',')
+		comma := ^((y&lo7 + lo7) | y | lo7)
+		below := ^((x&lo7 + (0x80-'#')*ones) | x) & high
+		if m := comma | below; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c == ',' || c < '#' {
+			return i
+		}
+	}
+	return len(s)
 }
 
 // splitError is a problem splitting a line into fields: what is wrong, in which field.

@@ -2,9 +2,11 @@ package endpointfile
 
 import (
 	"encoding/csv"
+	"math"
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // FuzzSplitCSV checks the hand-written splitter against encoding/csv on single lines (no
@@ -39,5 +41,45 @@ func TestSplitCSV_Count(t *testing.T) {
 	fields, n, serr := splitCSV(`a,"b,c",d,e`, nil, 2, nil)
 	if serr != nil || n != 4 || !slices.Equal(fields, []string{"a", "b,c"}) {
 		t.Fatalf("splitCSV = %q, %d, %v; want [a b,c], 4, nil", fields, n, serr)
+	}
+}
+
+// FuzzSplitFast checks the one-pass splitter of well-formed rows against the rules it stands
+// for: controlError and splitCSV. It accepts exactly the lines those accept with the wanted
+// number of fields, and finds the same fields.
+func FuzzSplitFast(f *testing.F) {
+	for _, line := range []string{`a,b,c`, `"a,b",c`, `"a ""b""",`, `,`, `a"b`, `"a"b`, `"a`, ` "a"`, `""`, `"",""`,
+		"a\tb", "\"a\rb\",c", "a,\"\x00\"", `"x,y" ,z`, `abcdefghijklmnop,"qrstuvwxyz,0123456789",ABCDEFGH,,,`,
+		`"Washington, D.C.",Île-de-France,"a ""quoted"" value over eight bytes",!#$%&'()*+-./`} {
+		f.Add(line, 3)
+	}
+	f.Fuzz(func(t *testing.T, line string, want int) {
+		if strings.ContainsRune(line, '\n') || !utf8.ValidString(line) || want < 1 || want > 1000 {
+			return
+		}
+		got, ok := splitFast(line, nil, want)
+		fields, n, serr := splitCSV(line, nil, math.MaxInt, nil)
+		wantOK := controlError(line) == nil && serr == nil && n == want
+		if ok != wantOK {
+			t.Fatalf("%q, %d fields: splitFast ok=%v; controlError %v, splitCSV %q, %v", line, want, ok, controlError(line), fields, serr)
+		}
+		if ok && !slices.Equal(got, fields) {
+			t.Fatalf("%q: splitFast %q, splitCSV %q", line, got, fields)
+		}
+	})
+}
+
+func TestNextSpecial(t *testing.T) {
+	for c := range 256 {
+		for at := range 20 {
+			s := strings.Repeat("a", at) + string([]byte{byte(c)}) + strings.Repeat("b", 9)
+			want := len(s)
+			if c == ',' || c < '#' {
+				want = at
+			}
+			if got := nextSpecial(s, 0); got != want {
+				t.Fatalf("nextSpecial(%q, 0) = %d, want %d", s, got, want)
+			}
+		}
 	}
 }

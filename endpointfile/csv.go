@@ -121,7 +121,7 @@ func NewCSVDecoder(r io.Reader, header string, firstLine int64) (Decoder, error)
 	if err != nil {
 		return nil, err
 	}
-	return &csvDecoder{lines: lr, csvHeader: h, fields: make([]string, 0, len(h.cols))}, nil
+	return &csvDecoder{lines: lr, csvHeader: h, fields: make([]string, 0, len(h.cols)), ends: make([]int, len(h.groups))}, nil
 }
 
 // parseHeader parses a header line (size > 0 for a line over MaxLineBytes).
@@ -239,7 +239,9 @@ type csvDecoder struct {
 	lines *lineReader
 	*csvHeader
 	fields  []string
-	scratch []byte // unescaping of quoted values
+	scratch []byte   // unescaping of quoted values
+	slab    []string // backing array of attribute values, see attributes
+	ends    []int    // per attribute group, the end of its values in the current row
 }
 
 // Next implements Decoder.
@@ -304,44 +306,80 @@ func (d *csvDecoder) row(line string, size int, num int64) Row {
 				a.setFloat(c.field, f)
 			} else {
 				if a.u.Metrics == nil {
-					a.u.Metrics = make(map[string]float64, d.nMetrics)
+					a.u.Metrics = make(map[string]float64, min(d.nMetrics, 8))
 				}
 				a.u.Metrics[c.key] = f
 				a.customName(c.key, 8)
 			}
 		}
 	}
-	var values []string // backing array of every attribute value of the row
+	if len(d.groups) > 0 {
+		d.attributes(a, fields)
+	}
+	return a.finish(num)
+}
+
+// valuesSlabSize is how many attribute values csvDecoder.attributes carves out of one
+// allocation, for many rows.
+const valuesSlabSize = 1024
+
+// attributes sets the attributes of the row of fields. The values of all the row's
+// attributes share one backing array, cut from d.slab, which serves many rows: a kept
+// update keeps that array (valuesSlabSize strings) in memory, besides its chunk. Each
+// attribute's slice has its length as capacity, so appending to it cannot overwrite
+// another's values.
+func (d *csvDecoder) attributes(a *rowAlloc, fields []string) {
+	if cap(d.slab)-len(d.slab) < d.nAttrCols {
+		d.slab = make([]string, 0, max(valuesSlabSize, d.nAttrCols))
+	}
+	values := d.slab[len(d.slab):len(d.slab)] // room for d.nAttrCols
+	// Gather the values first, to make each map at its final size: a small map is much
+	// cheaper to make than one sized for every attribute of the header.
+	nAttrs, nUserAttrs := 0, 0
 	for gi := range d.groups {
 		g := &d.groups[gi]
 		start := len(values)
 		for _, i := range g.cols {
 			if v := fields[i]; v != "" {
-				if values == nil {
-					values = make([]string, 0, d.nAttrCols)
-				}
 				values = append(values, v)
 			}
 		}
-		if len(values) == start {
+		d.ends[gi] = len(values)
+		if len(values) > start {
+			if g.user {
+				nUserAttrs++
+			} else {
+				nAttrs++
+			}
+		}
+	}
+	if len(values) == 0 {
+		return
+	}
+	d.slab = d.slab[:len(d.slab)+len(values)]
+	if nAttrs > 0 {
+		a.u.Attributes = make(map[string][]string, nAttrs)
+	}
+	if nUserAttrs > 0 {
+		a.u.UserAttributes = make(map[string][]string, nUserAttrs)
+	}
+	start := 0
+	for gi := range d.groups {
+		end := d.ends[gi]
+		if end == start {
 			continue
 		}
-		vs := values[start:len(values):len(values)]
+		g := &d.groups[gi]
+		vs := values[start:end:end]
+		start = end
 		a.customName(g.name, 0)
 		a.attrValues(vs)
 		if g.user {
-			if a.u.UserAttributes == nil {
-				a.u.UserAttributes = make(map[string][]string, d.nUserAttrs)
-			}
 			a.u.UserAttributes[g.name] = vs
 		} else {
-			if a.u.Attributes == nil {
-				a.u.Attributes = make(map[string][]string, d.nAttrs)
-			}
 			a.u.Attributes[g.name] = vs
 		}
 	}
-	return a.finish(num)
 }
 
 // colRef names column i (0-based) for a message.
@@ -386,6 +424,9 @@ func controlError(line string) error {
 // parseDecimal parses a decimal number (sign, digits, fraction, exponent) that fits a
 // float64. On failure it returns a description of v for a message.
 func parseDecimal(v string) (float64, string) {
+	if f, ok := parseSimpleDecimal(v); ok {
+		return f, ""
+	}
 	for i := 0; i < len(v); i++ {
 		switch c := v[i]; {
 		case '0' <= c && c <= '9', c == '.', c == '-', c == '+', c == 'e', c == 'E':
@@ -401,6 +442,52 @@ func parseDecimal(v string) (float64, string) {
 		return 0, quoteShort(v)
 	}
 	return f, ""
+}
+
+// exactPow10 are the powers of ten a float64 holds exactly.
+var exactPow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// parseSimpleDecimal parses the common form of a number, an optional minus, digits, and
+// optionally a point and more digits, with at most 15 digits in all, as strconv.ParseFloat
+// does: the digits make an integer below 2^53 and the divisor is an exact power of ten, so
+// the one division is correctly rounded, like ParseFloat. ok is false for any other form,
+// which the caller gives to ParseFloat.
+func parseSimpleDecimal(v string) (f float64, ok bool) {
+	i := 0
+	if i < len(v) && v[i] == '-' {
+		i++
+	}
+	var m uint64
+	digits, frac, point := 0, 0, -1
+	for ; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case '0' <= c && c <= '9':
+			if digits == 15 {
+				return 0, false
+			}
+			m = m*10 + uint64(c-'0')
+			digits++
+		case c == '.' && point < 0 && digits > 0:
+			point = digits
+		default:
+			return 0, false
+		}
+	}
+	if point >= 0 {
+		if frac = digits - point; frac == 0 {
+			return 0, false
+		}
+	}
+	if digits == 0 {
+		return 0, false
+	}
+	f = float64(m) / exactPow10[frac]
+	if v[0] == '-' {
+		f = -f
+	}
+	return f, true
 }
 
 // quoteShort quotes v for a message, cut to a readable length.

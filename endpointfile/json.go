@@ -555,6 +555,9 @@ func (p *jsonParser) number(path, key string) (f float64, null bool, err error) 
 		}
 	}
 	p.i = j
+	if f, ok := parseSimpleDecimal(s[start:j]); ok {
+		return f, false, nil
+	}
 	f, err = strconv.ParseFloat(s[start:j], 64)
 	if err != nil {
 		return 0, false, invalidf("%s is out of range: %s", join(path, key), quoteShort(s[start:j]))

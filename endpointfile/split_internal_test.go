@@ -3,7 +3,9 @@ package endpointfile
 import (
 	"encoding/csv"
 	"math"
+	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -81,5 +83,51 @@ func TestNextSpecial(t *testing.T) {
 				t.Fatalf("nextSpecial(%q, 0) = %d, want %d", s, got, want)
 			}
 		}
+	}
+}
+
+// TestParseSimpleDecimal checks the fast path of number parsing against strconv.ParseFloat,
+// bit for bit, on the forms it takes and the ones it must leave to ParseFloat.
+func TestParseSimpleDecimal(t *testing.T) {
+	cases := []string{"0", "-0", "0.0", "-0.0", "1", "-1", "47.6062", "-122.3321", "999999999999999",
+		"9999999999999999", "0.000000000000001", "0.1", "0.3", "123456789012345", "1234567890.12345",
+		"12345678901234.5", "00000000000000012", "5.", ".5", "-", ".", "", "1e5", "+1", "1.2.3", "--1", "1-"}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		intDigits, fracDigits := r.IntN(16), r.IntN(16)
+		var b strings.Builder
+		if r.IntN(2) == 0 {
+			b.WriteByte('-')
+		}
+		for range intDigits {
+			b.WriteByte(byte('0' + r.IntN(10)))
+		}
+		if fracDigits > 0 {
+			b.WriteByte('.')
+			for range fracDigits {
+				b.WriteByte(byte('0' + r.IntN(10)))
+			}
+		}
+		cases = append(cases, b.String())
+	}
+	fast := 0
+	for _, v := range cases {
+		got, ok := parseSimpleDecimal(v)
+		if !ok {
+			continue
+		}
+		fast++
+		want, err := strconv.ParseFloat(v, 64)
+		if err != nil || math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("parseSimpleDecimal(%q) = %v, ParseFloat = %v, %v", v, got, want, err)
+		}
+	}
+	for _, v := range []string{"5.", ".5", "-", ".", "", "1e5", "+1", "9999999999999999", "1.2.3"} {
+		if _, ok := parseSimpleDecimal(v); ok {
+			t.Errorf("parseSimpleDecimal(%q) takes it; it should leave it to ParseFloat", v)
+		}
+	}
+	if fast < len(cases)/3 { // about half the random ones have over 15 digits
+		t.Errorf("fast path took %d of %d numbers", fast, len(cases))
 	}
 }

@@ -508,89 +508,102 @@ func quoteShort(v string) string {
 // a CR or a NUL (controlError), a quoting error (splitCSV), or not exactly want fields. The
 // caller then takes the slow path, which says what is wrong in the order the rules are
 // checked.
+//
+// It reads s eight bytes at a time and visits only the bytes that specialBytes marks:
+// commas and bytes below '#' (the double quote, tab, CR and NUL, and a few it skips).
 func splitFast(s string, fields []string, want int) (_ []string, ok bool) {
 	start := 0 // of the current field
-	for i := nextSpecial(s, 0); i < len(s); i = nextSpecial(s, i) {
-		switch s[i] {
-		case ',':
-			fields = append(fields, s[start:i])
-			i++
-			start = i
-			continue
-		case '"':
-			if i != start {
-				return fields, false // a quote inside an unquoted value
-			}
-		case '\t', '\r', 0:
-			return fields, false
-		default: // another byte below '#'
-			i++
-			continue
-		}
-		// A quoted value: find its closing quote, skipping doubled quotes.
-		escaped := false
-		j := i + 1
-	quoted:
-		for ; ; j++ {
-			if j = nextSpecial(s, j); j >= len(s) {
-				return fields, false // unterminated
-			}
-			switch s[j] {
+	for base := 0; base < len(s); base += 8 {
+		for m := specialBytes(s, base); m != 0; m &= m - 1 {
+			i := base + bits.TrailingZeros64(m)>>3
+			switch s[i] {
+			case ',':
+				fields = append(fields, s[start:i])
+				start = i + 1
+				continue
 			case '"':
-				if j+1 < len(s) && s[j+1] == '"' {
-					escaped = true
-					j++
-					continue
+				if i != start {
+					return fields, false // a quote inside an unquoted value
 				}
-				break quoted
 			case '\t', '\r', 0:
 				return fields, false
+			default: // another byte below '#'
+				continue
 			}
+			// A quoted value: find its closing quote, skipping doubled quotes.
+			escaped := false
+			j := i + 1
+		quoted:
+			for ; ; j++ {
+				if j = nextSpecial(s, j); j >= len(s) {
+					return fields, false // unterminated
+				}
+				switch s[j] {
+				case '"':
+					if j+1 < len(s) && s[j+1] == '"' {
+						escaped = true
+						j++
+						continue
+					}
+					break quoted
+				case '\t', '\r', 0:
+					return fields, false
+				}
+			}
+			v := s[i+1 : j]
+			if escaped {
+				v = strings.ReplaceAll(v, `""`, `"`)
+			}
+			fields = append(fields, v)
+			j++ // past the closing quote
+			if j == len(s) {
+				return fields, len(fields) == want
+			}
+			if s[j] != ',' {
+				return fields, false // text after the closing quote
+			}
+			start = j + 1
+			base = start - 8 // go on with the eight bytes after the comma
+			break
 		}
-		v := s[i+1 : j]
-		if escaped {
-			v = strings.ReplaceAll(v, `""`, `"`)
-		}
-		fields = append(fields, v)
-		j++ // past the closing quote
-		if j == len(s) {
-			return fields, len(fields) == want
-		}
-		if s[j] != ',' {
-			return fields, false // text after the closing quote
-		}
-		i = j + 1
-		start = i
 	}
 	fields = append(fields, s[start:])
 	return fields, len(fields) == want
 }
 
-// nextSpecial returns the index of the first byte of s at or after i that is a comma or
-// below '#' (which takes in the double quote, tab, CR and NUL), or len(s). It looks at eight
-// bytes at a time: most fields are longer than a few bytes.
-func nextSpecial(s string, i int) int {
+// specialBytes returns a mask of the eight bytes of s from i (fewer at the end of s) with
+// the high bit of each that is a comma or below '#' set.
+func specialBytes(s string, i int) uint64 {
 	const (
 		ones = 0x0101010101010101
 		lo7  = 0x7f7f7f7f7f7f7f7f
 		high = 0x8080808080808080
 	)
-	for ; i+8 <= len(s); i += 8 {
+	var x uint64
+	if i+8 <= len(s) {
 		w := s[i : i+8]
-		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+		x = uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
 			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
-		// The high bit of each byte that is a comma (y's byte is 0), or below '#'. Neither
-		// sum carries from one byte into the next.
-		y := x ^ (ones * ',')
-		comma := ^((y&lo7 + lo7) | y | lo7)
-		below := ^((x&lo7 + (0x80-'#')*ones) | x) & high
-		if m := comma | below; m != 0 {
-			return i + bits.TrailingZeros64(m)>>3
+	} else {
+		x = ones * 'a' // no special byte past the end
+		for k := len(s) - 1; k >= i; k-- {
+			x = x<<8 | uint64(s[k])
 		}
 	}
-	for ; i < len(s); i++ {
-		if c := s[i]; c == ',' || c < '#' {
-			return i
+	// The high bit of each byte that is a comma (y's byte is 0), or below '#'. Neither sum
+	// carries from one byte into the next.
+	y := x ^ (ones * ',')
+	comma := ^((y&lo7 + lo7) | y | lo7)
+	below := ^((x&lo7 + (0x80-'#')*ones) | x) & high
+	return comma | below
+}
+
+// nextSpecial returns the index of the first byte of s at or after i that is a comma or
+// below '#', or len(s).
+func nextSpecial(s string, i int) int {
+	for ; i < len(s); i += 8 {
+		if m := specialBytes(s, i); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
 		}
 	}
 	return len(s)

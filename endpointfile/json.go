@@ -35,7 +35,26 @@ type member struct {
 // jsonObj is the members of one object of EndpointRequest's shape.
 type jsonObj struct {
 	members map[string]member
-	names   string // the member names, for messages
+	byLen   [][]namedMember // members by the length of their name, for find
+	names   string          // the member names, for messages
+}
+
+type namedMember struct {
+	name string
+	m    member
+}
+
+// find returns the member named key, or nil. Comparing the few names of key's length is
+// quicker than hashing key for a map.
+func (o *jsonObj) find(key string) *member {
+	if len(key) < len(o.byLen) {
+		for i := range o.byLen[len(key)] {
+			if nm := &o.byLen[len(key)][i]; nm.name == key {
+				return &nm.m
+			}
+		}
+	}
+	return nil
 }
 
 // Member ids after the string and float fields.
@@ -87,6 +106,12 @@ var topObj = func() *jsonObj {
 		}
 		slices.Sort(names)
 		o.names = strings.Join(names, ", ")
+		for _, n := range names {
+			for len(o.byLen) <= len(n) {
+				o.byLen = append(o.byLen, nil)
+			}
+			o.byLen[len(n)] = append(o.byLen[len(n)], namedMember{n, o.members[n]})
+		}
 	}
 	return top
 }()
@@ -295,8 +320,8 @@ func (p *jsonParser) members(f func(key string) error) error {
 // object parses an object of shape o at path ("" for the line itself).
 func (p *jsonParser) object(o *jsonObj, path string) error {
 	return p.members(func(key string) error {
-		m, ok := o.members[key]
-		if !ok {
+		m := o.find(key)
+		if m == nil {
 			return unknownMember(o, path, key)
 		}
 		if p.seen&(1<<m.id) != 0 {
@@ -308,7 +333,7 @@ func (p *jsonParser) object(o *jsonObj, path string) error {
 }
 
 // value parses the value of member m.
-func (p *jsonParser) value(m member) error {
+func (p *jsonParser) value(m *member) error {
 	switch m.kind {
 	case mString, mID, mIgnored:
 		if p.null() {

@@ -181,6 +181,7 @@ type jsonParser struct {
 	seen   uint64              // members read so far, by member id
 	buf    []byte              // unescaping
 	values []string            // values of an attribute, before they are copied out
+	slab   []string            // where they are copied to, see keep
 	nulls  map[string]struct{} // keys of the current attribute or metric map whose value was null
 }
 
@@ -421,24 +422,38 @@ func (p *jsonParser) attributes(path string, dst *map[string][]string) error {
 		return p.typeError(path, "an object of arrays of strings")
 	}
 	p.resetNulls()
+	// A repeated name is an error before anything else about its value. Looking it up
+	// before each value costs a hash, so it is looked up only when there is an error to
+	// put after it; otherwise the map not growing at the insert tells.
+	set := func(key string) bool { return (*dst)[key] != nil }
 	return p.members(func(key string) error {
-		if err := p.checkRepeat(path, key, (*dst)[key] != nil); err != nil {
+		if err := p.checkRepeat(path, key, set); err != nil {
 			return err
 		}
 		if p.null() {
 			return nil
 		}
 		if p.peek() != '[' {
+			if set(key) {
+				return repeatError(path, key)
+			}
 			return p.typeError(path+"."+key, "an array of strings")
 		}
 		values, err := p.strings(path, key)
 		if err != nil {
+			if set(key) {
+				return repeatError(path, key)
+			}
 			return err
 		}
 		if *dst == nil {
 			*dst = make(map[string][]string)
 		}
+		n := len(*dst)
 		(*dst)[key] = values
+		if len(*dst) == n {
+			return repeatError(path, key)
+		}
 		p.a.customName(key, 0)
 		p.a.attrValues(values)
 		return nil
@@ -454,19 +469,33 @@ func (p *jsonParser) metrics(path string) error {
 		return p.typeError(path, "an object of numbers")
 	}
 	p.resetNulls()
+	// Repeated names are found as in attributes.
+	set := func(key string) bool {
+		_, ok := p.a.u.Metrics[key]
+		return ok
+	}
 	return p.members(func(key string) error {
-		_, dup := p.a.u.Metrics[key]
-		if err := p.checkRepeat(path, key, dup); err != nil {
+		if err := p.checkRepeat(path, key, set); err != nil {
 			return err
 		}
 		f, null, err := p.number(path, key)
-		if err != nil || null {
+		if err != nil {
+			if set(key) {
+				return repeatError(path, key)
+			}
 			return err
+		}
+		if null {
+			return nil
 		}
 		if p.a.u.Metrics == nil {
 			p.a.u.Metrics = make(map[string]float64)
 		}
+		n := len(p.a.u.Metrics)
 		p.a.u.Metrics[key] = f
+		if len(p.a.u.Metrics) == n {
+			return repeatError(path, key)
+		}
 		p.a.customName(key, 8)
 		return nil
 	})
@@ -481,20 +510,27 @@ func (p *jsonParser) resetNulls() {
 	clear(p.nulls)
 }
 
-// checkRepeat returns an error if key was already read in the current map (set: it has a
-// value; or it is in p.nulls), and records a key whose value is null.
-func (p *jsonParser) checkRepeat(path, key string, set bool) error {
-	_, wasNull := p.nulls[key]
-	if set || wasNull {
-		return invalidf("%s has the name %q twice", path, key)
+// checkRepeat returns an error if key was read with a null value in the current map, or
+// if its value is null and it was read before with another (set reports that). It records
+// a key whose value is null. The caller finds the other repeats.
+func (p *jsonParser) checkRepeat(path, key string, set func(string) bool) error {
+	if _, wasNull := p.nulls[key]; wasNull {
+		return repeatError(path, key)
 	}
 	if strings.HasPrefix(p.s[p.i:], "null") {
+		if set(key) {
+			return repeatError(path, key)
+		}
 		if p.nulls == nil {
 			p.nulls = make(map[string]struct{})
 		}
 		p.nulls[key] = struct{}{}
 	}
 	return nil
+}
+
+func repeatError(path, key string) error {
+	return invalidf("%s has the name %q twice", path, key)
 }
 
 // strings parses the array of strings of attribute key of the map at path. An empty array
@@ -528,11 +564,23 @@ func (p *jsonParser) strings(path, key string) ([]string, error) {
 			p.i++
 		case ']':
 			p.i++
-			return slices.Clone(values), nil
+			return p.keep(values), nil
 		default:
 			return nil, p.syntax("expected ',' or ']' after an array value")
 		}
 	}
+}
+
+// keep copies values out of p.values to a slab shared with other attributes and rows: a
+// kept update keeps that array (valuesSlabSize strings) in memory, besides its chunk. The
+// slice's capacity is its length, so appending to it cannot overwrite other values.
+func (p *jsonParser) keep(values []string) []string {
+	if cap(p.slab)-len(p.slab) < len(values) {
+		p.slab = make([]string, 0, max(valuesSlabSize, len(values)))
+	}
+	n := len(p.slab)
+	p.slab = append(p.slab, values...)
+	return p.slab[n:len(p.slab):len(p.slab)]
 }
 
 // number parses a number or null: the member at path, or the entry key of the map at path.

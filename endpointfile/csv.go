@@ -581,9 +581,7 @@ func specialBytes(s string, i int) uint64 {
 	)
 	var x uint64
 	if i+8 <= len(s) {
-		w := s[i : i+8]
-		x = uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
-			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		x = load64(s, i)
 	} else {
 		x = ones * 'a' // no special byte past the end
 		for k := len(s) - 1; k >= i; k-- {
@@ -596,6 +594,13 @@ func specialBytes(s string, i int) uint64 {
 	comma := ^((y&lo7 + lo7) | y | lo7)
 	below := ^((x&lo7 + (0x80-'#')*ones) | x) & high
 	return comma | below
+}
+
+// load64 returns the eight bytes of s from i, little-endian.
+func load64(s string, i int) uint64 {
+	w := s[i : i+8]
+	return uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
 }
 
 // nextSpecial returns the index of the first byte of s at or after i that is a comma or

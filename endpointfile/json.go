@@ -2,6 +2,7 @@ package endpointfile
 
 import (
 	"io"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -641,7 +642,7 @@ func (p *jsonParser) number(path, key string) (f float64, null bool, err error) 
 // str parses the string at the current offset (a '"').
 func (p *jsonParser) str() (string, error) {
 	start := p.i + 1
-	for j := start; j < len(p.s); j++ {
+	for j := plainRun(p.s, start); j < len(p.s); j++ {
 		switch c := p.s[j]; {
 		case c == '"':
 			p.i = j + 1
@@ -655,6 +656,28 @@ func (p *jsonParser) str() (string, error) {
 	}
 	p.i = len(p.s)
 	return "", p.syntax("unterminated string")
+}
+
+// plainRun returns the index of the first word of eight bytes of s from i on that holds a
+// '"', a '\\' or a control character, or of the last eight bytes or fewer: the bytes before
+// it are plain string content.
+func plainRun(s string, i int) int {
+	const (
+		ones = 0x0101010101010101
+		lo7  = 0x7f7f7f7f7f7f7f7f
+		high = 0x8080808080808080
+	)
+	for ; i+8 <= len(s); i += 8 {
+		x := load64(s, i)
+		q, b := x^(ones*'"'), x^(ones*'\\')
+		quote := ^((q&lo7 + lo7) | q | lo7)
+		backslash := ^((b&lo7 + lo7) | b | lo7)
+		control := ^((x&lo7 + (0x80-0x20)*ones) | x) & high
+		if quote|backslash|control != 0 {
+			return i + bits.TrailingZeros64(quote|backslash|control)>>3
+		}
+	}
+	return i
 }
 
 // strEscaped finishes a string that starts at s[start] and has an escape at s[j]. Escapes

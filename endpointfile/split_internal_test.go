@@ -131,3 +131,18 @@ func TestParseSimpleDecimal(t *testing.T) {
 		t.Errorf("fast path took %d of %d numbers", fast, len(cases))
 	}
 }
+
+func TestPlainRun(t *testing.T) {
+	for c := range 256 {
+		for at := range 20 {
+			s := strings.Repeat("a", at) + string([]byte{byte(c)}) + strings.Repeat("b", 9)
+			want := len(s) / 8 * 8 // nothing to stop at: where fewer than eight bytes are left
+			if c == '"' || c == '\\' || c < 0x20 {
+				want = at
+			}
+			if got := plainRun(s, 0); got != want {
+				t.Fatalf("plainRun(%q, 0) = %d, want %d", s, got, want)
+			}
+		}
+	}
+}

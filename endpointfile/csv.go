@@ -121,7 +121,7 @@ func NewCSVDecoder(r io.Reader, header string, firstLine int64) (Decoder, error)
 	if err != nil {
 		return nil, err
 	}
-	return &csvDecoder{lines: lr, csvHeader: h, fields: make([]string, 0, len(h.cols)), ends: make([]int, len(h.groups))}, nil
+	return &csvDecoder{lines: lr, csvHeader: h, fields: make([]string, 0, len(h.cols))}, nil
 }
 
 // parseHeader parses a header line (size > 0 for a line over MaxLineBytes).
@@ -241,7 +241,6 @@ type csvDecoder struct {
 	fields  []string
 	scratch []byte   // unescaping of quoted values
 	slab    []string // backing array of attribute values, see attributes
-	ends    []int    // per attribute group, the end of its values in the current row
 }
 
 // Next implements Decoder.
@@ -333,9 +332,6 @@ func (d *csvDecoder) attributes(a *rowAlloc, fields []string) {
 		d.slab = make([]string, 0, max(valuesSlabSize, d.nAttrCols))
 	}
 	values := d.slab[len(d.slab):len(d.slab)] // room for d.nAttrCols
-	// Gather the values first, to make each map at its final size: a small map is much
-	// cheaper to make than one sized for every attribute of the header.
-	nAttrs, nUserAttrs := 0, 0
 	for gi := range d.groups {
 		g := &d.groups[gi]
 		start := len(values)
@@ -344,42 +340,27 @@ func (d *csvDecoder) attributes(a *rowAlloc, fields []string) {
 				values = append(values, v)
 			}
 		}
-		d.ends[gi] = len(values)
-		if len(values) > start {
-			if g.user {
-				nUserAttrs++
-			} else {
-				nAttrs++
-			}
-		}
-	}
-	if len(values) == 0 {
-		return
-	}
-	d.slab = d.slab[:len(d.slab)+len(values)]
-	if nAttrs > 0 {
-		a.u.Attributes = make(map[string][]string, nAttrs)
-	}
-	if nUserAttrs > 0 {
-		a.u.UserAttributes = make(map[string][]string, nUserAttrs)
-	}
-	start := 0
-	for gi := range d.groups {
-		end := d.ends[gi]
-		if end == start {
+		if len(values) == start {
 			continue
 		}
-		g := &d.groups[gi]
-		vs := values[start:end:end]
-		start = end
+		vs := values[start:len(values):len(values)]
 		a.customName(g.name, 0)
 		a.attrValues(vs)
+		// A map made for at most 8 entries is a small one, much cheaper to make than one
+		// sized for every attribute of the header; it grows in the rare row with more.
 		if g.user {
+			if a.u.UserAttributes == nil {
+				a.u.UserAttributes = make(map[string][]string, min(d.nUserAttrs, 8))
+			}
 			a.u.UserAttributes[g.name] = vs
 		} else {
+			if a.u.Attributes == nil {
+				a.u.Attributes = make(map[string][]string, min(d.nAttrs, 8))
+			}
 			a.u.Attributes[g.name] = vs
 		}
 	}
+	d.slab = d.slab[:len(d.slab)+len(values)]
 }
 
 // colRef names column i (0-based) for a message.

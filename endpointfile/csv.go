@@ -47,6 +47,7 @@ type csvHeader struct {
 	nUserAttrs int // distinct User.UserAttributes names
 	nAttrCols  int // columns of both attribute kinds
 	nMetrics   int
+	scalars    []int // the columns that are not attributes, in order
 }
 
 // fixedColumns maps the fixed header names to their columns.
@@ -177,6 +178,9 @@ func parseHeader(line string, size int) (*csvHeader, error) {
 		case colMetric:
 			h.nMetrics++
 		}
+		if c.kind != colAttribute && c.kind != colUserAttribute {
+			h.scalars = append(h.scalars, i)
+		}
 		h.cols[i] = c
 	}
 	return h, nil
@@ -285,7 +289,7 @@ func (d *csvDecoder) row(line string, size int, num int64) Row {
 		}
 	}
 	a := new(rowAlloc)
-	for i := range d.cols {
+	for _, i := range d.scalars {
 		v := fields[i]
 		if v == "" {
 			continue

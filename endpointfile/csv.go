@@ -499,7 +499,13 @@ func quoteShort(v string) string {
 func splitFast(s string, fields []string, want int) (_ []string, ok bool) {
 	start := 0 // of the current field
 	for base := 0; base < len(s); base += 8 {
-		for m := specialBytes(s, base); m != 0; m &= m - 1 {
+		var m uint64
+		if base+8 <= len(s) {
+			m = specialMask(load64(s, base)) // inlined, unlike specialBytes
+		} else {
+			m = specialBytes(s, base)
+		}
+		for ; m != 0; m &= m - 1 {
 			i := base + bits.TrailingZeros64(m)>>3
 			switch s[i] {
 			case ',':
@@ -559,24 +565,26 @@ func splitFast(s string, fields []string, want int) (_ []string, ok bool) {
 // specialBytes returns a mask of the eight bytes of s from i (fewer at the end of s) with
 // the high bit of each that is a comma or below '#' set.
 func specialBytes(s string, i int) uint64 {
+	if i+8 <= len(s) {
+		return specialMask(load64(s, i))
+	}
+	x := uint64(0x0101010101010101 * 'a') // no special byte past the end
+	for k := len(s) - 1; k >= i; k-- {
+		x = x<<8 | uint64(s[k])
+	}
+	return specialMask(x)
+}
+
+// specialMask returns x with the high bit of each byte that is a comma or below '#' set, and
+// every other bit clear. Neither sum carries from one byte into the next.
+func specialMask(x uint64) uint64 {
 	const (
 		ones = 0x0101010101010101
 		lo7  = 0x7f7f7f7f7f7f7f7f
 		high = 0x8080808080808080
 	)
-	var x uint64
-	if i+8 <= len(s) {
-		x = load64(s, i)
-	} else {
-		x = ones * 'a' // no special byte past the end
-		for k := len(s) - 1; k >= i; k-- {
-			x = x<<8 | uint64(s[k])
-		}
-	}
-	// The high bit of each byte that is a comma (y's byte is 0), or below '#'. Neither sum
-	// carries from one byte into the next.
 	y := x ^ (ones * ',')
-	comma := ^((y&lo7 + lo7) | y | lo7)
+	comma := ^((y&lo7 + lo7) | y | lo7) // y's byte is 0
 	below := ^((x&lo7 + (0x80-'#')*ones) | x) & high
 	return comma | below
 }
@@ -591,7 +599,12 @@ func load64(s string, i int) uint64 {
 // nextSpecial returns the index of the first byte of s at or after i that is a comma or
 // below '#', or len(s).
 func nextSpecial(s string, i int) int {
-	for ; i < len(s); i += 8 {
+	for ; i+8 <= len(s); i += 8 {
+		if m := specialMask(load64(s, i)); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	if i < len(s) {
 		if m := specialBytes(s, i); m != 0 {
 			return i + bits.TrailingZeros64(m)>>3
 		}

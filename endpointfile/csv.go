@@ -1,10 +1,10 @@
 package endpointfile
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"math"
+	"math/bits"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -47,6 +47,7 @@ type csvHeader struct {
 	nUserAttrs int // distinct User.UserAttributes names
 	nAttrCols  int // columns of both attribute kinds
 	nMetrics   int
+	scalars    []int // the columns that are not attributes, in order
 }
 
 // fixedColumns maps the fixed header names to their columns.
@@ -84,7 +85,7 @@ func HeaderLine(r io.Reader) (string, error) {
 	if _, err := parseHeader(line, size); err != nil {
 		return "", err
 	}
-	return string(line), nil
+	return strings.Clone(line), nil // not a substring of the reader's chunk, which it would keep
 }
 
 // NewCSVDecoder returns a decoder of CSV endpoint rows.
@@ -99,12 +100,11 @@ func HeaderLine(r io.Reader) (string, error) {
 // fail the same way, so the caller records one failure instead. Any other error comes from r.
 func NewCSVDecoder(r io.Reader, header string, firstLine int64) (Decoder, error) {
 	var lr *lineReader
-	var line []byte
+	var line string
 	var size int
 	if header != "" {
 		lr = newLineReader(r, firstLine, false)
-		header = strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(header, "\ufeff"), "\n"), "\r")
-		line = []byte(header)
+		line = strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(header, "\ufeff"), "\n"), "\r")
 		if len(line) > MaxLineBytes {
 			size = len(line)
 		}
@@ -126,7 +126,7 @@ func NewCSVDecoder(r io.Reader, header string, firstLine int64) (Decoder, error)
 }
 
 // parseHeader parses a header line (size > 0 for a line over MaxLineBytes).
-func parseHeader(line []byte, size int) (*csvHeader, error) {
+func parseHeader(line string, size int) (*csvHeader, error) {
 	if err := lineError(line, size); err != nil {
 		return nil, invalidf("CSV header: %s", pinfold.ErrorMessage(err))
 	}
@@ -136,7 +136,9 @@ func parseHeader(line []byte, size int) (*csvHeader, error) {
 	if err := controlError(line); err != nil {
 		return nil, invalidf("CSV header: %s", pinfold.ErrorMessage(err))
 	}
-	names, _, serr := splitCSV(string(line), nil, math.MaxInt, nil)
+	// The names end up in the column list and as keys of every update's maps: copy them out
+	// of the reader's chunk.
+	names, _, serr := splitCSV(strings.Clone(line), nil, math.MaxInt, nil)
 	if serr != nil {
 		return nil, invalidf("CSV header: column %d: %s", serr.field+1, serr.what)
 	}
@@ -175,6 +177,9 @@ func parseHeader(line []byte, size int) (*csvHeader, error) {
 			h.groups[g].cols = append(h.groups[g].cols, i)
 		case colMetric:
 			h.nMetrics++
+		}
+		if c.kind != colAttribute && c.kind != colUserAttribute {
+			h.scalars = append(h.scalars, i)
 		}
 		h.cols[i] = c
 	}
@@ -238,7 +243,8 @@ type csvDecoder struct {
 	lines *lineReader
 	*csvHeader
 	fields  []string
-	scratch []byte // unescaping of quoted values
+	scratch []byte   // unescaping of quoted values
+	slab    []string // backing array of attribute values, see attributes
 }
 
 // Next implements Decoder.
@@ -255,23 +261,35 @@ func (d *csvDecoder) Next() (Row, error) {
 	}
 }
 
-func (d *csvDecoder) row(line []byte, size int, num int64) Row {
-	if err := lineError(line, size); err != nil {
-		return Row{Line: num, Err: err}
+func (d *csvDecoder) row(line string, size int, num int64) Row {
+	var fields []string
+	ok := false
+	if size == 0 && utf8.ValidString(line) {
+		fields, ok = splitFast(line, d.fields[:0], len(d.cols))
+		d.fields = fields[:0]
 	}
-	if err := controlError(line); err != nil {
-		return Row{Line: num, Err: err}
-	}
-	fields, n, serr := splitCSV(string(line), d.fields[:0], len(d.cols), &d.scratch)
-	d.fields = fields[:0]
-	if serr != nil {
-		return Row{Line: num, Err: invalidf("%s: %s", d.colRef(serr.field), serr.what)}
-	}
-	if n != len(d.cols) {
-		return Row{Line: num, Err: invalidf("row has %d %s but the header has %d %s", n, plural(n, "field"), len(d.cols), plural(len(d.cols), "column"))}
+	if !ok {
+		// Something is wrong with the line, or it is unusual: find out what as the rules
+		// are written, one after the other.
+		if err := lineError(line, size); err != nil {
+			return Row{Line: num, Err: err}
+		}
+		if err := controlError(line); err != nil {
+			return Row{Line: num, Err: err}
+		}
+		var n int
+		var serr *splitError
+		fields, n, serr = splitCSV(line, d.fields[:0], len(d.cols), &d.scratch)
+		d.fields = fields[:0]
+		if serr != nil {
+			return Row{Line: num, Err: invalidf("%s: %s", d.colRef(serr.field), serr.what)}
+		}
+		if n != len(d.cols) {
+			return Row{Line: num, Err: invalidf("row has %d %s but the header has %d %s", n, plural(n, "field"), len(d.cols), plural(len(d.cols), "column"))}
+		}
 	}
 	a := new(rowAlloc)
-	for i := range d.cols {
+	for _, i := range d.scalars {
 		v := fields[i]
 		if v == "" {
 			continue
@@ -291,21 +309,38 @@ func (d *csvDecoder) row(line []byte, size int, num int64) Row {
 				a.setFloat(c.field, f)
 			} else {
 				if a.u.Metrics == nil {
-					a.u.Metrics = make(map[string]float64, d.nMetrics)
+					a.u.Metrics = make(map[string]float64, min(d.nMetrics, 8))
 				}
 				a.u.Metrics[c.key] = f
+				a.customName(c.key, 8)
 			}
 		}
 	}
-	var values []string // backing array of every attribute value of the row
+	if len(d.groups) > 0 {
+		d.attributes(a, fields)
+	}
+	return a.finish(num)
+}
+
+// valuesSlabSize is how many attribute values csvDecoder.attributes carves out of one
+// allocation, for many rows.
+const valuesSlabSize = 1024
+
+// attributes sets the attributes of the row of fields. The values of all the row's
+// attributes share one backing array, cut from d.slab, which serves many rows: a kept
+// update keeps that array (valuesSlabSize strings) in memory, besides its chunk. Each
+// attribute's slice has its length as capacity, so appending to it cannot overwrite
+// another's values.
+func (d *csvDecoder) attributes(a *rowAlloc, fields []string) {
+	if cap(d.slab)-len(d.slab) < d.nAttrCols {
+		d.slab = make([]string, 0, max(valuesSlabSize, d.nAttrCols))
+	}
+	values := d.slab[len(d.slab):len(d.slab)] // room for d.nAttrCols
 	for gi := range d.groups {
 		g := &d.groups[gi]
 		start := len(values)
 		for _, i := range g.cols {
 			if v := fields[i]; v != "" {
-				if values == nil {
-					values = make([]string, 0, d.nAttrCols)
-				}
 				values = append(values, v)
 			}
 		}
@@ -313,19 +348,23 @@ func (d *csvDecoder) row(line []byte, size int, num int64) Row {
 			continue
 		}
 		vs := values[start:len(values):len(values)]
+		a.customName(g.name, 0)
+		a.attrValues(vs)
+		// A map made for at most 8 entries is a small one, much cheaper to make than one
+		// sized for every attribute of the header; it grows in the rare row with more.
 		if g.user {
 			if a.u.UserAttributes == nil {
-				a.u.UserAttributes = make(map[string][]string, d.nUserAttrs)
+				a.u.UserAttributes = make(map[string][]string, min(d.nUserAttrs, 8))
 			}
 			a.u.UserAttributes[g.name] = vs
 		} else {
 			if a.u.Attributes == nil {
-				a.u.Attributes = make(map[string][]string, d.nAttrs)
+				a.u.Attributes = make(map[string][]string, min(d.nAttrs, 8))
 			}
 			a.u.Attributes[g.name] = vs
 		}
 	}
-	return a.finish(num)
+	d.slab = d.slab[:len(d.slab)+len(values)]
 }
 
 // colRef names column i (0-based) for a message.
@@ -344,8 +383,8 @@ func plural(n int, word string) string {
 }
 
 // isBlankCSV reports whether line is empty or only spaces.
-func isBlankCSV(line []byte) bool {
-	for _, c := range line {
+func isBlankCSV(line string) bool {
+	for _, c := range []byte(line) {
 		if c != ' ' {
 			return false
 		}
@@ -354,14 +393,14 @@ func isBlankCSV(line []byte) bool {
 }
 
 // controlError returns the row error of a line holding a tab, a NUL or a carriage return.
-func controlError(line []byte) error {
-	if i := bytes.IndexByte(line, '\t'); i >= 0 {
+func controlError(line string) error {
+	if i := strings.IndexByte(line, '\t'); i >= 0 {
 		return invalidf("tab character in row; Pinpoint files may not contain tabs (found at byte %d)", i)
 	}
-	if i := bytes.IndexByte(line, '\r'); i >= 0 {
+	if i := strings.IndexByte(line, '\r'); i >= 0 {
 		return invalidf("carriage return in row at byte %d; values may not contain line breaks, and lines must end with LF or CRLF", i)
 	}
-	if i := bytes.IndexByte(line, 0); i >= 0 {
+	if i := strings.IndexByte(line, 0); i >= 0 {
 		return invalidf("NUL character in row at byte %d", i)
 	}
 	return nil
@@ -370,6 +409,9 @@ func controlError(line []byte) error {
 // parseDecimal parses a decimal number (sign, digits, fraction, exponent) that fits a
 // float64. On failure it returns a description of v for a message.
 func parseDecimal(v string) (float64, string) {
+	if f, ok := parseSimpleDecimal(v); ok {
+		return f, ""
+	}
 	for i := 0; i < len(v); i++ {
 		switch c := v[i]; {
 		case '0' <= c && c <= '9', c == '.', c == '-', c == '+', c == 'e', c == 'E':
@@ -387,6 +429,52 @@ func parseDecimal(v string) (float64, string) {
 	return f, ""
 }
 
+// exactPow10 are the powers of ten a float64 holds exactly.
+var exactPow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// parseSimpleDecimal parses the common form of a number, an optional minus, digits, and
+// optionally a point and more digits, with at most 15 digits in all, as strconv.ParseFloat
+// does: the digits make an integer below 2^53 and the divisor is an exact power of ten, so
+// the one division is correctly rounded, like ParseFloat. ok is false for any other form,
+// which the caller gives to ParseFloat.
+func parseSimpleDecimal(v string) (f float64, ok bool) {
+	i := 0
+	if i < len(v) && v[i] == '-' {
+		i++
+	}
+	var m uint64
+	digits, frac, point := 0, 0, -1
+	for ; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case '0' <= c && c <= '9':
+			if digits == 15 {
+				return 0, false
+			}
+			m = m*10 + uint64(c-'0')
+			digits++
+		case c == '.' && point < 0 && digits > 0:
+			point = digits
+		default:
+			return 0, false
+		}
+	}
+	if point >= 0 {
+		if frac = digits - point; frac == 0 {
+			return 0, false
+		}
+	}
+	if digits == 0 {
+		return 0, false
+	}
+	f = float64(m) / exactPow10[frac]
+	if v[0] == '-' {
+		f = -f
+	}
+	return f, true
+}
+
 // quoteShort quotes v for a message, cut to a readable length.
 func quoteShort(v string) string {
 	const max = 40
@@ -398,6 +486,130 @@ func quoteShort(v string) string {
 		cut--
 	}
 	return strconv.Quote(v[:cut]) + "…"
+}
+
+// splitFast splits line s, which is valid UTF-8, into its fields as splitCSV does, in one
+// pass, for a line that is all right: ok is false, and fields unspecified, if s holds a tab,
+// a CR or a NUL (controlError), a quoting error (splitCSV), or not exactly want fields. The
+// caller then takes the slow path, which says what is wrong in the order the rules are
+// checked.
+//
+// It reads s eight bytes at a time and visits only the bytes that specialBytes marks:
+// commas and bytes below '#' (the double quote, tab, CR and NUL, and a few it skips).
+func splitFast(s string, fields []string, want int) (_ []string, ok bool) {
+	start := 0 // of the current field
+	for base := 0; base < len(s); base += 8 {
+		var m uint64
+		if base+8 <= len(s) {
+			m = specialMask(load64(s, base)) // inlined, unlike specialBytes
+		} else {
+			m = specialBytes(s, base)
+		}
+		for ; m != 0; m &= m - 1 {
+			i := base + bits.TrailingZeros64(m)>>3
+			switch s[i] {
+			case ',':
+				fields = append(fields, s[start:i])
+				start = i + 1
+				continue
+			case '"':
+				if i != start {
+					return fields, false // a quote inside an unquoted value
+				}
+			case '\t', '\r', 0:
+				return fields, false
+			default: // another byte below '#'
+				continue
+			}
+			// A quoted value: find its closing quote, skipping doubled quotes.
+			escaped := false
+			j := i + 1
+		quoted:
+			for ; ; j++ {
+				if j = nextSpecial(s, j); j >= len(s) {
+					return fields, false // unterminated
+				}
+				switch s[j] {
+				case '"':
+					if j+1 < len(s) && s[j+1] == '"' {
+						escaped = true
+						j++
+						continue
+					}
+					break quoted
+				case '\t', '\r', 0:
+					return fields, false
+				}
+			}
+			v := s[i+1 : j]
+			if escaped {
+				v = strings.ReplaceAll(v, `""`, `"`)
+			}
+			fields = append(fields, v)
+			j++ // past the closing quote
+			if j == len(s) {
+				return fields, len(fields) == want
+			}
+			if s[j] != ',' {
+				return fields, false // text after the closing quote
+			}
+			start = j + 1
+			base = start - 8 // go on with the eight bytes after the comma
+			break
+		}
+	}
+	fields = append(fields, s[start:])
+	return fields, len(fields) == want
+}
+
+// specialBytes returns a mask of the eight bytes of s from i (fewer at the end of s) with
+// the high bit of each that is a comma or below '#' set.
+func specialBytes(s string, i int) uint64 {
+	if i+8 <= len(s) {
+		return specialMask(load64(s, i))
+	}
+	x := uint64(0x0101010101010101 * 'a') // no special byte past the end
+	for k := len(s) - 1; k >= i; k-- {
+		x = x<<8 | uint64(s[k])
+	}
+	return specialMask(x)
+}
+
+// specialMask returns x with the high bit of each byte that is a comma or below '#' set, and
+// every other bit clear. Neither sum carries from one byte into the next.
+func specialMask(x uint64) uint64 {
+	const (
+		ones = 0x0101010101010101
+		lo7  = 0x7f7f7f7f7f7f7f7f
+		high = 0x8080808080808080
+	)
+	y := x ^ (ones * ',')
+	comma := ^((y&lo7 + lo7) | y | lo7) // y's byte is 0
+	below := ^((x&lo7 + (0x80-'#')*ones) | x) & high
+	return comma | below
+}
+
+// load64 returns the eight bytes of s from i, little-endian.
+func load64(s string, i int) uint64 {
+	w := s[i : i+8]
+	return uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+}
+
+// nextSpecial returns the index of the first byte of s at or after i that is a comma or
+// below '#', or len(s).
+func nextSpecial(s string, i int) int {
+	for ; i+8 <= len(s); i += 8 {
+		if m := specialMask(load64(s, i)); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	if i < len(s) {
+		if m := specialBytes(s, i); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	return len(s)
 }
 
 // splitError is a problem splitting a line into fields: what is wrong, in which field.

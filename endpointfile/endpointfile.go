@@ -1,10 +1,11 @@
 package endpointfile
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"io"
+	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/pinfold/pinfold"
@@ -35,124 +36,210 @@ type Decoder interface {
 // and repeated columns. A longer line is a row error and is skipped without being buffered.
 const MaxLineBytes = 1 << 20
 
-// readBufferSize is the size of the bufio buffer under a decoder. Lines that fit are handed
-// out without copying; longer ones are gathered in a separate buffer up to MaxLineBytes.
+// readBufferSize is the size of a decoder's read buffer, and so the most input one chunk of
+// lines holds. Lines that fit are handed out as substrings of their chunk; longer ones are
+// gathered in a separate buffer up to MaxLineBytes.
 const readBufferSize = 64 << 10
 
-var bom = []byte("\xef\xbb\xbf")
+const bom = "\xef\xbb\xbf"
+
+// maxEmptyReads is how many reads in a row may return no data and no error before the
+// reader is taken to be broken (io.ErrNoProgress), as bufio does.
+const maxEmptyReads = 100
 
 // lineReader splits a stream into physical lines and numbers them.
+//
+// It reads into buf and converts the complete lines there to one string, the chunk: one
+// allocation and copy per chunk instead of one per line. Lines, and the values the decoders
+// cut out of them, are substrings of their chunk, so they stay valid after later reads
+// (strings are immutable), and a value kept by a caller keeps its whole chunk in memory: at
+// most readBufferSize bytes, or the one line when it is longer.
 type lineReader struct {
-	br       *bufio.Reader
-	long     []byte // holds a line longer than the bufio buffer
+	r        io.Reader
+	rerr     error  // error of the last read of r, not acted on yet
+	buf      []byte // buf[:n] is input read after the current chunk: part of a line
+	n        int
+	chunk    string // the lines not handed out yet start at chunk[pos]
+	pos      int
+	long     []byte // gathers a line longer than buf
 	next     int64  // number of the line the next call returns
 	stripBOM bool   // strip a BOM from the next line (set for the first line of a file)
-	err      error  // sticky I/O error
+	err      error  // sticky: io.EOF at the end, or an error of r once the lines before it are read
 }
 
 func newLineReader(r io.Reader, firstLine int64, stripBOM bool) *lineReader {
-	return &lineReader{br: bufio.NewReaderSize(r, readBufferSize), next: firstLine, stripBOM: stripBOM}
+	return &lineReader{r: r, buf: make([]byte, readBufferSize), next: firstLine, stripBOM: stripBOM}
 }
 
-// read returns the next line without its LF or CRLF, and its number. The line is valid until
-// the next call. size is the length of a line longer than MaxLineBytes, which is then not
-// returned (line is nil); it is 0 otherwise. At the end of the stream err is io.EOF; any other
-// error comes from the underlying reader and is returned again by every later call.
-func (lr *lineReader) read() (line []byte, num int64, size int, err error) {
-	if lr.err != nil {
-		return nil, 0, 0, lr.err
-	}
-	frag, err := lr.br.ReadSlice('\n')
-	switch {
-	case err == nil:
-		line = frag
-	case errors.Is(err, bufio.ErrBufferFull):
-		line, size, err = lr.readLong(frag)
-		if err != nil {
-			lr.err = err
-			return nil, 0, 0, err
+// read returns the next line without its LF or CRLF, and its number. The line is a substring
+// of a chunk (see lineReader). size is the length of a line longer than MaxLineBytes, which is
+// then not returned (line is ""); it is 0 otherwise. At the end of the stream err is io.EOF;
+// any other error comes from the underlying reader and is returned again by every later call.
+// The complete lines read before an error are returned first; a last line without a
+// terminator is returned at io.EOF, and dropped at another error.
+func (lr *lineReader) read() (line string, num int64, size int, err error) {
+	for lr.pos >= len(lr.chunk) {
+		if lr.err != nil {
+			return "", 0, 0, lr.err
 		}
-	case err == io.EOF && len(frag) > 0:
-		line = frag
-	default:
-		lr.err = err
-		return nil, 0, 0, err
+		if size = lr.fill(); size > 0 {
+			break
+		}
 	}
 	num = lr.next
 	lr.next++
 	if size > 0 {
 		lr.stripBOM = false
-		return nil, num, size, nil
+		return "", num, size, nil
 	}
+	rest := lr.chunk[lr.pos:]
+	if k := strings.IndexByte(rest, '\n'); k >= 0 {
+		line = rest[:k+1]
+	} else {
+		line = rest
+	}
+	lr.pos += len(line)
 	line = trimEOL(line)
 	if lr.stripBOM {
-		line = bytes.TrimPrefix(line, bom)
+		line = strings.TrimPrefix(line, bom)
 		lr.stripBOM = false
 	}
 	if len(line) > MaxLineBytes {
-		return nil, num, len(line), nil
+		return "", num, len(line), nil
 	}
 	return line, num, 0, nil
 }
 
-// readLong gathers a line that does not fit the bufio buffer, starting with frag. Past
-// MaxLineBytes (plus room for CRLF) it stops keeping bytes and only counts them until the end
-// of the line; size is then the length of the line without its terminator.
-func (lr *lineReader) readLong(frag []byte) (line []byte, size int, err error) {
-	lr.long = append(lr.long[:0], frag...)
-	n, over := len(frag), false
+// readSome reads into p, once.
+func (lr *lineReader) readSome(p []byte) (int, error) {
+	if lr.rerr != nil {
+		return 0, lr.rerr
+	}
+	for range maxEmptyReads {
+		m, err := lr.r.Read(p)
+		if m < 0 || m > len(p) {
+			m, err = 0, errors.New("endpointfile: reader returned an invalid count")
+		}
+		lr.rerr = err
+		if m > 0 || err != nil {
+			return m, err
+		}
+	}
+	lr.rerr = io.ErrNoProgress
+	return 0, lr.rerr
+}
+
+// fill makes the next complete lines the chunk, or sets lr.err. A line longer than buf
+// becomes a chunk of its own (readLong); when it is over MaxLineBytes, fill returns its
+// length instead.
+func (lr *lineReader) fill() (size int) {
 	for {
-		frag, err = lr.br.ReadSlice('\n')
+		if lr.n == len(lr.buf) {
+			return lr.readLong()
+		}
+		start := lr.n
+		m, err := lr.readSome(lr.buf[start:])
+		lr.n += m
+		// From 0: after a long line, buf starts with the input that followed it.
+		if k := bytes.LastIndexByte(lr.buf[:lr.n], '\n'); k >= 0 {
+			end := k + 1
+			lr.chunk, lr.pos = string(lr.buf[:end]), 0
+			lr.n = copy(lr.buf, lr.buf[end:lr.n])
+			return 0
+		}
+		if err == nil {
+			continue
+		}
+		lr.err = err
+		if err == io.EOF && lr.n > 0 {
+			lr.chunk, lr.pos = string(lr.buf[:lr.n]), 0
+		}
+		lr.n = 0
+		return 0
+	}
+}
+
+// readLong gathers a line that does not fit buf, which holds its first bytes, and makes it
+// the chunk; the input after its LF goes back to buf. Past MaxLineBytes (plus room for CRLF)
+// it stops keeping bytes and only counts them, and returns the length of the line without
+// its terminator.
+func (lr *lineReader) readLong() (size int) {
+	lr.long = append(lr.long[:0], lr.buf...)
+	n, over := len(lr.buf), false
+	last := lr.buf[len(lr.buf)-1] // the byte before the current read, to see a split CRLF
+	for {
+		m, err := lr.readSome(lr.buf)
+		read := lr.buf[:m]
+		k := bytes.IndexByte(read, '\n')
+		frag := read
+		if k >= 0 {
+			frag = read[:k+1]
+		}
 		n += len(frag)
 		if n > MaxLineBytes+2 {
 			over = true
 		} else {
 			lr.long = append(lr.long, frag...)
 		}
-		if errors.Is(err, bufio.ErrBufferFull) {
+		if k < 0 && err == nil {
+			if m > 0 {
+				last = read[m-1]
+			}
 			continue
 		}
-		if err != nil && err != io.EOF {
-			return nil, 0, err
+		eol := 0
+		if k >= 0 {
+			eol = 1
+			if k > 0 && read[k-1] == '\r' || k == 0 && last == '\r' {
+				eol = 2
+			}
+			lr.n = copy(lr.buf, read[k+1:])
+		} else {
+			lr.n = 0
+			lr.err = err
+			if err != io.EOF {
+				return 0
+			}
 		}
 		if over {
-			return nil, n - (len(frag) - len(trimEOL(frag))), nil
+			return n - eol
 		}
-		return lr.long, 0, nil
+		lr.chunk, lr.pos = string(lr.long), 0
+		return 0
 	}
 }
 
-func trimEOL(b []byte) []byte {
-	if n := len(b); n > 0 && b[n-1] == '\n' {
-		b = b[:n-1]
-		if n := len(b); n > 0 && b[n-1] == '\r' {
-			b = b[:n-1]
+func trimEOL(s string) string {
+	if n := len(s); n > 0 && s[n-1] == '\n' {
+		s = s[:n-1]
+		if n := len(s); n > 0 && s[n-1] == '\r' {
+			s = s[:n-1]
 		}
 	}
-	return b
+	return s
 }
 
 // lineError returns the row error of a line that cannot be decoded at all, or nil: a line
 // over MaxLineBytes (size > 0) or one that is not UTF-8.
-func lineError(line []byte, size int) error {
+func lineError(line string, size int) error {
 	if size > 0 {
 		return invalidf("line is %d bytes long; lines may be at most %d bytes (an endpoint may be at most %d bytes)",
 			size, MaxLineBytes, pinfold.MaxEndpointBytes)
 	}
-	if !utf8.Valid(line) {
+	if !utf8.ValidString(line) {
 		return invalidf("line is not valid UTF-8 (bad byte at offset %d); files must be UTF-8", invalidUTF8At(line))
 	}
 	return nil
 }
 
-// invalidUTF8At returns the offset of the first byte of b that is not part of valid UTF-8.
-func invalidUTF8At(b []byte) int {
-	for i := 0; i < len(b); {
-		if b[i] < utf8.RuneSelf {
+// invalidUTF8At returns the offset of the first byte of s that is not part of valid UTF-8.
+func invalidUTF8At(s string) int {
+	for i := 0; i < len(s); {
+		if s[i] < utf8.RuneSelf {
 			i++
 			continue
 		}
-		r, n := utf8.DecodeRune(b[i:])
+		r, n := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && n == 1 {
 			return i
 		}
@@ -233,16 +320,28 @@ const (
 
 // rowAlloc holds an update and the values its pointers point at, so that a row costs one
 // allocation for all its scalar fields instead of one per field.
+//
+// While a row is decoded it also gathers what finish needs to check the update without
+// (*pinfold.EndpointUpdate).Validate, which is most of the cost of a row: the size of the
+// update as Validate counts it, and whether a custom name or value may break a limit.
 type rowAlloc struct {
 	u    pinfold.EndpointUpdate
 	strs [numStringFields]string
 	nums [numFloatFields]float64
 	n    int // number of string and float fields set
+
+	// size is the size of the update as pinfold counts it (EndpointUpdate.size), without
+	// the ID, or more.
+	size int
+	// check is set when a value may break one of Validate's rules that the decoders do not
+	// check as they go: finish then runs Validate.
+	check bool
 }
 
 func (a *rowAlloc) setString(f int, v string) {
 	a.strs[f] = v
 	a.n++
+	a.size += len(stringFieldNames[f]) + len(v)
 	p := &a.strs[f]
 	u := &a.u
 	switch f {
@@ -302,13 +401,126 @@ func (a *rowAlloc) empty() bool {
 	return a.n == 0 && u.ID == "" && len(u.Attributes) == 0 && len(u.UserAttributes) == 0 && len(u.Metrics) == 0
 }
 
+// customName notes the name of an attribute or metric read from a row, with the size
+// pinfold counts for it besides its values (0 for attributes, 8 for a metric).
+func (a *rowAlloc) customName(name string, extra int) {
+	a.size += len(name) + extra
+	if name == "" || len(name) > pinfold.MaxAttributeNameLen {
+		a.check = true // maybe too long in characters; Validate counts them
+	}
+}
+
+// attrValues notes the values of one attribute.
+func (a *rowAlloc) attrValues(values []string) {
+	if len(values) > pinfold.MaxAttributeValues {
+		a.check = true
+	}
+	for _, v := range values {
+		a.size += len(v) + 3
+		if len(v) > pinfold.MaxAttributeValueLen {
+			a.check = true
+		}
+	}
+}
+
 // finish checks a decoded update and returns its row.
 func (a *rowAlloc) finish(num int64) Row {
 	if a.empty() {
 		return Row{Line: num, Err: invalidf("row sets no endpoint fields")}
 	}
-	if err := a.u.Validate(); err != nil {
-		return Row{Line: num, Err: err}
+	if !a.valid() {
+		if err := a.u.Validate(); err != nil {
+			return Row{Line: num, Err: err}
+		}
 	}
 	return Row{Line: num, Update: &a.u}
+}
+
+// valid reports whether (*pinfold.EndpointUpdate).Validate would accept the update, or
+// false when it cannot tell quickly; finish then runs Validate, for its verdict and its
+// message. It relies on what the decoders guarantee about every update they build:
+//
+//   - Every string, name and value is valid UTF-8: the line was checked, strings are cut
+//     from it at ASCII bytes, and unescaping writes only valid UTF-8 (JSON \u escapes of
+//     lone surrogates become U+FFFD).
+//   - Numbers are finite: both number parsers reject what overflows to ±Inf, and neither
+//     accepts NaN or Inf.
+//   - The names of custom values and the values of attributes went through customName and
+//     attrValues, which set check for anything Validate might reject (a name that is empty
+//     or over MaxAttributeNameLen bytes, a value over MaxAttributeValueLen bytes, too many
+//     values); CSV headers check their names once.
+//   - a.size is at least the size Validate computes; a string over MaxEndpointBytes makes
+//     the update bigger than that too.
+//
+// The fuzz tests check every decoded update with Validate.
+func (a *rowAlloc) valid() bool {
+	u := &a.u
+	if a.check || len(u.ID)+a.size > pinfold.MaxEndpointBytes {
+		return false
+	}
+	if u.ChannelType != nil && !slices.Contains(pinfold.ChannelTypes, *u.ChannelType) {
+		return false
+	}
+	if u.OptOut != nil && *u.OptOut != "ALL" && *u.OptOut != "NONE" {
+		return false
+	}
+	if u.EndpointStatus != nil && *u.EndpointStatus != "ACTIVE" && *u.EndpointStatus != "INACTIVE" {
+		return false
+	}
+	if u.EffectiveDate != nil && !plainDate(*u.EffectiveDate) {
+		if _, err := pinfold.ParseISO8601(*u.EffectiveDate); err != nil {
+			return false
+		}
+	}
+	if l := u.Location.Latitude; l != nil && !(*l >= -90 && *l <= 90) {
+		return false
+	}
+	if l := u.Location.Longitude; l != nil && !(*l >= -180 && *l <= 180) {
+		return false
+	}
+	return true
+}
+
+// plainDate reports whether s is a time in the common form 2006-01-02T15:04:05Z, with an
+// optional fraction of a second of 1 to 9 digits, that exists: one that
+// pinfold.ParseISO8601 accepts (as RFC 3339), checked without time.Parse. false says
+// nothing: the caller then asks ParseISO8601.
+func plainDate(s string) bool {
+	if len(s) < len("2006-01-02T15:04:05Z") || s[len(s)-1] != 'Z' ||
+		s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+		return false
+	}
+	num := func(i, n int) int {
+		v := 0
+		for _, c := range []byte(s[i : i+n]) {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	year, month, day := num(0, 4), num(5, 2), num(8, 2)
+	hour, minute, second := num(11, 2), num(14, 2), num(17, 2)
+	if year < 0 || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) ||
+		hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 {
+		return false
+	}
+	if frac := s[19 : len(s)-1]; frac != "" {
+		if len(frac) < 2 || len(frac) > 10 || frac[0] != '.' || num(20, len(frac)-1) < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// daysIn returns the number of days of month (1-12) of year.
+func daysIn(month, year int) int {
+	if month == 2 {
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	}
+	return [...]int{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}[month-1]
 }

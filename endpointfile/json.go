@@ -2,6 +2,7 @@ package endpointfile
 
 import (
 	"io"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,7 +36,26 @@ type member struct {
 // jsonObj is the members of one object of EndpointRequest's shape.
 type jsonObj struct {
 	members map[string]member
-	names   string // the member names, for messages
+	byLen   [][]namedMember // members by the length of their name, for find
+	names   string          // the member names, for messages
+}
+
+type namedMember struct {
+	name string
+	m    member
+}
+
+// find returns the member named key, or nil. Comparing the few names of key's length is
+// quicker than hashing key for a map.
+func (o *jsonObj) find(key string) *member {
+	if len(key) < len(o.byLen) {
+		for i := range o.byLen[len(key)] {
+			if nm := &o.byLen[len(key)][i]; nm.name == key {
+				return &nm.m
+			}
+		}
+	}
+	return nil
 }
 
 // Member ids after the string and float fields.
@@ -87,6 +107,12 @@ var topObj = func() *jsonObj {
 		}
 		slices.Sort(names)
 		o.names = strings.Join(names, ", ")
+		for _, n := range names {
+			for len(o.byLen) <= len(n) {
+				o.byLen = append(o.byLen, nil)
+			}
+			o.byLen[len(n)] = append(o.byLen[len(n)], namedMember{n, o.members[n]})
+		}
 	}
 	return top
 }()
@@ -130,7 +156,7 @@ func (d *jsonDecoder) Next() (Row, error) {
 			return Row{Line: num, Err: err}, nil
 		}
 		a := new(rowAlloc)
-		if err := d.p.parse(string(line), a); err != nil {
+		if err := d.p.parse(line, a); err != nil {
 			return Row{Line: num, Err: err}, nil
 		}
 		return a.finish(num), nil
@@ -138,8 +164,8 @@ func (d *jsonDecoder) Next() (Row, error) {
 }
 
 // isBlankJSON reports whether line holds only JSON whitespace.
-func isBlankJSON(line []byte) bool {
-	for _, c := range line {
+func isBlankJSON(line string) bool {
+	for _, c := range []byte(line) {
 		if c != ' ' && c != '\t' && c != '\r' {
 			return false
 		}
@@ -156,6 +182,7 @@ type jsonParser struct {
 	seen   uint64              // members read so far, by member id
 	buf    []byte              // unescaping
 	values []string            // values of an attribute, before they are copied out
+	slab   []string            // where they are copied to, see keep
 	nulls  map[string]struct{} // keys of the current attribute or metric map whose value was null
 }
 
@@ -295,8 +322,8 @@ func (p *jsonParser) members(f func(key string) error) error {
 // object parses an object of shape o at path ("" for the line itself).
 func (p *jsonParser) object(o *jsonObj, path string) error {
 	return p.members(func(key string) error {
-		m, ok := o.members[key]
-		if !ok {
+		m := o.find(key)
+		if m == nil {
 			return unknownMember(o, path, key)
 		}
 		if p.seen&(1<<m.id) != 0 {
@@ -308,7 +335,7 @@ func (p *jsonParser) object(o *jsonObj, path string) error {
 }
 
 // value parses the value of member m.
-func (p *jsonParser) value(m member) error {
+func (p *jsonParser) value(m *member) error {
 	switch m.kind {
 	case mString, mID, mIgnored:
 		if p.null() {
@@ -396,24 +423,40 @@ func (p *jsonParser) attributes(path string, dst *map[string][]string) error {
 		return p.typeError(path, "an object of arrays of strings")
 	}
 	p.resetNulls()
+	// A repeated name is an error before anything else about its value. Looking it up
+	// before each value costs a hash, so it is looked up only when there is an error to
+	// put after it; otherwise the map not growing at the insert tells.
+	set := func(key string) bool { return (*dst)[key] != nil }
 	return p.members(func(key string) error {
-		if err := p.checkRepeat(path, key, (*dst)[key] != nil); err != nil {
+		if err := p.checkRepeat(path, key, set); err != nil {
 			return err
 		}
 		if p.null() {
 			return nil
 		}
 		if p.peek() != '[' {
+			if set(key) {
+				return repeatError(path, key)
+			}
 			return p.typeError(path+"."+key, "an array of strings")
 		}
 		values, err := p.strings(path, key)
 		if err != nil {
+			if set(key) {
+				return repeatError(path, key)
+			}
 			return err
 		}
 		if *dst == nil {
 			*dst = make(map[string][]string)
 		}
+		n := len(*dst)
 		(*dst)[key] = values
+		if len(*dst) == n {
+			return repeatError(path, key)
+		}
+		p.a.customName(key, 0)
+		p.a.attrValues(values)
 		return nil
 	})
 }
@@ -427,19 +470,34 @@ func (p *jsonParser) metrics(path string) error {
 		return p.typeError(path, "an object of numbers")
 	}
 	p.resetNulls()
+	// Repeated names are found as in attributes.
+	set := func(key string) bool {
+		_, ok := p.a.u.Metrics[key]
+		return ok
+	}
 	return p.members(func(key string) error {
-		_, dup := p.a.u.Metrics[key]
-		if err := p.checkRepeat(path, key, dup); err != nil {
+		if err := p.checkRepeat(path, key, set); err != nil {
 			return err
 		}
 		f, null, err := p.number(path, key)
-		if err != nil || null {
+		if err != nil {
+			if set(key) {
+				return repeatError(path, key)
+			}
 			return err
+		}
+		if null {
+			return nil
 		}
 		if p.a.u.Metrics == nil {
 			p.a.u.Metrics = make(map[string]float64)
 		}
+		n := len(p.a.u.Metrics)
 		p.a.u.Metrics[key] = f
+		if len(p.a.u.Metrics) == n {
+			return repeatError(path, key)
+		}
+		p.a.customName(key, 8)
 		return nil
 	})
 }
@@ -453,20 +511,27 @@ func (p *jsonParser) resetNulls() {
 	clear(p.nulls)
 }
 
-// checkRepeat returns an error if key was already read in the current map (set: it has a
-// value; or it is in p.nulls), and records a key whose value is null.
-func (p *jsonParser) checkRepeat(path, key string, set bool) error {
-	_, wasNull := p.nulls[key]
-	if set || wasNull {
-		return invalidf("%s has the name %q twice", path, key)
+// checkRepeat returns an error if key was read with a null value in the current map, or
+// if its value is null and it was read before with another (set reports that). It records
+// a key whose value is null. The caller finds the other repeats.
+func (p *jsonParser) checkRepeat(path, key string, set func(string) bool) error {
+	if _, wasNull := p.nulls[key]; wasNull {
+		return repeatError(path, key)
 	}
 	if strings.HasPrefix(p.s[p.i:], "null") {
+		if set(key) {
+			return repeatError(path, key)
+		}
 		if p.nulls == nil {
 			p.nulls = make(map[string]struct{})
 		}
 		p.nulls[key] = struct{}{}
 	}
 	return nil
+}
+
+func repeatError(path, key string) error {
+	return invalidf("%s has the name %q twice", path, key)
 }
 
 // strings parses the array of strings of attribute key of the map at path. An empty array
@@ -500,11 +565,23 @@ func (p *jsonParser) strings(path, key string) ([]string, error) {
 			p.i++
 		case ']':
 			p.i++
-			return slices.Clone(values), nil
+			return p.keep(values), nil
 		default:
 			return nil, p.syntax("expected ',' or ']' after an array value")
 		}
 	}
+}
+
+// keep copies values out of p.values to a slab shared with other attributes and rows: a
+// kept update keeps that array (valuesSlabSize strings) in memory, besides its chunk. The
+// slice's capacity is its length, so appending to it cannot overwrite other values.
+func (p *jsonParser) keep(values []string) []string {
+	if cap(p.slab)-len(p.slab) < len(values) {
+		p.slab = make([]string, 0, max(valuesSlabSize, len(values)))
+	}
+	n := len(p.slab)
+	p.slab = append(p.slab, values...)
+	return p.slab[n:len(p.slab):len(p.slab)]
 }
 
 // number parses a number or null: the member at path, or the entry key of the map at path.
@@ -552,6 +629,9 @@ func (p *jsonParser) number(path, key string) (f float64, null bool, err error) 
 		}
 	}
 	p.i = j
+	if f, ok := parseSimpleDecimal(s[start:j]); ok {
+		return f, false, nil
+	}
 	f, err = strconv.ParseFloat(s[start:j], 64)
 	if err != nil {
 		return 0, false, invalidf("%s is out of range: %s", join(path, key), quoteShort(s[start:j]))
@@ -562,7 +642,7 @@ func (p *jsonParser) number(path, key string) (f float64, null bool, err error) 
 // str parses the string at the current offset (a '"').
 func (p *jsonParser) str() (string, error) {
 	start := p.i + 1
-	for j := start; j < len(p.s); j++ {
+	for j := plainRun(p.s, start); j < len(p.s); j++ {
 		switch c := p.s[j]; {
 		case c == '"':
 			p.i = j + 1
@@ -576,6 +656,28 @@ func (p *jsonParser) str() (string, error) {
 	}
 	p.i = len(p.s)
 	return "", p.syntax("unterminated string")
+}
+
+// plainRun returns the index of the first word of eight bytes of s from i on that holds a
+// '"', a '\\' or a control character, or of the last eight bytes or fewer: the bytes before
+// it are plain string content.
+func plainRun(s string, i int) int {
+	const (
+		ones = 0x0101010101010101
+		lo7  = 0x7f7f7f7f7f7f7f7f
+		high = 0x8080808080808080
+	)
+	for ; i+8 <= len(s); i += 8 {
+		x := load64(s, i)
+		q, b := x^(ones*'"'), x^(ones*'\\')
+		quote := ^((q&lo7 + lo7) | q | lo7)
+		backslash := ^((b&lo7 + lo7) | b | lo7)
+		control := ^((x&lo7 + (0x80-0x20)*ones) | x) & high
+		if quote|backslash|control != 0 {
+			return i + bits.TrailingZeros64(quote|backslash|control)>>3
+		}
+	}
+	return i
 }
 
 // strEscaped finishes a string that starts at s[start] and has an escape at s[j]. Escapes

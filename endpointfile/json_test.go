@@ -225,3 +225,37 @@ func TestJSONDecoder_IOError(t *testing.T) {
 		t.Fatalf("Next error = %v, want %v", err, errDisk)
 	}
 }
+
+// TestJSONDecoder_RepeatedNames checks that a name repeated in an attribute or metric map is
+// reported as such whatever its values, before any problem with the second value.
+func TestJSONDecoder_RepeatedNames(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		line string
+		want want
+	}{
+		{`{"Id":"a","Attributes":{"k":["v"],"k":null}}`, want{err: `Attributes has the name "k" twice`}},
+		{`{"Id":"a","Attributes":{"k":["v"],"k":1}}`, want{err: `Attributes has the name "k" twice`}},
+		{`{"Id":"a","Attributes":{"k":["v"],"k":["v",1]}}`, want{err: `Attributes has the name "k" twice`}},
+		{`{"Id":"a","Attributes":{"k":["v"],"k":["v"}}`, want{err: `Attributes has the name "k" twice`}},
+		{`{"Id":"a","Attributes":{"k":null,"k":null}}`, want{err: `Attributes has the name "k" twice`}},
+		{`{"Id":"a","Attributes":{"k":null,"k":["v"]}}`, want{err: `Attributes has the name "k" twice`}},
+		{`{"Id":"a","Attributes":{"k":[],"k":[]}}`, want{err: `Attributes has the name "k" twice`}},
+		{`{"Id":"a","User":{"UserAttributes":{"k":["v"],"j":["w"],"k":["w"]}}}`, want{err: `User.UserAttributes has the name "k" twice`}},
+		{`{"Id":"a","Metrics":{"k":1,"k":2}}`, want{err: `Metrics has the name "k" twice`}},
+		{`{"Id":"a","Metrics":{"k":1,"k":null}}`, want{err: `Metrics has the name "k" twice`}},
+		{`{"Id":"a","Metrics":{"k":1,"k":"x"}}`, want{err: `Metrics has the name "k" twice`}},
+		{`{"Id":"a","Metrics":{"k":1,"k":1e999}}`, want{err: `Metrics has the name "k" twice`}},
+		{`{"Id":"a","Metrics":{"k":1,"k":-}}`, want{err: `Metrics has the name "k" twice`}},
+		{`{"Id":"a","Metrics":{"k":1,"j":1e999}}`, want{err: `Metrics.j is out of range: "1e999"`}},
+		{`{"Id":"a","Attributes":{"k":["v"],"j":1}}`, want{err: `Attributes.j must be an array of strings, got a number`}},
+		{`{"Id":"a","Attributes":{"k":["v"]},"User":{"UserAttributes":{"k":["w"]}},"Metrics":{"k":1}}`, want{update: &pinfold.EndpointUpdate{
+			ID: "a", Attributes: map[string][]string{"k": {"v"}}, UserAttributes: map[string][]string{"k": {"w"}}, Metrics: map[string]float64{"k": 1},
+		}}},
+	}
+	for _, tt := range tests {
+		rows := readAll(t, endpointfile.NewJSONDecoder(strings.NewReader(tt.line), 1))
+		tt.want.line = 1
+		t.Run(tt.line, func(t *testing.T) { checkRows(t, rows, []want{tt.want}) })
+	}
+}

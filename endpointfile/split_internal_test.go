@@ -2,9 +2,16 @@ package endpointfile
 
 import (
 	"encoding/csv"
+	"fmt"
+	"math"
+	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"github.com/pinfold/pinfold"
 )
 
 // FuzzSplitCSV checks the hand-written splitter against encoding/csv on single lines (no
@@ -39,5 +46,135 @@ func TestSplitCSV_Count(t *testing.T) {
 	fields, n, serr := splitCSV(`a,"b,c",d,e`, nil, 2, nil)
 	if serr != nil || n != 4 || !slices.Equal(fields, []string{"a", "b,c"}) {
 		t.Fatalf("splitCSV = %q, %d, %v; want [a b,c], 4, nil", fields, n, serr)
+	}
+}
+
+// FuzzSplitFast checks the one-pass splitter of well-formed rows against the rules it stands
+// for: controlError and splitCSV. It accepts exactly the lines those accept with the wanted
+// number of fields, and finds the same fields.
+func FuzzSplitFast(f *testing.F) {
+	for _, line := range []string{`a,b,c`, `"a,b",c`, `"a ""b""",`, `,`, `a"b`, `"a"b`, `"a`, ` "a"`, `""`, `"",""`,
+		"a\tb", "\"a\rb\",c", "a,\"\x00\"", `"x,y" ,z`, `abcdefghijklmnop,"qrstuvwxyz,0123456789",ABCDEFGH,,,`,
+		`"Washington, D.C.",Île-de-France,"a ""quoted"" value over eight bytes",!#$%&'()*+-./`} {
+		f.Add(line, 3)
+	}
+	f.Fuzz(func(t *testing.T, line string, want int) {
+		if strings.ContainsRune(line, '\n') || !utf8.ValidString(line) || want < 1 || want > 1000 {
+			return
+		}
+		got, ok := splitFast(line, nil, want)
+		fields, n, serr := splitCSV(line, nil, math.MaxInt, nil)
+		wantOK := controlError(line) == nil && serr == nil && n == want
+		if ok != wantOK {
+			t.Fatalf("%q, %d fields: splitFast ok=%v; controlError %v, splitCSV %q, %v", line, want, ok, controlError(line), fields, serr)
+		}
+		if ok && !slices.Equal(got, fields) {
+			t.Fatalf("%q: splitFast %q, splitCSV %q", line, got, fields)
+		}
+	})
+}
+
+func TestNextSpecial(t *testing.T) {
+	for c := range 256 {
+		for at := range 20 {
+			s := strings.Repeat("a", at) + string([]byte{byte(c)}) + strings.Repeat("b", 9)
+			want := len(s)
+			if c == ',' || c < '#' {
+				want = at
+			}
+			if got := nextSpecial(s, 0); got != want {
+				t.Fatalf("nextSpecial(%q, 0) = %d, want %d", s, got, want)
+			}
+		}
+	}
+}
+
+// TestParseSimpleDecimal checks the fast path of number parsing against strconv.ParseFloat,
+// bit for bit, on the forms it takes and the ones it must leave to ParseFloat.
+func TestParseSimpleDecimal(t *testing.T) {
+	cases := []string{"0", "-0", "0.0", "-0.0", "1", "-1", "47.6062", "-122.3321", "999999999999999",
+		"9999999999999999", "0.000000000000001", "0.1", "0.3", "123456789012345", "1234567890.12345",
+		"12345678901234.5", "00000000000000012", "5.", ".5", "-", ".", "", "1e5", "+1", "1.2.3", "--1", "1-"}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		intDigits, fracDigits := r.IntN(16), r.IntN(16)
+		var b strings.Builder
+		if r.IntN(2) == 0 {
+			b.WriteByte('-')
+		}
+		for range intDigits {
+			b.WriteByte(byte('0' + r.IntN(10)))
+		}
+		if fracDigits > 0 {
+			b.WriteByte('.')
+			for range fracDigits {
+				b.WriteByte(byte('0' + r.IntN(10)))
+			}
+		}
+		cases = append(cases, b.String())
+	}
+	fast := 0
+	for _, v := range cases {
+		got, ok := parseSimpleDecimal(v)
+		if !ok {
+			continue
+		}
+		fast++
+		want, err := strconv.ParseFloat(v, 64)
+		if err != nil || math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("parseSimpleDecimal(%q) = %v, ParseFloat = %v, %v", v, got, want, err)
+		}
+	}
+	for _, v := range []string{"5.", ".5", "-", ".", "", "1e5", "+1", "9999999999999999", "1.2.3"} {
+		if _, ok := parseSimpleDecimal(v); ok {
+			t.Errorf("parseSimpleDecimal(%q) takes it; it should leave it to ParseFloat", v)
+		}
+	}
+	if fast < len(cases)/3 { // about half the random ones have over 15 digits
+		t.Errorf("fast path took %d of %d numbers", fast, len(cases))
+	}
+}
+
+func TestPlainRun(t *testing.T) {
+	for c := range 256 {
+		for at := range 20 {
+			s := strings.Repeat("a", at) + string([]byte{byte(c)}) + strings.Repeat("b", 9)
+			want := len(s) / 8 * 8 // nothing to stop at: where fewer than eight bytes are left
+			if c == '"' || c == '\\' || c < 0x20 {
+				want = at
+			}
+			if got := plainRun(s, 0); got != want {
+				t.Fatalf("plainRun(%q, 0) = %d, want %d", s, got, want)
+			}
+		}
+	}
+}
+
+// TestPlainDate checks the quick date check against pinfold.ParseISO8601: every date it
+// takes must be one ParseISO8601 accepts.
+func TestPlainDate(t *testing.T) {
+	cases := []string{"2025-07-14T07:39:01.000Z", "2025-07-14T07:39:01Z", "2024-02-29T00:00:00Z", "2023-02-29T00:00:00Z",
+		"1900-02-29T00:00:00Z", "2000-02-29T00:00:00Z", "0000-01-01T00:00:00Z", "2025-12-31T23:59:59.123456789Z",
+		"2025-12-31T23:59:59.1234567891Z", "2025-12-31T23:59:60Z", "2025-12-31T24:00:00Z", "2025-13-01T00:00:00Z",
+		"2025-04-31T00:00:00Z", "2025-00-10T00:00:00Z", "2025-01-00T00:00:00Z", "2025-01-01t00:00:00Z",
+		"2025-01-01T00:00:00.Z", "2025-01-01T00:00:00,5Z", "2025-01-01T00:00:00+00:00", "2025-01-01", "+025-01-01T00:00:00Z",
+		"2025-1-01T00:00:00Z", "2025-01-01T00:00:0xZ", "2025-01-01T00:00:00.5 Z", "２０２５-01-01T00:00:00Z"}
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 20000 {
+		cases = append(cases, fmt.Sprintf("%04d-%02d-%02dT%02d:%02d:%02d.%dZ", r.IntN(10000), r.IntN(14), r.IntN(33),
+			r.IntN(26), r.IntN(62), r.IntN(62), r.IntN(1000)))
+	}
+	taken := 0
+	for _, s := range cases {
+		if !plainDate(s) {
+			continue
+		}
+		taken++
+		if _, err := pinfold.ParseISO8601(s); err != nil {
+			t.Fatalf("plainDate(%q) takes it, ParseISO8601 says %v", s, err)
+		}
+	}
+	if !plainDate("2025-07-14T07:39:01.000Z") || taken < len(cases)/4 {
+		t.Errorf("plainDate took %d of %d dates", taken, len(cases))
 	}
 }

@@ -44,6 +44,10 @@ type DB struct {
 	// still be recorded, and it is made again once there is room. 0 means
 	// DefaultReserveBytes; a negative size keeps no reserve. Set it before Open.
 	ReserveBytes int64
+	// CacheBytes is the page cache of the write connection, which imports write through:
+	// the larger, the more of the indexes they write at random stays in memory between
+	// transactions. 0 means DefaultCacheBytes. Set it before Open.
+	CacheBytes int64
 
 	write *sql.DB
 	read  *sql.DB
@@ -55,9 +59,10 @@ type DB struct {
 	reserveTried time.Time // when it was last made (or tried)
 }
 
-// The write connection's page cache (KiB) and WAL checkpoint interval (pages): see Open.
+// DefaultCacheBytes is the write connection's page cache when DB.CacheBytes is 0, and
+// writeCheckpointPages its WAL checkpoint interval: see Open.
 const (
-	writeCacheKiB        = 128 << 10
+	DefaultCacheBytes    = 16 << 20
 	writeCheckpointPages = 16384
 )
 
@@ -91,7 +96,11 @@ func (db *DB) Open() (err error) {
 	// WAL is checkpointed every writeCheckpointPages pages rather than SQLite's 1,000, so
 	// that a page written by several transactions in a row is copied to the database once.
 	// docs/performance.md has the measurements.
-	writeDSN := dsn + fmt.Sprintf("&_pragma=cache_size(%d)&_pragma=wal_autocheckpoint(%d)", -writeCacheKiB, writeCheckpointPages)
+	cache := db.CacheBytes
+	if cache <= 0 {
+		cache = DefaultCacheBytes
+	}
+	writeDSN := dsn + fmt.Sprintf("&_pragma=cache_size(%d)&_pragma=wal_autocheckpoint(%d)", -max(cache>>10, 1), writeCheckpointPages)
 	if db.write, err = sql.Open("sqlite", writeDSN); err != nil {
 		return err
 	}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pinfold/pinfold/sqlite"
 )
 
 // Config is everything serve and migrate can be told, from flags or PINFOLD_* variables.
@@ -15,8 +17,10 @@ type Config struct {
 	Addr     string
 	Data     string
 	Database string
-	Region   string
-	Account  string
+	// SQLiteCache is the SQLite write connection's page cache in bytes.
+	SQLiteCache int64
+	Region      string
+	Account     string
 
 	S3Addr           string
 	S3Endpoint       string
@@ -43,6 +47,8 @@ type Config struct {
 
 	LogFormat       string
 	LogLevel        string
+	DebugAddr       string
+	MemoryLimit     int64
 	ShutdownTimeout time.Duration
 }
 
@@ -91,6 +97,7 @@ func (cfg *Config) flagSet(name string, getenv func(string) string, stderr io.Wr
 	str(&cfg.Addr, "addr", "PINFOLD_ADDR", "127.0.0.1:8080", "address the Pinpoint API listens on")
 	str(&cfg.Data, "data", "PINFOLD_DATA", "./pinfold-data", "data folder: database, credentials, embedded S3 objects")
 	str(&cfg.Database, "database", "PINFOLD_DATABASE_URL", "", "postgres:// URL shared by every node; empty means SQLite in the data folder")
+	num(&cfg.SQLiteCache, "sqlite-cache", "PINFOLD_SQLITE_CACHE", sqlite.DefaultCacheBytes, "bytes of SQLite page cache for writes (imports); more is faster on large apps and costs that much memory")
 	str(&cfg.Region, "region", "PINFOLD_REGION", "us-east-1", "region clients sign requests for")
 	str(&cfg.Account, "account-id", "PINFOLD_ACCOUNT_ID", "000000000000", "12-digit account ID used in ARNs")
 	str(&cfg.S3Addr, "s3-addr", "PINFOLD_S3_ADDR", "127.0.0.1:9000", "address of the embedded S3 endpoint")
@@ -110,6 +117,8 @@ func (cfg *Config) flagSet(name string, getenv func(string) string, stderr io.Wr
 	boolean(&cfg.Console, "console", "PINFOLD_CONSOLE", true, "serve the web console at /console/ on --addr")
 	str(&cfg.LogFormat, "log-format", "PINFOLD_LOG_FORMAT", "auto", "log format: auto (text on a terminal), text or json")
 	str(&cfg.LogLevel, "log-level", "PINFOLD_LOG_LEVEL", "info", "log level: debug, info, warn or error")
+	num(&cfg.MemoryLimit, "memory-limit", "PINFOLD_MEMORY_LIMIT", DefaultMemoryLimit, "soft limit in bytes of the memory the Go runtime holds: past it, garbage is collected more often (0: no limit; $GOMEMLIMIT, when set, wins)")
+	str(&cfg.DebugAddr, "debug-addr", "PINFOLD_DEBUG_ADDR", "", "address of Go's profiling endpoints (/debug/pprof/); empty: none. Keep it on localhost")
 	fs.DurationVar(&cfg.ImportLease, "import-lease", 30*time.Second, "how long a node's claim on a piece lasts without renewal; a dead node's pieces are taken over after it")
 	fs.DurationVar(&cfg.ConsoleSession, "console-session", 30*time.Minute, "a console session ends after this long unused")
 	fs.DurationVar(&cfg.ConsoleSessionMax, "console-session-max", 8*time.Hour, "a console session ends this long after sign-in, used or not")
@@ -122,7 +131,11 @@ func (cfg *Config) Validate() error {
 	if cfg.Database != "" && !isPostgres(cfg.Database) {
 		return fmt.Errorf("--database: must be empty (SQLite in --data) or a postgres:// URL, got %q", cfg.Database)
 	}
-	for name, addr := range map[string]string{"--addr": cfg.Addr, "--s3-addr": cfg.S3Addr} {
+	addrs := map[string]string{"--addr": cfg.Addr, "--s3-addr": cfg.S3Addr}
+	if cfg.DebugAddr != "" {
+		addrs["--debug-addr"] = cfg.DebugAddr
+	}
+	for name, addr := range addrs {
 		if _, _, err := net.SplitHostPort(addr); err != nil {
 			return fmt.Errorf("%s: must be host:port, got %q", name, addr)
 		}

@@ -37,6 +37,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	setMemoryLimit(cfg.MemoryLimit, getenv)
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return fmt.Errorf("--data: %w", err)
 	}
@@ -118,6 +119,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			SessionIdle: cfg.ConsoleSession, SessionMax: cfg.ConsoleSessionMax, Logger: log.With("component", "console")})
 	}
 	httpServer := api.NewHTTPServer(handler, slog.NewLogLogger(log.Handler(), slog.LevelWarn))
+	if cfg.DebugAddr != "" {
+		stop, err := serveDebug(cfg.DebugAddr, log)
+		if err != nil {
+			im.Stop(context.Background())
+			ln.Close()
+			return fmt.Errorf("--debug-addr: %w", err)
+		}
+		defer stop()
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpServer.Serve(ln) }()
 	endpoint := "http://" + ln.Addr().String()

@@ -38,6 +38,7 @@ func openStore(ctx context.Context, cfg Config) (store, error) {
 		return db, nil
 	}
 	db := sqlite.NewDB(filepath.Join(cfg.Data, "pinfold.db"))
+	db.CacheBytes = cfg.SQLiteCache
 	if err := db.Open(); err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}

@@ -28,6 +28,7 @@ type bench struct {
 	storeLimit map[string]float64 // "SQLite", "PostgreSQL" → endpoints/s
 	importPeak float64            // MB, the default-size CSV import on SQLite
 	importRate float64            // endpoints/s of that import
+	cases      int                // import cases so far, so that each has its own data folder
 }
 
 var formatNames = map[string]string{"csv": "CSV", "json": "NDJSON"}
@@ -238,7 +239,8 @@ func (b *bench) importCase(ctx context.Context, store, format string, rows int) 
 	if err != nil {
 		return importCase{}, err
 	}
-	c := importCase{bin: bin, data: filepath.Join(b.dir, fmt.Sprintf("serve-%s-%s-%d", store, format, rows)),
+	b.cases++
+	c := importCase{bin: bin, data: filepath.Join(b.dir, fmt.Sprintf("serve-%d-%s-%s-%d", b.cases, store, format, rows)),
 		workers: b.o.workers, pieceSize: b.o.pieceSize, format: format, file: path, rows: rows}
 	if store == "PostgreSQL" {
 		if c.database, err = b.pg.newDatabase(ctx, "import_"+format); err != nil {

@@ -64,31 +64,40 @@ func findJob(ctx context.Context, q queryer, appID, jobID string) (*pinfold.Impo
 
 // FindImportJob returns a job with its first failures.
 func (db *DB) FindImportJob(ctx context.Context, appID, jobID string) (*pinfold.ImportJob, error) {
-	// Read the job and its failures in one snapshot so that they agree.
-	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	q := cachedQueryer{db.reads, tx}
-	j, err := findJob(ctx, q, appID, jobID)
-	if pinfold.ErrorCode(err) == pinfold.ENOTFOUND {
+	// One statement reads the job and its first failures, so that the two agree without a
+	// transaction around two statements: GetImportJob is the call clients poll.
+	q := cachedQueryer{c: db.reads}
+	var failures sql.NullString
+	row := q.QueryRowContext(ctx, `SELECT `+jobColumns+`,
+		(SELECT json_group_array(message ORDER BY piece, line, seq) FROM
+			(SELECT piece, line, seq, message FROM import_failures WHERE job_id = import_jobs.id
+			ORDER BY piece, line, seq LIMIT ?))
+		FROM import_jobs WHERE id = ? AND kind = ? AND (? = '' OR app_id = ?)`,
+		pinfold.MaxJobFailures, jobID, pinfold.JobTypeImport, appID, appID)
+	j, _, err := scanJob(withColumns{row, []any{&failures}})
+	if errors.Is(err, sql.ErrNoRows) {
 		if _, err := findApp(ctx, q, appID); err != nil {
 			return nil, err // the app's own NotFound
 		}
+		return nil, pinfold.Errorf(pinfold.ENOTFOUND, "Import job %q not found in application %q", jobID, appID)
+	} else if err != nil {
+		return nil, fmt.Errorf("find import job: %w", err)
 	}
-	if err != nil {
-		return nil, err
-	}
-	failures, _, err := findFailures(ctx, q, jobID, -2, 0, 0, pinfold.MaxJobFailures)
-	if err != nil {
-		return nil, err
-	}
-	for _, f := range failures {
-		j.Failures = append(j.Failures, f.Message)
+	if failures.Valid && failures.String != "[]" {
+		if err := json.Unmarshal([]byte(failures.String), &j.Failures); err != nil {
+			return nil, fmt.Errorf("job %s failures: %w", jobID, err)
+		}
 	}
 	return j, nil
 }
+
+// withColumns scans a row into a scanner's columns and then into more.
+type withColumns struct {
+	row  *sql.Row
+	more []any
+}
+
+func (w withColumns) Scan(dest ...any) error { return w.row.Scan(append(dest, w.more...)...) }
 
 // FindImportJobs returns one page of an app's jobs, newest first.
 func (db *DB) FindImportJobs(ctx context.Context, appID, segmentID string, page pinfold.Page) ([]*pinfold.ImportJob, string, error) {

@@ -256,7 +256,9 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 	_, err := p.tx.Exec(ctx, `INSERT INTO endpoints (app_id, id, user_id, address, channel_type, data)
 		SELECT app_id, id, user_id, address, channel_type, data FROM endpoints_stage
 		ON CONFLICT (app_id, id) DO UPDATE SET user_id = excluded.user_id, address = excluded.address,
-		channel_type = excluded.channel_type, data = excluded.data`)
+		channel_type = excluded.channel_type, data = excluded.data
+		WHERE (endpoints.data, endpoints.user_id, endpoints.address, endpoints.channel_type)
+			IS DISTINCT FROM (excluded.data, excluded.user_id, excluded.address, excluded.channel_type)`)
 	if err != nil {
 		return fmt.Errorf("upsert endpoints: %w", err)
 	}

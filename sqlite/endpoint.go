@@ -284,9 +284,12 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 			return fmt.Errorf("deactivate endpoints with the same address: %w", err)
 		}
 	}
+	// An endpoint that a re-import leaves as it was is not written again (nor its indexes).
 	stmt, err := p.tx.PrepareContext(ctx, `INSERT INTO endpoints (app_id, id, user_id, address, channel_type, data) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (app_id, id) DO UPDATE SET user_id = excluded.user_id, address = excluded.address,
-		channel_type = excluded.channel_type, data = excluded.data`)
+		channel_type = excluded.channel_type, data = excluded.data
+		WHERE data IS NOT excluded.data OR user_id IS NOT excluded.user_id OR address IS NOT excluded.address
+		OR channel_type IS NOT excluded.channel_type`)
 	if err != nil {
 		return fmt.Errorf("prepare endpoint upsert: %w", err)
 	}

@@ -176,7 +176,9 @@ func (s *Server) op(name string, h handlerFunc) http.Handler {
 			}
 			s.requests.WithLabelValues(name, strconv.Itoa(w.status)).Inc()
 			s.latency.WithLabelValues(name).Observe(time.Since(start).Seconds())
-			s.Logger.Debug("request", append(logAttrs(r), "operation", name, "status", w.status, "duration", time.Since(start))...)
+			if s.Logger.Enabled(r.Context(), slog.LevelDebug) {
+				s.Logger.Debug("request", append(logAttrs(r), "operation", name, "status", w.status, "duration", time.Since(start))...)
+			}
 		}()
 		if err := s.serve(w, r, name, h); err != nil {
 			s.writeError(w, r, err)

@@ -50,6 +50,11 @@ func (n AttributeName) field() string {
 // It reads what it needs once, in NewEndpointWriter, and keeps the batch's state in memory,
 // so Apply does no I/O and a rejected update changes nothing.
 type EndpointWriter struct {
+	// Validated says that every update given to Apply was checked with Validate already
+	// (as the endpoint-file decoders check every row they return), so Apply does not check
+	// it again inside the write's transaction.
+	Validated bool
+
 	tx    EndpointTx
 	appID string
 	now   time.Time
@@ -122,8 +127,10 @@ func (w *EndpointWriter) Apply(u *EndpointUpdate) error {
 	if u.ID == "" {
 		return Errorf(EINVALID, "Id is required: every endpoint written needs an ID")
 	}
-	if err := u.Validate(); err != nil {
-		return err
+	if !w.Validated {
+		if err := u.Validate(); err != nil {
+			return err
+		}
 	}
 	if !w.read[u.ID] || (u.UserID != nil && *u.UserID != "" && w.users[*u.UserID] == nil) {
 		// Its endpoint or user was not read: merging would take a stored endpoint for new.

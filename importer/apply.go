@@ -66,6 +66,7 @@ func applyRows(ctx context.Context, tx pinfold.PieceTx, job *pinfold.ImportJob, 
 	if err != nil {
 		return nil, err
 	}
+	writer.Validated = true // endpointfile's decoders validate every row they return
 	for i, w := range writes {
 		if err := writer.Apply(updates[i]); err != nil {
 			fail(w.line, pinfold.ErrorMessage(err))

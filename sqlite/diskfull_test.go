@@ -133,3 +133,62 @@ func TestDiskFull(t *testing.T) {
 		t.Fatalf("reserve file after space was freed: %v %v", st, err)
 	}
 }
+
+// TestDiskFullClaim fills the disk between two pieces of a job: the claim of the next piece is
+// the write that fails, and the job ends FAILED saying why, rather than waiting in
+// PROCESSING while every worker retries the claim.
+func TestDiskFullClaim(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := mountTmpfs(t, 32<<20)
+	now := time.Now()
+	db := sqlite.NewDB(filepath.Join(dir, "pinfold.db"))
+	db.Now = func() time.Time { return now }
+	if err := db.Open(); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.CreateApp(ctx, &pinfold.App{ID: "app", Name: "a", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	job := &pinfold.ImportJob{ID: "job", AppID: "app", Status: pinfold.JobCreated, CreatedAt: now,
+		Definition: pinfold.ImportDefinition{Format: "CSV", S3URL: "s3://b/k.csv"}}
+	if err := db.CreateImportJob(ctx, job); err != nil {
+		t.Fatal(err)
+	}
+	if claimed, err := db.ClaimImportJob(ctx, "node", 1, now, now.Add(time.Minute)); err != nil || claimed == nil {
+		t.Fatalf("claim job: %v %v", claimed, err)
+	}
+	if ok, err := db.SetImportJobStatus(ctx, "job", []string{pinfold.JobPreparingForInitialization}, pinfold.JobInitializing); err != nil || !ok {
+		t.Fatalf("start planning: %v %v", ok, err)
+	}
+	var plan []*pinfold.Piece
+	for i := range 3 {
+		plan = append(plan, &pinfold.Piece{JobID: "job", AppID: "app", No: i, Bucket: "b", Key: "k.csv", ETag: "e",
+			Start: int64(i * 100), End: int64(i*100 + 100), FirstLine: int64(i*10 + 2)})
+	}
+	if err := db.PlanImportJob(ctx, "job", plan); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "pinfold.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	fill(t, dir, 0)
+
+	if p, _, err := db.ClaimPiece(ctx, "node", now, now.Add(time.Minute)); !errors.Is(err, pinfold.ErrDiskFull) {
+		t.Fatalf("claim on a full disk: %v, %v; want ErrDiskFull", p, err)
+	}
+	got, err := db.FindImportJob(ctx, "app", "job")
+	if err != nil || got.Status != pinfold.JobFailed || len(got.Failures) != 1 ||
+		!strings.Contains(got.Failures[0], "could not be claimed") || !strings.Contains(got.Failures[0], "disk") {
+		t.Fatalf("job after a claim failed on a full disk: %+v, %v", got, err)
+	}
+	if p, _, err := db.ClaimPiece(ctx, "node", now, now.Add(time.Minute)); p != nil || err != nil {
+		t.Fatalf("claim after the job failed: %+v, %v; want nothing to claim", p, err)
+	}
+}

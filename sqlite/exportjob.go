@@ -191,6 +191,7 @@ func (db *DB) ClaimExportPiece(ctx context.Context, node string, now, leaseUntil
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, nil
 	} else if err != nil {
+		db.failClaimable(ctx, pinfold.JobTypeExport, now, err)
 		return nil, nil, fmt.Errorf("claim export piece: %w", err)
 	}
 	return &p, job, nil

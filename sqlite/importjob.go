@@ -372,9 +372,29 @@ func (db *DB) ClaimPiece(ctx context.Context, node string, now, leaseUntil time.
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, nil
 	} else if err != nil {
+		db.failClaimable(ctx, pinfold.JobTypeImport, now, err)
 		return nil, nil, fmt.Errorf("claim piece: %w", err)
 	}
 	return &p, job, nil
+}
+
+// failClaimable ends as FAILED the job whose piece a claim of kind could not take because
+// the disk is full (err). Piece commits fail their job on a full disk; but when the disk
+// fills up between pieces, claims are the only writes left, and every worker would retry
+// them for as long as the disk stays full while the job waited in PROCESSING. The failure
+// is recorded with the reserve's room, as piece failures are.
+func (db *DB) failClaimable(ctx context.Context, kind string, now time.Time, err error) {
+	if !errors.Is(err, pinfold.ErrDiskFull) {
+		return
+	}
+	var jobID string
+	if db.read.QueryRowContext(ctx, `SELECT p.job_id FROM import_pieces p JOIN import_jobs j ON j.id = p.job_id
+		WHERE j.kind = ? AND j.status IN (?, ?) AND ((p.state = 'pending' AND p.not_before <= ?) OR (p.state = 'running' AND p.lease_until < ?))
+		ORDER BY j.seq, p.no LIMIT 1`, kind, pinfold.JobProcessing, pinfold.JobFailing, stored.Nanos(now), stored.Nanos(now)).Scan(&jobID) != nil {
+		return
+	}
+	reason := "the job's remaining pieces could not be claimed: " + pinfold.ErrorMessage(err)
+	db.failJob(ctx, kind, jobID, reason, now) // when even this fails, the next claim tries again
 }
 
 // ExtendPieceLease keeps a claimed piece's lease alive.

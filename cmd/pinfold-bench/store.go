@@ -197,7 +197,8 @@ func encodeAll(pieces [][]*pinfold.Endpoint) ([]*pinfold.Endpoint, []string, err
 	return all, docs, nil
 }
 
-// sqliteDSN opens a database with the pragmas the SQLite store uses (sqlite/db.go).
+// sqliteDSN opens a database with the pragmas the SQLite store uses (sqlite/db.go), apart from
+// the larger page cache of the store's write connection.
 func sqliteDSN(path string) string {
 	return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
 		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(on)&_txlock=immediate"

@@ -175,11 +175,9 @@ func (db *DB) ClaimExportPiece(ctx context.Context, node string, now, leaseUntil
 	var job *pinfold.ExportJob
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `UPDATE import_pieces SET state = 'running', owner = ?, lease_until = ?, attempts = attempts + 1
-			WHERE (job_id, no) = (SELECT p.job_id, p.no FROM import_pieces p JOIN import_jobs j ON j.id = p.job_id
-				WHERE j.kind = 'EXPORT' AND j.status IN (?, ?) AND ((p.state = 'pending' AND p.not_before <= ?) OR (p.state = 'running' AND p.lease_until < ?))
-				ORDER BY j.seq, p.no LIMIT 1)
+			WHERE (job_id, no) = (`+nextPiece+`)
 			RETURNING job_id, no, app_id, bucket, key, gzip, attempts, start_token, through_id, segment_version`,
-			node, stored.Nanos(leaseUntil), pinfold.JobProcessing, pinfold.JobFailing, stored.Nanos(now), stored.Nanos(now)).
+			append([]any{node, stored.Nanos(leaseUntil)}, nextPieceArgs(pinfold.JobTypeExport, now)...)...).
 			Scan(&p.JobID, &p.No, &p.AppID, &p.Bucket, &p.Key, &p.Gzip, &p.Attempts, &p.StartToken, &p.ThroughID, &p.SegmentVersion)
 		if err != nil {
 			return err

@@ -358,10 +358,8 @@ func (db *DB) ClaimPiece(ctx context.Context, node string, now, leaseUntil time.
 	var job *pinfold.ImportJob
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `UPDATE import_pieces SET state = 'running', owner = ?, lease_until = ?, attempts = attempts + 1
-			WHERE (job_id, no) = (SELECT p.job_id, p.no FROM import_pieces p JOIN import_jobs j ON j.id = p.job_id
-				WHERE j.kind = 'IMPORT' AND j.status IN (?, ?) AND ((p.state = 'pending' AND p.not_before <= ?) OR (p.state = 'running' AND p.lease_until < ?))
-				ORDER BY j.seq, p.no LIMIT 1)
-			RETURNING `+pieceColumns, node, stored.Nanos(leaseUntil), pinfold.JobProcessing, pinfold.JobFailing, stored.Nanos(now), stored.Nanos(now)).
+			WHERE (job_id, no) = (`+nextPiece+`) RETURNING `+pieceColumns,
+			append([]any{node, stored.Nanos(leaseUntil)}, nextPieceArgs(pinfold.JobTypeImport, now)...)...).
 			Scan(&p.JobID, &p.No, &p.AppID, &p.Bucket, &p.Key, &p.ETag, &p.Start, &p.End, &p.FirstLine, &p.Header, &p.Gzip, &p.Attempts)
 		if err != nil {
 			return err
@@ -378,6 +376,17 @@ func (db *DB) ClaimPiece(ctx context.Context, node string, now, leaseUntil time.
 	return &p, job, nil
 }
 
+// nextPiece selects the job ID and number of the piece of a kind (nextPieceArgs) that the next
+// claim takes: a waiting piece whose time has come, or one whose lease ran out, of the oldest
+// job that is working.
+const nextPiece = `SELECT p.job_id, p.no FROM import_pieces p JOIN import_jobs j ON j.id = p.job_id
+	WHERE j.kind = ? AND j.status IN (?, ?) AND ((p.state = 'pending' AND p.not_before <= ?) OR (p.state = 'running' AND p.lease_until < ?))
+	ORDER BY j.seq, p.no LIMIT 1`
+
+func nextPieceArgs(kind string, now time.Time) []any {
+	return []any{kind, pinfold.JobProcessing, pinfold.JobFailing, stored.Nanos(now), stored.Nanos(now)}
+}
+
 // failClaimable ends as FAILED the job whose piece a claim of kind could not take because
 // the disk is full (err). Piece commits fail their job on a full disk; but when the disk
 // fills up between pieces, claims are the only writes left, and every worker would retry
@@ -388,9 +397,8 @@ func (db *DB) failClaimable(ctx context.Context, kind string, now time.Time, err
 		return
 	}
 	var jobID string
-	if db.read.QueryRowContext(ctx, `SELECT p.job_id FROM import_pieces p JOIN import_jobs j ON j.id = p.job_id
-		WHERE j.kind = ? AND j.status IN (?, ?) AND ((p.state = 'pending' AND p.not_before <= ?) OR (p.state = 'running' AND p.lease_until < ?))
-		ORDER BY j.seq, p.no LIMIT 1`, kind, pinfold.JobProcessing, pinfold.JobFailing, stored.Nanos(now), stored.Nanos(now)).Scan(&jobID) != nil {
+	var no int
+	if db.read.QueryRowContext(ctx, nextPiece, nextPieceArgs(kind, now)...).Scan(&jobID, &no) != nil {
 		return
 	}
 	reason := "the job's remaining pieces could not be claimed: " + pinfold.ErrorMessage(err)

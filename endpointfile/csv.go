@@ -312,7 +312,6 @@ func (d *csvDecoder) row(line string, size int, num int64) Row {
 					a.u.Metrics = make(map[string]float64, min(d.nMetrics, 8))
 				}
 				a.u.Metrics[c.key] = f
-				a.customName(c.key, 8)
 			}
 		}
 	}
@@ -348,8 +347,6 @@ func (d *csvDecoder) attributes(a *rowAlloc, fields []string) {
 			continue
 		}
 		vs := values[start:len(values):len(values)]
-		a.customName(g.name, 0)
-		a.attrValues(vs)
 		// A map made for at most 8 entries is a small one, much cheaper to make than one
 		// sized for every attribute of the header; it grows in the rare row with more.
 		if g.user {

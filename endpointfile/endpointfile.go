@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -320,28 +319,16 @@ const (
 
 // rowAlloc holds an update and the values its pointers point at, so that a row costs one
 // allocation for all its scalar fields instead of one per field.
-//
-// While a row is decoded it also gathers what finish needs to check the update without
-// (*pinfold.EndpointUpdate).Validate, which is most of the cost of a row: the size of the
-// update as Validate counts it, and whether a custom name or value may break a limit.
 type rowAlloc struct {
 	u    pinfold.EndpointUpdate
 	strs [numStringFields]string
 	nums [numFloatFields]float64
 	n    int // number of string and float fields set
-
-	// size is the size of the update as pinfold counts it (EndpointUpdate.size), without
-	// the ID, or more.
-	size int
-	// check is set when a value may break one of Validate's rules that the decoders do not
-	// check as they go: finish then runs Validate.
-	check bool
 }
 
 func (a *rowAlloc) setString(f int, v string) {
 	a.strs[f] = v
 	a.n++
-	a.size += len(stringFieldNames[f]) + len(v)
 	p := &a.strs[f]
 	u := &a.u
 	switch f {
@@ -401,126 +388,13 @@ func (a *rowAlloc) empty() bool {
 	return a.n == 0 && u.ID == "" && len(u.Attributes) == 0 && len(u.UserAttributes) == 0 && len(u.Metrics) == 0
 }
 
-// customName notes the name of an attribute or metric read from a row, with the size
-// pinfold counts for it besides its values (0 for attributes, 8 for a metric).
-func (a *rowAlloc) customName(name string, extra int) {
-	a.size += len(name) + extra
-	if name == "" || len(name) > pinfold.MaxAttributeNameLen {
-		a.check = true // maybe too long in characters; Validate counts them
-	}
-}
-
-// attrValues notes the values of one attribute.
-func (a *rowAlloc) attrValues(values []string) {
-	if len(values) > pinfold.MaxAttributeValues {
-		a.check = true
-	}
-	for _, v := range values {
-		a.size += len(v) + 3
-		if len(v) > pinfold.MaxAttributeValueLen {
-			a.check = true
-		}
-	}
-}
-
 // finish checks a decoded update and returns its row.
 func (a *rowAlloc) finish(num int64) Row {
 	if a.empty() {
 		return Row{Line: num, Err: invalidf("row sets no endpoint fields")}
 	}
-	if !a.valid() {
-		if err := a.u.Validate(); err != nil {
-			return Row{Line: num, Err: err}
-		}
+	if err := a.u.Validate(); err != nil {
+		return Row{Line: num, Err: err}
 	}
 	return Row{Line: num, Update: &a.u}
-}
-
-// valid reports whether (*pinfold.EndpointUpdate).Validate would accept the update, or
-// false when it cannot tell quickly; finish then runs Validate, for its verdict and its
-// message. It relies on what the decoders guarantee about every update they build:
-//
-//   - Every string, name and value is valid UTF-8: the line was checked, strings are cut
-//     from it at ASCII bytes, and unescaping writes only valid UTF-8 (JSON \u escapes of
-//     lone surrogates become U+FFFD).
-//   - Numbers are finite: both number parsers reject what overflows to ±Inf, and neither
-//     accepts NaN or Inf.
-//   - The names of custom values and the values of attributes went through customName and
-//     attrValues, which set check for anything Validate might reject (a name that is empty
-//     or over MaxAttributeNameLen bytes, a value over MaxAttributeValueLen bytes, too many
-//     values); CSV headers check their names once.
-//   - a.size is at least the size Validate computes; a string over MaxEndpointBytes makes
-//     the update bigger than that too.
-//
-// The fuzz tests check every decoded update with Validate.
-func (a *rowAlloc) valid() bool {
-	u := &a.u
-	if a.check || len(u.ID)+a.size > pinfold.MaxEndpointBytes {
-		return false
-	}
-	if u.ChannelType != nil && !slices.Contains(pinfold.ChannelTypes, *u.ChannelType) {
-		return false
-	}
-	if u.OptOut != nil && *u.OptOut != "ALL" && *u.OptOut != "NONE" {
-		return false
-	}
-	if u.EndpointStatus != nil && *u.EndpointStatus != "ACTIVE" && *u.EndpointStatus != "INACTIVE" {
-		return false
-	}
-	if u.EffectiveDate != nil && !plainDate(*u.EffectiveDate) {
-		if _, err := pinfold.ParseISO8601(*u.EffectiveDate); err != nil {
-			return false
-		}
-	}
-	if l := u.Location.Latitude; l != nil && !(*l >= -90 && *l <= 90) {
-		return false
-	}
-	if l := u.Location.Longitude; l != nil && !(*l >= -180 && *l <= 180) {
-		return false
-	}
-	return true
-}
-
-// plainDate reports whether s is a time in the common form 2006-01-02T15:04:05Z, with an
-// optional fraction of a second of 1 to 9 digits, that exists: one that
-// pinfold.ParseISO8601 accepts (as RFC 3339), checked without time.Parse. false says
-// nothing: the caller then asks ParseISO8601.
-func plainDate(s string) bool {
-	if len(s) < len("2006-01-02T15:04:05Z") || s[len(s)-1] != 'Z' ||
-		s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
-		return false
-	}
-	num := func(i, n int) int {
-		v := 0
-		for _, c := range []byte(s[i : i+n]) {
-			if c < '0' || c > '9' {
-				return -1
-			}
-			v = v*10 + int(c-'0')
-		}
-		return v
-	}
-	year, month, day := num(0, 4), num(5, 2), num(8, 2)
-	hour, minute, second := num(11, 2), num(14, 2), num(17, 2)
-	if year < 0 || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) ||
-		hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 {
-		return false
-	}
-	if frac := s[19 : len(s)-1]; frac != "" {
-		if len(frac) < 2 || len(frac) > 10 || frac[0] != '.' || num(20, len(frac)-1) < 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// daysIn returns the number of days of month (1-12) of year.
-func daysIn(month, year int) int {
-	if month == 2 {
-		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
-			return 29
-		}
-		return 28
-	}
-	return [...]int{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}[month-1]
 }

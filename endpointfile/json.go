@@ -455,8 +455,6 @@ func (p *jsonParser) attributes(path string, dst *map[string][]string) error {
 		if len(*dst) == n {
 			return repeatError(path, key)
 		}
-		p.a.customName(key, 0)
-		p.a.attrValues(values)
 		return nil
 	})
 }
@@ -497,7 +495,6 @@ func (p *jsonParser) metrics(path string) error {
 		if len(p.a.u.Metrics) == n {
 			return repeatError(path, key)
 		}
-		p.a.customName(key, 8)
 		return nil
 	})
 }

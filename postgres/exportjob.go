@@ -82,37 +82,7 @@ func (db *DB) FindExportJob(ctx context.Context, appID, jobID string) (*pinfold.
 
 // FindExportJobs returns one page of an app's export jobs, newest first.
 func (db *DB) FindExportJobs(ctx context.Context, appID, segmentID string, page pinfold.Page) ([]*pinfold.ExportJob, string, error) {
-	if _, err := findApp(ctx, db.pool, appID); err != nil {
-		return nil, "", err
-	}
-	before, err := stored.DecodeSeqToken("jobs", page.Token)
-	if err != nil {
-		return nil, "", err
-	}
-	if before == 0 {
-		before = 1<<63 - 1
-	}
-	size := stored.PageSize(page)
-	rows, err := db.pool.Query(ctx, `SELECT `+jobColumns+` FROM import_jobs
-		WHERE app_id = $1 AND kind = $2 AND ($3 = '' OR segment_id = $3) AND seq < $4 ORDER BY seq DESC LIMIT $5`,
-		appID, pinfold.JobTypeExport, segmentID, before, size+1)
-	if err != nil {
-		return nil, "", fmt.Errorf("find export jobs: %w", err)
-	}
-	defer rows.Close()
-	var jobs []*pinfold.ExportJob
-	var last int64
-	for rows.Next() {
-		if len(jobs) == size {
-			return jobs, stored.EncodeToken("jobs", fmt.Sprint(last)), nil
-		}
-		j, seq, err := scanExportJob(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		jobs, last = append(jobs, j), seq
-	}
-	return jobs, "", rows.Err()
+	return findJobPage(ctx, db, pinfold.JobTypeExport, appID, segmentID, page, scanExportJob)
 }
 
 // ClaimExportJob starts the oldest waiting export job if a slot is free.

@@ -87,6 +87,13 @@ func (db *DB) FindImportJob(ctx context.Context, appID, jobID string) (*pinfold.
 
 // FindImportJobs returns one page of an app's jobs, newest first.
 func (db *DB) FindImportJobs(ctx context.Context, appID, segmentID string, page pinfold.Page) ([]*pinfold.ImportJob, string, error) {
+	return findJobPage(ctx, db, pinfold.JobTypeImport, appID, segmentID, page, scanJob)
+}
+
+// findJobPage returns one page of an app's jobs of kind (of one segment, unless segmentID is
+// ""), newest first, each read with scan.
+func findJobPage[J any](ctx context.Context, db *DB, kind, appID, segmentID string, page pinfold.Page,
+	scan func(pgx.Row) (J, int64, error)) ([]J, string, error) {
 	if _, err := findApp(ctx, db.pool, appID); err != nil {
 		return nil, "", err
 	}
@@ -99,19 +106,19 @@ func (db *DB) FindImportJobs(ctx context.Context, appID, segmentID string, page 
 	}
 	size := stored.PageSize(page)
 	rows, err := db.pool.Query(ctx, `SELECT `+jobColumns+` FROM import_jobs
-		WHERE app_id = $1 AND kind = 'IMPORT' AND ($2 = '' OR segment_id = $2) AND seq < $3 ORDER BY seq DESC LIMIT $4`,
-		appID, segmentID, before, size+1)
+		WHERE app_id = $1 AND kind = $2 AND ($3 = '' OR segment_id = $3) AND seq < $4 ORDER BY seq DESC LIMIT $5`,
+		appID, kind, segmentID, before, size+1)
 	if err != nil {
-		return nil, "", fmt.Errorf("find import jobs: %w", err)
+		return nil, "", fmt.Errorf("find %s jobs: %w", kind, err)
 	}
 	defer rows.Close()
-	var jobs []*pinfold.ImportJob
+	var jobs []J
 	var last int64
 	for rows.Next() {
 		if len(jobs) == size {
 			return jobs, stored.EncodeToken("jobs", fmt.Sprint(last)), nil
 		}
-		j, seq, err := scanJob(rows)
+		j, seq, err := scan(rows)
 		if err != nil {
 			return nil, "", err
 		}

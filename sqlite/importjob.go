@@ -101,7 +101,15 @@ func (w withColumns) Scan(dest ...any) error { return w.row.Scan(append(dest, w.
 
 // FindImportJobs returns one page of an app's jobs, newest first.
 func (db *DB) FindImportJobs(ctx context.Context, appID, segmentID string, page pinfold.Page) ([]*pinfold.ImportJob, string, error) {
-	if _, err := findApp(ctx, cachedQueryer{c: db.reads}, appID); err != nil {
+	return findJobPage(ctx, db, pinfold.JobTypeImport, appID, segmentID, page, scanJob)
+}
+
+// findJobPage returns one page of an app's jobs of kind (of one segment, unless segmentID is
+// ""), newest first, each read with scan.
+func findJobPage[J any](ctx context.Context, db *DB, kind, appID, segmentID string, page pinfold.Page,
+	scan func(interface{ Scan(...any) error }) (J, int64, error)) ([]J, string, error) {
+	q := cachedQueryer{c: db.reads}
+	if _, err := findApp(ctx, q, appID); err != nil {
 		return nil, "", err
 	}
 	before, err := stored.DecodeSeqToken("jobs", page.Token)
@@ -112,20 +120,20 @@ func (db *DB) FindImportJobs(ctx context.Context, appID, segmentID string, page 
 		before = 1<<63 - 1
 	}
 	size := stored.PageSize(page)
-	rows, err := db.read.QueryContext(ctx, `SELECT `+jobColumns+` FROM import_jobs
+	rows, err := q.QueryContext(ctx, `SELECT `+jobColumns+` FROM import_jobs
 		WHERE app_id = ? AND kind = ? AND (? = '' OR segment_id = ?) AND seq < ? ORDER BY seq DESC LIMIT ?`,
-		appID, pinfold.JobTypeImport, segmentID, segmentID, before, size+1)
+		appID, kind, segmentID, segmentID, before, size+1)
 	if err != nil {
-		return nil, "", fmt.Errorf("find import jobs: %w", err)
+		return nil, "", fmt.Errorf("find %s jobs: %w", kind, err)
 	}
 	defer rows.Close()
-	var jobs []*pinfold.ImportJob
+	var jobs []J
 	var last int64
 	for rows.Next() {
 		if len(jobs) == size {
 			return jobs, stored.EncodeToken("jobs", fmt.Sprint(last)), nil
 		}
-		j, seq, err := scanJob(rows)
+		j, seq, err := scan(rows)
 		if err != nil {
 			return nil, "", err
 		}

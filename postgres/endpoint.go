@@ -215,25 +215,10 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 	if len(endpoints) == 0 {
 		return nil
 	}
-	type batch struct{ addresses, ids []string }
-	byApp := map[string]*batch{}
-	var apps []string
-	for _, e := range endpoints {
-		if e.Address == "" {
-			continue
-		}
-		b := byApp[e.AppID]
-		if b == nil {
-			b = &batch{}
-			byApp[e.AppID] = b
-			apps = append(apps, e.AppID)
-		}
-		b.addresses, b.ids = append(b.addresses, e.Address), append(b.ids, e.ID)
-	}
-	for _, app := range apps {
+	for _, g := range stored.AddressedByApp(endpoints) {
 		if _, err := p.tx.Exec(ctx, `UPDATE endpoints SET data = jsonb_set(data, '{es}', '"INACTIVE"')
 			WHERE app_id = $1 AND address <> '' AND address = ANY($2) AND NOT (id = ANY($3))
-			AND data->>'es' IS DISTINCT FROM 'INACTIVE'`, app, byApp[app].addresses, byApp[app].ids); err != nil {
+			AND data->>'es' IS DISTINCT FROM 'INACTIVE'`, g.AppID, g.Addresses, g.IDs); err != nil {
 			return fmt.Errorf("deactivate endpoints with the same address: %w", err)
 		}
 	}

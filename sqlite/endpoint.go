@@ -254,33 +254,18 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 	// IDs go in as JSON arrays); the endpoints themselves are then written as given. Without
 	// statistics SQLite would scan the app's endpoints rather than use the index on the
 	// address, hence INDEXED BY (and address <> '', which the partial index needs).
-	type batch struct{ addresses, ids []string }
-	byApp := map[string]*batch{}
-	var apps []string
-	for _, e := range endpoints {
-		if e.Address == "" {
-			continue
-		}
-		b := byApp[e.AppID]
-		if b == nil {
-			b = &batch{}
-			byApp[e.AppID] = b
-			apps = append(apps, e.AppID)
-		}
-		b.addresses, b.ids = append(b.addresses, e.Address), append(b.ids, e.ID)
-	}
-	for _, app := range apps {
-		addresses, err := json.Marshal(byApp[app].addresses)
+	for _, g := range stored.AddressedByApp(endpoints) {
+		addresses, err := json.Marshal(g.Addresses)
 		if err != nil {
 			return err
 		}
-		ids, err := json.Marshal(byApp[app].ids)
+		ids, err := json.Marshal(g.IDs)
 		if err != nil {
 			return err
 		}
 		if _, err := p.tx.ExecContext(ctx, `UPDATE endpoints INDEXED BY endpoints_address SET data = json_set(data, '$.es', 'INACTIVE')
 			WHERE app_id = ? AND address <> '' AND address IN (SELECT value FROM json_each(?)) AND id NOT IN (SELECT value FROM json_each(?))
-			AND json_extract(data, '$.es') IS NOT 'INACTIVE'`, app, string(addresses), string(ids)); err != nil {
+			AND json_extract(data, '$.es') IS NOT 'INACTIVE'`, g.AppID, string(addresses), string(ids)); err != nil {
 			return fmt.Errorf("deactivate endpoints with the same address: %w", err)
 		}
 	}

@@ -140,3 +140,31 @@ func DecodeFailureToken(token string) (piece, line, seq int64, err error) {
 func badToken(token string) error {
 	return pinfold.Errorf(pinfold.EINVALID, "token %q is not a NextToken this list returned", token)
 }
+
+// Addressed is the endpoints of one app in a batch that have an address: the stores make the
+// app's other endpoints with these addresses INACTIVE before they write the batch.
+type Addressed struct {
+	AppID     string
+	Addresses []string
+	IDs       []string // the batch's endpoints, which keep their status
+}
+
+// AddressedByApp groups the endpoints that have an address by app, in order of first
+// appearance.
+func AddressedByApp(endpoints []*pinfold.Endpoint) []*Addressed {
+	var groups []*Addressed
+	byApp := map[string]*Addressed{}
+	for _, e := range endpoints {
+		if e.Address == "" {
+			continue
+		}
+		g := byApp[e.AppID]
+		if g == nil {
+			g = &Addressed{AppID: e.AppID}
+			byApp[e.AppID] = g
+			groups = append(groups, g)
+		}
+		g.Addresses, g.IDs = append(g.Addresses, e.Address), append(g.IDs, e.ID)
+	}
+	return groups
+}

@@ -78,10 +78,15 @@ func ParseAuthorization(h string) (Authorization, error) {
 		}
 	}
 
-	parts := strings.Split(credential, "/")
-	if len(parts) != 5 {
+	if strings.Count(credential, "/") != 4 {
 		return Authorization{}, malformed("Credential must be AccessKeyID/YYYYMMDD/region/service/aws4_request, got %q", credential)
 	}
+	var parts [5]string
+	scope := credential
+	for i := range 4 {
+		parts[i], scope, _ = strings.Cut(scope, "/")
+	}
+	parts[4] = scope
 	for i, what := range [4]string{"access key ID", "date", "region", "service"} {
 		if parts[i] == "" {
 			return Authorization{}, malformed("Credential has an empty %s", what)

@@ -7,64 +7,98 @@ import (
 	"strings"
 )
 
-// canonicalRequest returns the SigV4 canonical request of r:
+// appendCanonicalRequest appends the SigV4 canonical request of r to dst:
 //
 //	METHOD \n URI \n QUERY \n name:value\n... \n signed;headers \n payloadHash
 //
 // signedHeaders must be lower-case and sorted (ParseAuthorization checks that). When
 // doubleEncode is set the URI is the escaped path percent-encoded once more, as every AWS
 // SDK signs for services other than S3; otherwise it is the escaped path as sent.
-func canonicalRequest(r *http.Request, signedHeaders []string, payloadHash string, doubleEncode bool) (string, error) {
+func appendCanonicalRequest(dst []byte, r *http.Request, signedHeaders []string, payloadHash string, doubleEncode bool) ([]byte, error) {
 	query, err := canonicalQuery(r.URL.RawQuery)
 	if err != nil {
-		return "", err
+		return dst, err
 	}
-	var b strings.Builder
-	b.WriteString(r.Method)
-	b.WriteByte('\n')
-	b.WriteString(canonicalURI(r.URL.EscapedPath(), doubleEncode))
-	b.WriteByte('\n')
-	b.WriteString(query)
-	b.WriteByte('\n')
+	dst = append(dst, r.Method...)
+	dst = append(dst, '\n')
+	dst = appendCanonicalURI(dst, r.URL.EscapedPath(), doubleEncode)
+	dst = append(dst, '\n')
+	dst = append(dst, query...)
+	dst = append(dst, '\n')
 	for _, name := range signedHeaders {
-		b.WriteString(name)
-		b.WriteByte(':')
+		dst = append(dst, name...)
+		dst = append(dst, ':')
 		if name == "host" {
 			host := r.Host
 			if host == "" {
 				host = r.URL.Host
 			}
-			b.WriteString(canonicalHeaderValue(host))
+			dst = appendHeaderValue(dst, host)
 		} else {
-			for i, v := range r.Header.Values(name) {
+			for i, v := range headerValues(r.Header, name) {
 				if i > 0 {
-					b.WriteByte(',')
+					dst = append(dst, ',')
 				}
-				b.WriteString(canonicalHeaderValue(v))
+				dst = appendHeaderValue(dst, v)
 			}
 		}
-		b.WriteByte('\n')
+		dst = append(dst, '\n')
 	}
-	b.WriteByte('\n')
-	b.WriteString(strings.Join(signedHeaders, ";"))
-	b.WriteByte('\n')
-	b.WriteString(payloadHash)
-	return b.String(), nil
+	dst = append(dst, '\n')
+	for i, name := range signedHeaders {
+		if i > 0 {
+			dst = append(dst, ';')
+		}
+		dst = append(dst, name...)
+	}
+	dst = append(dst, '\n')
+	dst = append(dst, payloadHash...)
+	return dst, nil
 }
 
-// canonicalURI returns the canonical URI for the escaped request path.
+// headerValues returns the values of the header whose lower-case name is name, as
+// h.Values(name) does, without allocating the canonical form of name for the look-up.
+func headerValues(h http.Header, name string) []string {
+	var buf [64]byte
+	if len(name) > len(buf) {
+		return h.Values(name)
+	}
+	return h[string(appendCanonicalHeaderKey(buf[:0], name))]
+}
+
+// appendCanonicalHeaderKey appends the form net/textproto gives the header name name when it
+// parses a request: the first letter and each letter after a hyphen upper-case, the rest
+// lower-case. name must be a valid header name (ParseAuthorization checks the signed ones);
+// textproto leaves other names as they are.
+func appendCanonicalHeaderKey(dst []byte, name string) []byte {
+	upper := true
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case upper && 'a' <= c && c <= 'z':
+			c -= 'a' - 'A'
+		case !upper && 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+		upper = c == '-'
+	}
+	return dst
+}
+
+// appendCanonicalURI appends the canonical URI for the escaped request path to dst.
 //
 // A Pinpoint client percent-encodes each path label (a user ID "a b/c" goes on the wire as
 // "a%20b%2Fc") and then signs that path encoded again ("a%2520b%252Fc"). S3 clients turn
 // the second encoding off and sign the path exactly as sent.
-func canonicalURI(escapedPath string, doubleEncode bool) string {
+func appendCanonicalURI(dst []byte, escapedPath string, doubleEncode bool) []byte {
 	if escapedPath == "" {
 		escapedPath = "/"
 	}
 	if !doubleEncode {
-		return escapedPath
+		return append(dst, escapedPath...)
 	}
-	return uriEncode(escapedPath, false)
+	return appendURIEncode(dst, escapedPath, false)
 }
 
 // canonicalQuery returns the canonical query string of rawQuery: every name and value
@@ -108,20 +142,21 @@ func canonicalQuery(rawQuery string) (string, error) {
 // uriEncode percent-encodes every byte of s outside the RFC 3986 unreserved set
 // (A-Z a-z 0-9 - _ . ~) with upper-case hex. '/' is left alone unless encodeSlash is set.
 func uriEncode(s string, encodeSlash bool) string {
+	return string(appendURIEncode(make([]byte, 0, len(s)), s, encodeSlash))
+}
+
+// appendURIEncode appends uriEncode(s, encodeSlash) to dst.
+func appendURIEncode(dst []byte, s string, encodeSlash bool) []byte {
 	const hexDigits = "0123456789ABCDEF"
-	var b strings.Builder
-	b.Grow(len(s))
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if isUnreserved(c) || c == '/' && !encodeSlash {
-			b.WriteByte(c)
+			dst = append(dst, c)
 			continue
 		}
-		b.WriteByte('%')
-		b.WriteByte(hexDigits[c>>4])
-		b.WriteByte(hexDigits[c&0xF])
+		dst = append(dst, '%', hexDigits[c>>4], hexDigits[c&0xF])
 	}
-	return b.String()
+	return dst
 }
 
 // isUnreserved reports whether c is an RFC 3986 unreserved character.
@@ -130,19 +165,15 @@ func isUnreserved(c byte) bool {
 		c == '-' || c == '_' || c == '.' || c == '~'
 }
 
-// canonicalHeaderValue trims v and collapses each run of spaces inside it to one space.
-func canonicalHeaderValue(v string) string {
+// appendHeaderValue appends v to dst trimmed, with each run of spaces inside it collapsed
+// to one space.
+func appendHeaderValue(dst []byte, v string) []byte {
 	v = strings.TrimSpace(v)
-	if !strings.Contains(v, "  ") {
-		return v
-	}
-	var b strings.Builder
-	b.Grow(len(v))
 	for i := 0; i < len(v); i++ {
 		if v[i] == ' ' && i > 0 && v[i-1] == ' ' {
 			continue
 		}
-		b.WriteByte(v[i])
+		dst = append(dst, v[i])
 	}
-	return b.String()
+	return dst
 }

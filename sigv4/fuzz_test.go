@@ -76,7 +76,7 @@ func sameHeader(got, sent []string) bool {
 		return false
 	}
 	for i := range got {
-		if canonicalHeaderValue(got[i]) != canonicalHeaderValue(sent[i]) {
+		if string(appendHeaderValue(nil, got[i])) != string(appendHeaderValue(nil, sent[i])) {
 			return false
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -47,8 +48,9 @@ const DefaultMaxSkew = 15 * time.Minute
 // key is unknown.
 type SecretLookup func(accessKeyID string) (secret string, ok bool)
 
-// Verifier checks SigV4 signatures for one region and one signing service. It holds no
-// state besides its configuration and is safe for concurrent use.
+// Verifier checks SigV4 signatures for one region and one signing service. It is safe for
+// concurrent use and must not be copied after first use: besides its configuration it
+// remembers the signing keys it derived (see signingKeys).
 type Verifier struct {
 	// Region is the region clients are configured with, e.g. "us-east-1". The region in a
 	// request's credential scope must equal it.
@@ -63,6 +65,8 @@ type Verifier struct {
 	Now func() time.Time
 	// MaxSkew is how far the request time may be from Now; 0 means DefaultMaxSkew.
 	MaxSkew time.Duration
+
+	keys signingKeys
 }
 
 // Verify checks the SigV4 signature of r, whose complete body is body: the caller has
@@ -107,7 +111,8 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (accessKeyID string, err
 	if err != nil {
 		return "", err
 	}
-	if a.Date != t.Format("20060102") {
+	var dateBuf [len(amzDateFormat)]byte
+	if a.Date != string(t.AppendFormat(dateBuf[:0], "20060102")) {
 		return "", forbidden("credential scope date does not match X-Amz-Date: the scope says %s, the request time is %s", a.Date, t.Format(amzDateFormat))
 	}
 	now, maxSkew := time.Now, v.MaxSkew
@@ -123,7 +128,7 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (accessKeyID string, err
 	}
 
 	for _, name := range a.SignedHeaders {
-		if name != "host" && len(r.Header.Values(name)) == 0 {
+		if name != "host" && len(headerValues(r.Header, name)) == 0 {
 			return "", forbidden("signed header %q is not in the request", name)
 		}
 	}
@@ -141,12 +146,16 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (accessKeyID string, err
 	if err != nil {
 		return "", err
 	}
-	creq, err := canonicalRequest(r, a.SignedHeaders, payloadHash, v.Service != "s3")
+	// Most canonical requests fit this buffer, which then stays on the stack.
+	var creqBuf [1024]byte
+	creq, err := appendCanonicalRequest(creqBuf[:0], r, a.SignedHeaders, payloadHash, v.Service != "s3")
 	if err != nil {
 		return "", err
 	}
-	want := signature(secret, a, t, creq)
-	if !hmac.Equal([]byte(want), []byte(a.Signature)) {
+	want := signature(v.keys.get(secret, a), a, t, creq)
+	var got [sha256.Size]byte
+	hexDecode(got[:], a.Signature)
+	if !hmac.Equal(want[:], got[:]) {
 		return "", forbidden("the signature does not match: check your secret access key and signing method")
 	}
 	return a.AccessKeyID, nil
@@ -188,11 +197,17 @@ func requestTime(r *http.Request, a Authorization) (time.Time, error) {
 	return time.Time{}, forbidden("missing X-Amz-Date header")
 }
 
+// emptyPayloadHash is the hex SHA-256 of an empty body: the payload hash of every GET.
+const emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
 // payloadHash returns the last line of the canonical request: the hex SHA-256 of body, or
 // for S3 the X-Amz-Content-Sha256 value the client signed.
 func (v *Verifier) payloadHash(r *http.Request, body []byte) (string, error) {
-	sum := sha256.Sum256(body)
-	computed := hex.EncodeToString(sum[:])
+	computed := emptyPayloadHash
+	if len(body) > 0 {
+		sum := sha256.Sum256(body)
+		computed = hex.EncodeToString(sum[:])
+	}
 	values := r.Header.Values(headerContentSHA256)
 	if len(values) == 0 {
 		return computed, nil
@@ -217,21 +232,57 @@ func (v *Verifier) payloadHash(r *http.Request, body []byte) (string, error) {
 	return computed, nil
 }
 
-// signature returns the hex signature of the canonical request creq under secret, for the
-// scope and time of a and t.
-func signature(secret string, a Authorization, t time.Time, creq string) string {
-	creqHash := sha256.Sum256([]byte(creq))
-	stringToSign := strings.Join([]string{
-		Algorithm,
-		t.Format(amzDateFormat),
-		strings.Join([]string{a.Date, a.Region, a.Service, a.Terminal}, "/"),
-		hex.EncodeToString(creqHash[:]),
-	}, "\n")
+// signature returns the signature (not hex-encoded) of the canonical request creq under the
+// signing key key, for the scope and time of a and t.
+func signature(key [sha256.Size]byte, a Authorization, t time.Time, creq []byte) [sha256.Size]byte {
+	creqHash := sha256.Sum256(creq)
+	// Algorithm \n time \n date/region/service/terminal \n hex(creqHash)
+	var buf [256]byte
+	s := append(buf[:0], Algorithm...)
+	s = append(s, '\n')
+	s = t.AppendFormat(s, amzDateFormat)
+	s = append(s, '\n')
+	s = append(s, a.Date...)
+	s = append(s, '/')
+	s = append(s, a.Region...)
+	s = append(s, '/')
+	s = append(s, a.Service...)
+	s = append(s, '/')
+	s = append(s, a.Terminal...)
+	s = append(s, '\n')
+	s = hex.AppendEncode(s, creqHash[:])
+	return hmacSHA256Key(&key, s)
+}
+
+// hmacSHA256Key returns HMAC-SHA256(key, data) (RFC 2104) without allocating, for the
+// 32-byte keys SigV4 derives: crypto/hmac allocates its two hash states on every use.
+func hmacSHA256Key(key *[sha256.Size]byte, data []byte) [sha256.Size]byte {
+	const blockSize = 64
+	// Most strings to sign fit this buffer, which then stays on the stack.
+	var innerBuf [blockSize + 256]byte
+	inner := innerBuf[:blockSize]
+	var outer [blockSize + sha256.Size]byte
+	for i := range blockSize {
+		var k byte
+		if i < len(key) {
+			k = key[i]
+		}
+		inner[i] = k ^ 0x36
+		outer[i] = k ^ 0x5c
+	}
+	innerSum := sha256.Sum256(append(inner, data...))
+	copy(outer[blockSize:], innerSum[:])
+	return sha256.Sum256(outer[:])
+}
+
+// deriveSigningKey returns the SigV4 signing key of secret for a's credential scope: four
+// HMACs, from "AWS4"+secret through the date, region, service and terminator.
+func deriveSigningKey(secret string, a Authorization) [sha256.Size]byte {
 	key := hmacSHA256([]byte("AWS4"+secret), a.Date)
 	key = hmacSHA256(key, a.Region)
 	key = hmacSHA256(key, a.Service)
 	key = hmacSHA256(key, a.Terminal)
-	return hex.EncodeToString(hmacSHA256(key, stringToSign))
+	return [sha256.Size]byte(key)
 }
 
 // hmacSHA256 returns HMAC-SHA256(key, data).
@@ -239,4 +290,54 @@ func hmacSHA256(key []byte, data string) []byte {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(data))
 	return m.Sum(nil)
+}
+
+// maxSigningKeys bounds a signingKeys cache. A key is used for one scope date, so a client
+// needs one entry a day (two around midnight); when the cache is full it starts over.
+const maxSigningKeys = 256
+
+// signingKeys remembers derived signing keys by secret and credential scope, so that a
+// client's requests cost one HMAC each instead of five. The derivation is a pure function
+// of what the entry is keyed by, so a cached key is never stale: a changed secret is a
+// different entry, and a revoked key is refused by the lookup before its entry is used.
+type signingKeys struct {
+	mu   sync.Mutex
+	keys map[scopeKey][sha256.Size]byte
+}
+
+// scopeKey is what a signing key is derived from.
+type scopeKey struct{ secret, date, region, service, terminal string }
+
+// get returns the signing key of secret for a's scope, deriving it on a miss.
+func (c *signingKeys) get(secret string, a Authorization) [sha256.Size]byte {
+	k := scopeKey{secret, a.Date, a.Region, a.Service, a.Terminal}
+	c.mu.Lock()
+	key, ok := c.keys[k]
+	c.mu.Unlock()
+	if ok {
+		return key
+	}
+	key = deriveSigningKey(secret, a)
+	c.mu.Lock()
+	if c.keys == nil || len(c.keys) >= maxSigningKeys {
+		c.keys = make(map[scopeKey][sha256.Size]byte)
+	}
+	c.keys[k] = key
+	c.mu.Unlock()
+	return key
+}
+
+// hexDecode decodes s, which isHex has checked, into dst.
+func hexDecode(dst []byte, s string) {
+	for i := range dst {
+		dst[i] = unhex(s[2*i])<<4 | unhex(s[2*i+1])
+	}
+}
+
+// unhex returns the value of the lower-case hex digit c.
+func unhex(c byte) byte {
+	if c >= 'a' {
+		return c - 'a' + 10
+	}
+	return c - '0'
 }

@@ -89,6 +89,12 @@ func roundTrip(t testing.TB, req *http.Request) *http.Request {
 	return r
 }
 
+// canonicalRequest returns the canonical request appendCanonicalRequest builds.
+func canonicalRequest(r *http.Request, signedHeaders []string, payloadHash string, doubleEncode bool) (string, error) {
+	b, err := appendCanonicalRequest(nil, r, signedHeaders, payloadHash, doubleEncode)
+	return string(b), err
+}
+
 // assertForbidden fails t unless err is an EFORBIDDEN *pinfold.Error whose message
 // contains want.
 func assertForbidden(t *testing.T, err error, want string) {
@@ -437,8 +443,8 @@ func TestCanonicalURI(t *testing.T) {
 		{"", false, "/"},
 	}
 	for _, tt := range tests {
-		if got := canonicalURI(tt.escapedPath, tt.double); got != tt.want {
-			t.Errorf("canonicalURI(%q, %v) = %q, want %q", tt.escapedPath, tt.double, got, tt.want)
+		if got := string(appendCanonicalURI(nil, tt.escapedPath, tt.double)); got != tt.want {
+			t.Errorf("appendCanonicalURI(%q, %v) = %q, want %q", tt.escapedPath, tt.double, got, tt.want)
 		}
 	}
 }

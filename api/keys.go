@@ -59,10 +59,7 @@ func (s *Server) authorize(r *http.Request, op, keyID string) (*pinfold.AccessKe
 }
 
 // accessKey returns the access key authorize returned for the request.
-func accessKey(ctx context.Context) *pinfold.AccessKey {
-	key, _ := ctx.Value(accessKeyKey).(*pinfold.AccessKey)
-	return key
-}
+func accessKey(ctx context.Context) *pinfold.AccessKey { return callOf(ctx).key }
 
 // appsOfKey returns one page of the apps a key limited to apps may use, oldest first as
 // GetApps lists them. Apps deleted since the key was made are left out. A key names at most

@@ -127,15 +127,27 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, body []byte) error
 type ctxKey int
 
 const (
-	requestIDKey ctxKey = iota
-	accessKeyKey
-	callerKey // the access key ID ServeAs established; only ServeAs sets it
+	callKey   ctxKey = iota // the request's *call; op sets it
+	callerKey               // the access key ID ServeAs established; only ServeAs sets it
 )
 
-func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
+// call is what the API knows about the request it serves. op puts it in the request's
+// context once, and serve fills in key, so that a request is copied for its context once
+// rather than once per value.
+type call struct {
+	requestID string
+	key       *pinfold.AccessKey // the key authorize accepted; nil until then
 }
+
+func callOf(ctx context.Context) *call {
+	c, _ := ctx.Value(callKey).(*call)
+	if c == nil {
+		return &call{}
+	}
+	return c
+}
+
+func requestID(ctx context.Context) string { return callOf(ctx).requestID }
 
 // statusWriter remembers the status a handler wrote, for metrics and logs.
 type statusWriter struct {
@@ -163,9 +175,10 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func (s *Server) op(name string, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		id := newRequestID()
-		rw.Header().Set("x-amzn-RequestId", id)
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		c := &call{requestID: newRequestID()}
+		// The canonical form of x-amzn-RequestId, set directly to spare Set canonicalizing it.
+		rw.Header()["X-Amzn-Requestid"] = []string{c.requestID}
+		r = r.WithContext(context.WithValue(r.Context(), callKey, c))
 		w := &statusWriter{ResponseWriter: rw}
 		defer func() {
 			if v := recover(); v != nil {
@@ -207,20 +220,26 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, op string, h hand
 	if err != nil {
 		return err
 	}
-	r = r.WithContext(context.WithValue(r.Context(), accessKeyKey, key))
+	callOf(r.Context()).key = key
 	return h(w, r, body)
 }
 
 // readBody reads the whole body, refusing one over MaxBodyBytes without reading it all.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	tooLarge := pinfold.Errorf(pinfold.ETOOLARGE, "the request body is larger than %d bytes", s.MaxBodyBytes)
+	tooLarge := func() error {
+		return pinfold.Errorf(pinfold.ETOOLARGE, "the request body is larger than %d bytes", s.MaxBodyBytes)
+	}
 	if r.ContentLength > s.MaxBodyBytes {
-		return nil, tooLarge
+		return nil, tooLarge()
+	}
+	if r.Body == nil || r.Body == http.NoBody {
+		// What the server gives a request without a body (every GET): nothing to read.
+		return []byte{}, nil
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.MaxBodyBytes))
 	var maxErr *http.MaxBytesError
 	if errors.As(err, &maxErr) {
-		return nil, tooLarge
+		return nil, tooLarge()
 	} else if err != nil {
 		return nil, pinfold.Errorf(pinfold.EINVALID, "the request body could not be read: %v", err)
 	}

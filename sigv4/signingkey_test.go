@@ -2,7 +2,6 @@ package sigv4
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/sha256"
 	"fmt"
 	"net/http"
@@ -108,27 +107,6 @@ func TestVerifyNextDay(t *testing.T) {
 	}
 	if _, err := v.Verify(roundTrip(t, req), nil); err != nil {
 		t.Fatalf("Verify of a request signed the next day: %v", err)
-	}
-}
-
-// TestHMACSHA256Key holds the allocation-free HMAC to crypto/hmac, for messages on both
-// sides of the block size and of the stack buffer.
-func TestHMACSHA256Key(t *testing.T) {
-	t.Parallel()
-	var key [sha256.Size]byte
-	for i := range key {
-		key[i] = byte(i*7 + 1)
-	}
-	for _, n := range []int{0, 1, 55, 56, 63, 64, 65, 119, 128, 255, 256, 257, 1000} {
-		data := []byte(strings.Repeat("x", n))
-		for i := range data {
-			data[i] = byte(i)
-		}
-		m := hmac.New(sha256.New, key[:])
-		m.Write(data)
-		if got, want := hmacSHA256Key(&key, data), m.Sum(nil); !hmac.Equal(got[:], want) {
-			t.Fatalf("%d bytes: %x, want %x", n, got, want)
-		}
 	}
 }
 

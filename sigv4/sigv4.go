@@ -251,28 +251,11 @@ func signature(key [sha256.Size]byte, a Authorization, t time.Time, creq []byte)
 	s = append(s, a.Terminal...)
 	s = append(s, '\n')
 	s = hex.AppendEncode(s, creqHash[:])
-	return hmacSHA256Key(&key, s)
-}
-
-// hmacSHA256Key returns HMAC-SHA256(key, data) (RFC 2104) without allocating, for the
-// 32-byte keys SigV4 derives: crypto/hmac allocates its two hash states on every use.
-func hmacSHA256Key(key *[sha256.Size]byte, data []byte) [sha256.Size]byte {
-	const blockSize = 64
-	// Most strings to sign fit this buffer, which then stays on the stack.
-	var innerBuf [blockSize + 256]byte
-	inner := innerBuf[:blockSize]
-	var outer [blockSize + sha256.Size]byte
-	for i := range blockSize {
-		var k byte
-		if i < len(key) {
-			k = key[i]
-		}
-		inner[i] = k ^ 0x36
-		outer[i] = k ^ 0x5c
-	}
-	innerSum := sha256.Sum256(append(inner, data...))
-	copy(outer[blockSize:], innerSum[:])
-	return sha256.Sum256(outer[:])
+	m := hmac.New(sha256.New, key[:])
+	m.Write(s)
+	var sig [sha256.Size]byte
+	m.Sum(sig[:0])
+	return sig
 }
 
 // deriveSigningKey returns the SigV4 signing key of secret for a's credential scope: four

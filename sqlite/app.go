@@ -108,7 +108,7 @@ func (db *DB) DeleteApp(ctx context.Context, id string) (*pinfold.App, error) {
 			`DELETE FROM segment_members WHERE app_id = ?`,
 			`DELETE FROM segment_versions WHERE app_id = ?`,
 			`DELETE FROM segments WHERE app_id = ?`,
-			`DELETE FROM endpoints WHERE app_id = ?`,
+			`DELETE FROM endpoints WHERE app = (SELECT seq FROM apps WHERE id = ?)`,
 			`DELETE FROM app_attributes WHERE app_id = ?`,
 			`DELETE FROM apps WHERE id = ?`,
 		} {

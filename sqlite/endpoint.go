@@ -22,7 +22,7 @@ func (db *DB) FindEndpoint(ctx context.Context, appID, endpointID string) (*pinf
 		return nil, err
 	}
 	var data []byte
-	err := db.read.QueryRowContext(ctx, `SELECT data FROM endpoints WHERE app_id = ? AND id = ?`, appID, endpointID).Scan(&data)
+	err := db.read.QueryRowContext(ctx, `SELECT data FROM endpoints WHERE app = (SELECT seq FROM apps WHERE id = ?) AND id = ?`, appID, endpointID).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, pinfold.Errorf(pinfold.ENOTFOUND, "Endpoint %q not found in application %q", endpointID, appID)
 	} else if err != nil {
@@ -49,7 +49,7 @@ func (db *DB) DeleteEndpoint(ctx context.Context, appID, endpointID string) (*pi
 			return err
 		}
 		var data []byte
-		err := tx.QueryRowContext(ctx, `DELETE FROM endpoints WHERE app_id = ? AND id = ? RETURNING data`, appID, endpointID).Scan(&data)
+		err := tx.QueryRowContext(ctx, `DELETE FROM endpoints WHERE app = (SELECT seq FROM apps WHERE id = ?) AND id = ? RETURNING data`, appID, endpointID).Scan(&data)
 		if errors.Is(err, sql.ErrNoRows) {
 			return pinfold.Errorf(pinfold.ENOTFOUND, "Endpoint %q not found in application %q", endpointID, appID)
 		} else if err != nil {
@@ -66,7 +66,7 @@ func (db *DB) FindEndpointsByUser(ctx context.Context, appID, userID string) ([]
 	if _, err := findApp(ctx, db.read, appID); err != nil {
 		return nil, err
 	}
-	return userEndpoints(ctx, db.read, `SELECT id, data FROM endpoints WHERE app_id = ? AND user_id = ? AND user_id <> '' ORDER BY id`, appID, userID)
+	return userEndpoints(ctx, db.read, `SELECT id, data FROM endpoints WHERE app = (SELECT seq FROM apps WHERE id = ?) AND user_id = ? AND user_id <> '' ORDER BY id`, appID, userID)
 }
 
 // DeleteEndpointsByUser removes a user's endpoints and returns them, by ID.
@@ -77,7 +77,7 @@ func (db *DB) DeleteEndpointsByUser(ctx context.Context, appID, userID string) (
 			return err
 		}
 		var err error
-		deleted, err = userEndpoints(ctx, tx, `DELETE FROM endpoints WHERE app_id = ? AND user_id = ? AND user_id <> '' RETURNING id, data`, appID, userID)
+		deleted, err = userEndpoints(ctx, tx, `DELETE FROM endpoints WHERE app = (SELECT seq FROM apps WHERE id = ?) AND user_id = ? AND user_id <> '' RETURNING id, data`, appID, userID)
 		return err
 	})
 	if err != nil {
@@ -157,7 +157,7 @@ func (p *endpointTx) FindEndpoints(ctx context.Context, appID string, ids []stri
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		rows, err := p.tx.QueryContext(ctx, `SELECT id, data FROM endpoints WHERE app_id = ? AND id IN (`+placeholders(len(chunk))+`)`, args...)
+		rows, err := p.tx.QueryContext(ctx, `SELECT id, data FROM endpoints WHERE app = (SELECT seq FROM apps WHERE id = ?) AND id IN (`+placeholders(len(chunk))+`)`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("find endpoints: %w", err)
 		}
@@ -194,7 +194,7 @@ func (p *endpointTx) FindUserEndpoints(ctx context.Context, appID string, userID
 		}
 		// As in PutEndpoints: the index on the user, not a scan of the app's endpoints.
 		rows, err := p.tx.QueryContext(ctx, `SELECT user_id, id, channel_type FROM endpoints INDEXED BY endpoints_user
-			WHERE app_id = ? AND user_id <> '' AND user_id IN (`+placeholders(len(chunk))+`)`, args...)
+			WHERE app = (SELECT seq FROM apps WHERE id = ?) AND user_id <> '' AND user_id IN (`+placeholders(len(chunk))+`)`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("find user endpoints: %w", err)
 		}
@@ -250,6 +250,21 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 	if len(endpoints) == 0 {
 		return nil
 	}
+	// Rows name their app by its integer key (migration 0007), looked up once per app here.
+	keys := map[string]int64{}
+	for _, e := range endpoints {
+		if _, ok := keys[e.AppID]; ok {
+			continue
+		}
+		var key int64
+		err := p.tx.QueryRowContext(ctx, `SELECT seq FROM apps WHERE id = ?`, e.AppID).Scan(&key)
+		if errors.Is(err, sql.ErrNoRows) {
+			return pinfold.Errorf(pinfold.ENOTFOUND, "Application %q not found", e.AppID)
+		} else if err != nil {
+			return fmt.Errorf("find app: %w", err)
+		}
+		keys[e.AppID] = key
+	}
 	// The others with these addresses become INACTIVE in one statement per app (addresses and
 	// IDs go in as JSON arrays); the endpoints themselves are then written as given. Without
 	// statistics SQLite would scan the app's endpoints rather than use the index on the
@@ -264,14 +279,14 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 			return err
 		}
 		if _, err := p.tx.ExecContext(ctx, `UPDATE endpoints INDEXED BY endpoints_address SET data = json_set(data, '$.es', 'INACTIVE')
-			WHERE app_id = ? AND address <> '' AND address IN (SELECT value FROM json_each(?)) AND id NOT IN (SELECT value FROM json_each(?))
-			AND json_extract(data, '$.es') IS NOT 'INACTIVE'`, g.AppID, string(addresses), string(ids)); err != nil {
+			WHERE app = ? AND address <> '' AND address IN (SELECT value FROM json_each(?)) AND id NOT IN (SELECT value FROM json_each(?))
+			AND json_extract(data, '$.es') IS NOT 'INACTIVE'`, keys[g.AppID], string(addresses), string(ids)); err != nil {
 			return fmt.Errorf("deactivate endpoints with the same address: %w", err)
 		}
 	}
 	// An endpoint that a re-import leaves as it was is not written again (nor its indexes).
-	stmt, err := p.tx.PrepareContext(ctx, `INSERT INTO endpoints (app_id, id, user_id, address, channel_type, data) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (app_id, id) DO UPDATE SET user_id = excluded.user_id, address = excluded.address,
+	stmt, err := p.tx.PrepareContext(ctx, `INSERT INTO endpoints (app, id, user_id, address, channel_type, data) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (app, id) DO UPDATE SET user_id = excluded.user_id, address = excluded.address,
 		channel_type = excluded.channel_type, data = excluded.data
 		WHERE data IS NOT excluded.data OR user_id IS NOT excluded.user_id OR address IS NOT excluded.address
 		OR channel_type IS NOT excluded.channel_type`)
@@ -283,7 +298,7 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 	// is stable, so the last of two writes of one endpoint is still the one that stays.
 	sorted := slices.Clone(endpoints)
 	slices.SortStableFunc(sorted, func(a, b *pinfold.Endpoint) int {
-		return cmp.Or(strings.Compare(a.AppID, b.AppID), strings.Compare(a.ID, b.ID))
+		return cmp.Or(cmp.Compare(keys[a.AppID], keys[b.AppID]), strings.Compare(a.ID, b.ID))
 	})
 	// The documents are encoded on another goroutine while SQLite writes the ones before
 	// them: the write connection is the bottleneck, and encoding is a sixth of its time.
@@ -307,7 +322,7 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 			return d.err
 		}
 		// As text, so that SQLite's JSON functions read it.
-		if _, err := stmt.ExecContext(ctx, e.AppID, e.ID, e.User.UserID, e.Address, e.ChannelType, d.data); err != nil {
+		if _, err := stmt.ExecContext(ctx, keys[e.AppID], e.ID, e.User.UserID, e.Address, e.ChannelType, d.data); err != nil {
 			return fmt.Errorf("upsert endpoint %s: %w", e.ID, err)
 		}
 	}

@@ -204,7 +204,7 @@ func (db *DB) FindEndpointIDs(ctx context.Context, appID string, page pinfold.Pa
 		return nil, "", err
 	}
 	size := stored.PageSize(page)
-	rows, err := db.read.QueryContext(ctx, `SELECT id FROM endpoints WHERE app_id = ? AND id > ? ORDER BY id LIMIT ?`, appID, after, size+1)
+	rows, err := db.read.QueryContext(ctx, `SELECT id FROM endpoints WHERE app = (SELECT seq FROM apps WHERE id = ?) AND id > ? ORDER BY id LIMIT ?`, appID, after, size+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("find endpoint IDs: %w", err)
 	}
@@ -236,7 +236,7 @@ func (db *DB) FindEndpointsByID(ctx context.Context, appID string, ids []string)
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		rows, err := db.read.QueryContext(ctx, `SELECT id, data FROM endpoints WHERE app_id = ? AND id IN (`+placeholders(len(chunk))+`)`, args...)
+		rows, err := db.read.QueryContext(ctx, `SELECT id, data FROM endpoints WHERE app = (SELECT seq FROM apps WHERE id = ?) AND id IN (`+placeholders(len(chunk))+`)`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("find endpoints: %w", err)
 		}

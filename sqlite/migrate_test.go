@@ -13,6 +13,18 @@ import (
 	"github.com/pinfold/pinfold/sqlite"
 )
 
+// before0007 takes a database back to the endpoints table of migrations 0005 and 0006, which
+// named the app by its ID, and marks 0007 not applied.
+var before0007 = []string{
+	`DROP TABLE endpoints`,
+	`CREATE TABLE endpoints (rid INTEGER PRIMARY KEY, app_id TEXT NOT NULL, id TEXT NOT NULL, user_id TEXT NOT NULL,
+		address TEXT NOT NULL, channel_type TEXT NOT NULL, data BLOB NOT NULL)`,
+	`CREATE UNIQUE INDEX endpoints_key ON endpoints (app_id, id)`,
+	`CREATE INDEX endpoints_user ON endpoints (app_id, user_id) WHERE user_id <> ''`,
+	`CREATE INDEX endpoints_address ON endpoints (app_id, address) WHERE address <> ''`,
+	`DELETE FROM schema_migrations WHERE version = 7`,
+}
+
 // TestMigrateEndpointsWrittenBefore0002 opens a database whose endpoints were written before
 // migration 0002 (as BLOBs, with no attribute names recorded) and checks that 0002 makes them
 // readable to the JSON functions and counts their names against the app's quota.
@@ -33,11 +45,11 @@ func TestMigrateEndpointsWrittenBefore0002(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{
+	for _, q := range append(slices.Clone(before0007),
 		`DROP INDEX endpoints_address`, `DROP TABLE app_attributes`,
 		`ALTER TABLE segment_versions DROP COLUMN dimensions`, `ALTER TABLE segment_versions DROP COLUMN segment_groups`,
 		`DELETE FROM schema_migrations WHERE version = 2`,
-	} {
+	) {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
@@ -107,7 +119,7 @@ func TestMigrateEndpointsToRowidTable(t *testing.T) {
 			channel_type TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (app_id, id)) WITHOUT ROWID`,
 		`CREATE INDEX endpoints_user ON endpoints (app_id, user_id) WHERE user_id <> ''`,
 		`CREATE INDEX endpoints_address ON endpoints (app_id, address) WHERE address <> ''`,
-		`DELETE FROM schema_migrations WHERE version = 5`,
+		`DELETE FROM schema_migrations WHERE version IN (5, 7)`,
 	} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -230,5 +242,104 @@ func TestMigrateJobStatesBackfill(t *testing.T) {
 	states, err := db.FindImportJobStates(ctx, "app", "running")
 	if err != nil || len(states) != 2 || states[1].Status != pinfold.JobFailed || !states[1].At.Equal(created.Add(3*time.Minute)) {
 		t.Fatalf("states of a job that ended after the migration = %v, %v", states, err)
+	}
+}
+
+// TestMigrateEndpointsToAppKey opens a database whose endpoints name their app by its ID
+// (migrations 0005–0006) and checks that 0007 keeps every endpoint of every app under the
+// app's integer key, drops those of an app that no longer exists, and that lookups, the
+// unique key, the user and address indexes and DeleteApp work on what it moved.
+func TestMigrateEndpointsToAppKey(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "pinfold.db")
+	db := sqlite.NewDB(path)
+	if err := db.Open(); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"one", "two"} {
+		if err := db.CreateApp(ctx, &pinfold.App{ID: id, Name: id, CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range before0007 {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	for _, e := range [][2]string{{"one", "b"}, {"two", "b"}, {"one", "a"}, {"gone", "z"}, {"two", "c"}} {
+		doc := `{"ct":"EMAIL","a":"` + e[1] + `@example.com","d":{},"l":{},"u":"u1","c":"1","cr":1}`
+		if _, err := raw.Exec(`INSERT INTO endpoints (app_id, id, user_id, address, channel_type, data) VALUES (?, ?, 'u1', ?, 'EMAIL', ?)`,
+			e[0], e[1], e[1]+"@example.com", doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw.Close()
+
+	db = sqlite.NewDB(path)
+	if err := db.Open(); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	defer db.Close()
+	for app, want := range map[string][]string{"one": {"a", "b"}, "two": {"b", "c"}} {
+		if ids, _, err := db.FindEndpointIDs(ctx, app, pinfold.Page{}); err != nil || !slices.Equal(ids, want) {
+			t.Fatalf("endpoints of %s after the migration = %v, %v; want %v", app, ids, err, want)
+		}
+		if es, err := db.FindEndpointsByUser(ctx, app, "u1"); err != nil || len(es) != 2 {
+			t.Fatalf("user endpoints of %s after the migration = %d, %v", app, len(es), err)
+		}
+	}
+	check, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer check.Close()
+	var orphans int
+	if err := check.QueryRowContext(ctx, `SELECT count(*) FROM endpoints WHERE app NOT IN (SELECT seq FROM apps)`).Scan(&orphans); err != nil || orphans != 0 {
+		t.Fatalf("endpoints of no app after the migration: %d, %v", orphans, err)
+	}
+	// In app one, b takes a's address: a becomes INACTIVE, b is updated in place, and app
+	// two's b (same ID, other app) is untouched.
+	err = db.UpdateEndpoints(ctx, "one", func(tx pinfold.EndpointTx) error {
+		address := "a@example.com"
+		u := &pinfold.EndpointUpdate{ID: "b", Address: &address}
+		w, err := pinfold.NewEndpointWriter(ctx, tx, "one", []*pinfold.EndpointUpdate{u}, time.Now())
+		if err != nil {
+			return err
+		}
+		if err := w.Apply(u); err != nil {
+			return err
+		}
+		return w.Commit(ctx)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, err := db.FindEndpoint(ctx, "one", "a"); err != nil || a.EndpointStatus != "INACTIVE" {
+		t.Fatalf("a after b took its address: %+v, %v", a, err)
+	}
+	if b, err := db.FindEndpoint(ctx, "one", "b"); err != nil || b.Address != "a@example.com" {
+		t.Fatalf("one's b after its update: %+v, %v", b, err)
+	}
+	if b, err := db.FindEndpoint(ctx, "two", "b"); err != nil || b.Address != "b@example.com" {
+		t.Fatalf("two's b after one's b changed: %+v, %v", b, err)
+	}
+	if ids, _, err := db.FindEndpointIDs(ctx, "one", pinfold.Page{}); err != nil || len(ids) != 2 {
+		t.Fatalf("endpoints of one after an update = %v, %v", ids, err)
+	}
+	if _, err := db.DeleteApp(ctx, "one"); err != nil {
+		t.Fatal(err)
+	}
+	if ids, _, err := db.FindEndpointIDs(ctx, "two", pinfold.Page{}); err != nil || !slices.Equal(ids, []string{"b", "c"}) {
+		t.Fatalf("endpoints of two after one was deleted = %v, %v", ids, err)
+	}
+	var left int
+	if err := check.QueryRowContext(ctx, `SELECT count(*) FROM endpoints`).Scan(&left); err != nil || left != 2 {
+		t.Fatalf("endpoints after one was deleted: %d, %v", left, err)
 	}
 }

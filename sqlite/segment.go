@@ -266,7 +266,7 @@ func (db *DB) FindSegmentMembers(ctx context.Context, appID, segmentID string, v
 			return nil, "", err
 		}
 		args := append([]any{appID, after}, where.args...)
-		rows, err = tx.QueryContext(ctx, `SELECT e.id FROM endpoints e WHERE e.app_id = ? AND e.id > ? AND (`+where.sql+`)
+		rows, err = tx.QueryContext(ctx, `SELECT e.id FROM endpoints e WHERE e.app = (SELECT seq FROM apps WHERE id = ?) AND e.id > ? AND (`+where.sql+`)
 			ORDER BY e.id LIMIT ?`, append(args, size+1)...)
 	}
 	if err != nil {

@@ -66,8 +66,14 @@ func (db *DB) FindEndpointsByUser(ctx context.Context, appID, userID string) ([]
 	if _, err := findApp(ctx, db.read, appID); err != nil {
 		return nil, err
 	}
-	return userEndpoints(ctx, db.read, `SELECT id, data FROM endpoints WHERE app = (SELECT seq FROM apps WHERE id = ?) AND user_id = ? AND user_id <> '' ORDER BY id`, appID, userID)
+	return userEndpoints(ctx, db.read, findUserEndpoints, appID, userID)
 }
+
+// findUserEndpoints selects a user's endpoints. Without statistics SQLite would rather walk
+// the key index in ID order, to save sorting, and so read every endpoint of the app; a user
+// has at most 15.
+const findUserEndpoints = `SELECT id, data FROM endpoints INDEXED BY endpoints_user
+	WHERE app = (SELECT seq FROM apps WHERE id = ?) AND user_id = ? AND user_id <> '' ORDER BY id`
 
 // DeleteEndpointsByUser removes a user's endpoints and returns them, by ID.
 func (db *DB) DeleteEndpointsByUser(ctx context.Context, appID, userID string) ([]*pinfold.Endpoint, error) {

@@ -52,6 +52,7 @@ type DB struct {
 	write *sql.DB
 	read  *sql.DB
 	reads *stmtCache // statements prepared on read
+	group groupCommit
 	lock  *os.File
 
 	reserveMu    sync.Mutex

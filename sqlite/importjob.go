@@ -432,29 +432,6 @@ func holdsPiece(ctx context.Context, tx *sql.Tx, p *pinfold.Piece, node string) 
 	return n == 1, err
 }
 
-// CommitPiece runs fn and completes the piece in one transaction.
-func (db *DB) CommitPiece(ctx context.Context, p *pinfold.Piece, node string, fn func(tx pinfold.PieceTx) (*pinfold.PieceOutcome, error)) error {
-	return db.writeTx(ctx, func(tx *sql.Tx) error {
-		if held, err := holdsPiece(ctx, tx, p, node); err != nil || !held {
-			return err
-		}
-		out, err := fn(&pieceTx{endpointTx{tx: tx, db: db}})
-		if err != nil {
-			return err
-		}
-		if err := insertFailures(ctx, tx, p.JobID, out.Failures); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE import_pieces SET state = 'done', owner = '', lease_until = 0 WHERE job_id = ? AND no = ?`, p.JobID, p.No); err != nil {
-			return fmt.Errorf("complete piece: %w", err)
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE import_jobs SET completed_pieces = completed_pieces + 1,
-			total_processed = total_processed + ?, total_failures = total_failures + ? WHERE id = ?`,
-			out.Processed, len(out.Failures), p.JobID)
-		return err
-	})
-}
-
 // FailPiece marks a piece failed and the job FAILING.
 func (db *DB) FailPiece(ctx context.Context, p *pinfold.Piece, node, reason string) error {
 	return db.writeTx(ctx, func(tx *sql.Tx) error {

@@ -69,11 +69,15 @@ func (db *DB) FindEndpointsByUser(ctx context.Context, appID, userID string) ([]
 	return userEndpoints(ctx, db.read, findUserEndpoints, appID, userID)
 }
 
-// findUserEndpoints selects a user's endpoints. Without statistics SQLite would rather walk
-// the key index in ID order, to save sorting, and so read every endpoint of the app; a user
-// has at most 15.
-const findUserEndpoints = `SELECT id, data FROM endpoints INDEXED BY endpoints_user
-	WHERE app = (SELECT seq FROM apps WHERE id = ?) AND user_id = ? AND user_id <> '' ORDER BY id`
+// findUserEndpoints selects a user's endpoints, through the index on the user's hash (see
+// keyHash). Without statistics SQLite would rather walk the key index in ID order, to save
+// sorting, and so read every endpoint of the app; a user has at most 15.
+const (
+	findUserEndpoints = `SELECT id, data FROM endpoints INDEXED BY endpoints_user
+	WHERE app = (SELECT seq FROM apps WHERE id = ?1) AND user_hash = ?2 AND user_id = ?3 ORDER BY id`
+	deleteUserEndpoints = `DELETE FROM endpoints INDEXED BY endpoints_user
+	WHERE app = (SELECT seq FROM apps WHERE id = ?1) AND user_hash = ?2 AND user_id = ?3 RETURNING id, data`
+)
 
 // DeleteEndpointsByUser removes a user's endpoints and returns them, by ID.
 func (db *DB) DeleteEndpointsByUser(ctx context.Context, appID, userID string) ([]*pinfold.Endpoint, error) {
@@ -83,7 +87,7 @@ func (db *DB) DeleteEndpointsByUser(ctx context.Context, appID, userID string) (
 			return err
 		}
 		var err error
-		deleted, err = userEndpoints(ctx, tx, `DELETE FROM endpoints WHERE app = (SELECT seq FROM apps WHERE id = ?) AND user_id = ? AND user_id <> '' RETURNING id, data`, appID, userID)
+		deleted, err = userEndpoints(ctx, tx, deleteUserEndpoints, appID, userID)
 		return err
 	})
 	if err != nil {
@@ -96,7 +100,7 @@ func (db *DB) DeleteEndpointsByUser(ctx context.Context, appID, userID string) (
 // userEndpoints runs query, which yields (id, data) rows of the user's endpoints; no row is
 // ENOTFOUND.
 func userEndpoints(ctx context.Context, q queryer, query, appID, userID string) ([]*pinfold.Endpoint, error) {
-	rows, err := q.QueryContext(ctx, query, appID, userID)
+	rows, err := q.QueryContext(ctx, query, appID, keyHash(userID), userID)
 	if err != nil {
 		return nil, fmt.Errorf("user endpoints: %w", err)
 	}
@@ -194,13 +198,18 @@ func (p *endpointTx) FindUserEndpoints(ctx context.Context, appID string, userID
 	for len(userIDs) > 0 {
 		chunk := userIDs[:min(len(userIDs), lookupChunk)]
 		userIDs = userIDs[len(chunk):]
-		args := []any{appID}
+		args := make([]any, 1, 1+2*len(chunk))
+		args[0] = appID
+		for _, id := range chunk {
+			args = append(args, keyHash(id))
+		}
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		// As in PutEndpoints: the index on the user, not a scan of the app's endpoints.
+		// As in PutEndpoints: the index on the user's hash, not a scan of the app's endpoints.
 		rows, err := p.tx.QueryContext(ctx, `SELECT user_id, id, channel_type FROM endpoints INDEXED BY endpoints_user
-			WHERE app = (SELECT seq FROM apps WHERE id = ?) AND user_id <> '' AND user_id IN (`+placeholders(len(chunk))+`)`, args...)
+			WHERE app = (SELECT seq FROM apps WHERE id = ?) AND user_hash IN (`+placeholders(len(chunk))+`)
+			AND user_id IN (`+placeholders(len(chunk))+`)`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("find user endpoints: %w", err)
 		}
@@ -271,12 +280,20 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 		}
 		keys[e.AppID] = key
 	}
-	// The others with these addresses become INACTIVE in one statement per app (addresses and
-	// IDs go in as JSON arrays); the endpoints themselves are then written as given. Without
-	// statistics SQLite would scan the app's endpoints rather than use the index on the
-	// address, hence INDEXED BY (and address <> '', which the partial index needs).
+	// The others with these addresses become INACTIVE in one statement per app (addresses,
+	// their hashes and IDs go in as JSON arrays); the endpoints themselves are then written
+	// as given. Without statistics SQLite would scan the app's endpoints rather than use the
+	// index on the address's hash, hence INDEXED BY.
 	for _, g := range stored.AddressedByApp(endpoints) {
 		addresses, err := json.Marshal(g.Addresses)
+		if err != nil {
+			return err
+		}
+		hashes := make([]any, len(g.Addresses))
+		for i, a := range g.Addresses {
+			hashes[i] = keyHash(a)
+		}
+		addressHashes, err := json.Marshal(hashes)
 		if err != nil {
 			return err
 		}
@@ -284,16 +301,15 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 		if err != nil {
 			return err
 		}
-		if _, err := p.tx.ExecContext(ctx, `UPDATE endpoints INDEXED BY endpoints_address SET data = json_set(data, '$.es', 'INACTIVE')
-			WHERE app = ? AND address <> '' AND address IN (SELECT value FROM json_each(?)) AND id NOT IN (SELECT value FROM json_each(?))
-			AND json_extract(data, '$.es') IS NOT 'INACTIVE'`, keys[g.AppID], string(addresses), string(ids)); err != nil {
+		if _, err := p.tx.ExecContext(ctx, deactivateAddresses, keys[g.AppID], string(addressHashes), string(addresses), string(ids)); err != nil {
 			return fmt.Errorf("deactivate endpoints with the same address: %w", err)
 		}
 	}
 	// An endpoint that a re-import leaves as it was is not written again (nor its indexes).
-	stmt, err := p.tx.PrepareContext(ctx, `INSERT INTO endpoints (app, id, user_id, address, channel_type, data) VALUES (?, ?, ?, ?, ?, ?)
+	stmt, err := p.tx.PrepareContext(ctx, `INSERT INTO endpoints (app, id, user_id, address, channel_type, user_hash, address_hash, data)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (app, id) DO UPDATE SET user_id = excluded.user_id, address = excluded.address,
-		channel_type = excluded.channel_type, data = excluded.data
+		channel_type = excluded.channel_type, user_hash = excluded.user_hash, address_hash = excluded.address_hash, data = excluded.data
 		WHERE data IS NOT excluded.data OR user_id IS NOT excluded.user_id OR address IS NOT excluded.address
 		OR channel_type IS NOT excluded.channel_type`)
 	if err != nil {
@@ -328,12 +344,19 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 			return d.err
 		}
 		// As text, so that SQLite's JSON functions read it.
-		if _, err := stmt.ExecContext(ctx, keys[e.AppID], e.ID, e.User.UserID, e.Address, e.ChannelType, d.data); err != nil {
+		if _, err := stmt.ExecContext(ctx, keys[e.AppID], e.ID, e.User.UserID, e.Address, e.ChannelType,
+			keyHash(e.User.UserID), keyHash(e.Address), d.data); err != nil {
 			return fmt.Errorf("upsert endpoint %s: %w", e.ID, err)
 		}
 	}
 	return nil
 }
+
+// deactivateAddresses makes INACTIVE the endpoints of app ?1 with one of the addresses ?3
+// (hashes ?2) but none of the IDs ?4, all three JSON arrays.
+const deactivateAddresses = `UPDATE endpoints INDEXED BY endpoints_address SET data = json_set(data, '$.es', 'INACTIVE')
+	WHERE app = ?1 AND address_hash IN (SELECT value FROM json_each(?2)) AND address IN (SELECT value FROM json_each(?3))
+	AND id NOT IN (SELECT value FROM json_each(?4)) AND json_extract(data, '$.es') IS NOT 'INACTIVE'`
 
 type encodedDoc struct {
 	data string

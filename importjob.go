@@ -165,7 +165,10 @@ type ImportJobStore interface {
 	ExtendPieceLease(ctx context.Context, p *Piece, node string, leaseUntil time.Time) (bool, error)
 	// CommitPiece runs fn in one transaction with the piece's completion: fn's writes, the
 	// outcome's failures, the job's counters and the piece's state commit together or not at
-	// all. It does nothing (and calls nothing) when the piece is no longer held by node.
+	// all. It does nothing (and calls nothing) when the piece is no longer held by node. The
+	// transaction may hold other pieces too (SQLite commits pieces ready at the same time
+	// together), and fn may be called again in a new transaction when the first one is lost,
+	// so fn must have no effect outside the transaction but its result.
 	CommitPiece(ctx context.Context, p *Piece, node string, fn func(tx PieceTx) (*PieceOutcome, error)) error
 	// FailPiece marks a piece failed with a reason, counts it in FailedPieces and moves the job
 	// to FAILING.

@@ -216,9 +216,7 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 		return nil
 	}
 	for _, g := range stored.AddressedByApp(endpoints) {
-		if _, err := p.tx.Exec(ctx, `UPDATE endpoints SET data = jsonb_set(data, '{es}', '"INACTIVE"')
-			WHERE app_id = $1 AND address <> '' AND address = ANY($2) AND NOT (id = ANY($3))
-			AND data->>'es' IS DISTINCT FROM 'INACTIVE'`, g.AppID, g.Addresses, g.IDs); err != nil {
+		if _, err := p.tx.Exec(ctx, deactivateAddresses, g.AppID, g.Addresses, g.IDs); err != nil {
 			return fmt.Errorf("deactivate endpoints with the same address: %w", err)
 		}
 	}
@@ -250,6 +248,16 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 	_, err = p.tx.Exec(ctx, `TRUNCATE endpoints_stage`)
 	return err
 }
+
+// deactivateAddresses makes INACTIVE the endpoints of app $1 with one of the addresses $2 but
+// none of the IDs $3. The IDs are excluded through NOT IN a subquery, which PostgreSQL hashes
+// once; NOT (id = ANY($3)) was a linear scan of the array for every endpoint with one of the
+// addresses in the generic plan pgx's prepared statement settles on: 0.85 s of a 12k-row
+// piece's re-import, against 29 ms (TestDeactivatePlan). IDs are never NULL, so NOT IN means
+// what it says.
+const deactivateAddresses = `UPDATE endpoints SET data = jsonb_set(data, '{es}', '"INACTIVE"')
+	WHERE app_id = $1 AND address <> '' AND address = ANY($2) AND id NOT IN (SELECT unnest($3::text[]))
+	AND data->>'es' IS DISTINCT FROM 'INACTIVE'`
 
 func (p *pieceTx) AddJobMembers(ctx context.Context, jobID string, members []pinfold.Member) error {
 	ids := make([]string, len(members))

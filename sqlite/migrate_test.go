@@ -25,6 +25,21 @@ var before0007 = []string{
 	`DELETE FROM schema_migrations WHERE version = 7`,
 }
 
+// updateEndpoint applies one update through the writer the API uses.
+func updateEndpoint(db *sqlite.DB, appID string, u *pinfold.EndpointUpdate) error {
+	ctx := context.Background()
+	return db.UpdateEndpoints(ctx, appID, func(tx pinfold.EndpointTx) error {
+		w, err := pinfold.NewEndpointWriter(ctx, tx, appID, []*pinfold.EndpointUpdate{u}, time.Now())
+		if err != nil {
+			return err
+		}
+		if err := w.Apply(u); err != nil {
+			return err
+		}
+		return w.Commit(ctx)
+	})
+}
+
 // TestMigrateEndpointsWrittenBefore0002 opens a database whose endpoints were written before
 // migration 0002 (as BLOBs, with no attribute names recorded) and checks that 0002 makes them
 // readable to the JSON functions and counts their names against the app's quota.
@@ -77,17 +92,7 @@ func TestMigrateEndpointsWrittenBefore0002(t *testing.T) {
 	if ids, _, err := db.FindSegmentMembers(ctx, "app", "gold", 0, pinfold.Page{}); err != nil || !slices.Equal(ids, []string{"old"}) {
 		t.Fatalf("members after the migration = %v, %v", ids, err)
 	}
-	err = db.UpdateEndpoints(ctx, "app", func(tx pinfold.EndpointTx) error {
-		u := &pinfold.EndpointUpdate{ID: "old", Attributes: map[string][]string{"new": {"x"}}}
-		w, err := pinfold.NewEndpointWriter(ctx, tx, "app", []*pinfold.EndpointUpdate{u}, time.Now())
-		if err != nil {
-			return err
-		}
-		if err := w.Apply(u); err != nil {
-			return err
-		}
-		return w.Commit(ctx)
-	})
+	err = updateEndpoint(db, "app", &pinfold.EndpointUpdate{ID: "old", Attributes: map[string][]string{"new": {"x"}}})
 	if pinfold.ErrorCode(err) != pinfold.EINVALID || !strings.Contains(pinfold.ErrorMessage(err), "at most 2") {
 		t.Fatalf("a third name after the migration counted plan and visits: %v", err)
 	}
@@ -148,19 +153,8 @@ func TestMigrateEndpointsToRowidTable(t *testing.T) {
 	}
 	// b takes a's address: a becomes INACTIVE through the address index, and b is updated
 	// in place through the unique key.
-	err = db.UpdateEndpoints(ctx, "app", func(tx pinfold.EndpointTx) error {
-		address := "a@example.com"
-		u := &pinfold.EndpointUpdate{ID: "b", Address: &address}
-		w, err := pinfold.NewEndpointWriter(ctx, tx, "app", []*pinfold.EndpointUpdate{u}, time.Now())
-		if err != nil {
-			return err
-		}
-		if err := w.Apply(u); err != nil {
-			return err
-		}
-		return w.Commit(ctx)
-	})
-	if err != nil {
+	address := "a@example.com"
+	if err := updateEndpoint(db, "app", &pinfold.EndpointUpdate{ID: "b", Address: &address}); err != nil {
 		t.Fatal(err)
 	}
 	if ids, _, err := db.FindEndpointIDs(ctx, "app", pinfold.Page{}); err != nil || len(ids) != 3 {
@@ -305,19 +299,8 @@ func TestMigrateEndpointsToAppKey(t *testing.T) {
 	}
 	// In app one, b takes a's address: a becomes INACTIVE, b is updated in place, and app
 	// two's b (same ID, other app) is untouched.
-	err = db.UpdateEndpoints(ctx, "one", func(tx pinfold.EndpointTx) error {
-		address := "a@example.com"
-		u := &pinfold.EndpointUpdate{ID: "b", Address: &address}
-		w, err := pinfold.NewEndpointWriter(ctx, tx, "one", []*pinfold.EndpointUpdate{u}, time.Now())
-		if err != nil {
-			return err
-		}
-		if err := w.Apply(u); err != nil {
-			return err
-		}
-		return w.Commit(ctx)
-	})
-	if err != nil {
+	address := "a@example.com"
+	if err := updateEndpoint(db, "one", &pinfold.EndpointUpdate{ID: "b", Address: &address}); err != nil {
 		t.Fatal(err)
 	}
 	if a, err := db.FindEndpoint(ctx, "one", "a"); err != nil || a.EndpointStatus != "INACTIVE" {

@@ -25,6 +25,60 @@ var before0007 = []string{
 	`DELETE FROM schema_migrations WHERE version = 7`,
 }
 
+// olderDatabase makes a database with what setup writes through the store, then takes it back
+// to an older schema with back, on a plain connection. It returns the database's path: opening
+// it applies the migrations back undid.
+func olderDatabase(t *testing.T, setup func(db *sqlite.DB), back func(raw *sql.DB)) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "pinfold.db")
+	db := sqlite.NewDB(path)
+	if err := db.Open(); err != nil {
+		t.Fatal(err)
+	}
+	setup(db)
+	db.Close()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	back(raw)
+	return path
+}
+
+// mustExec runs each of queries on raw.
+func mustExec(t *testing.T, raw *sql.DB, queries ...string) {
+	t.Helper()
+	for _, q := range queries {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
+// mustMigrate opens db, applying the migrations it has not had; it is closed when
+// t ends.
+func mustMigrate(t *testing.T, db *sqlite.DB) *sqlite.DB {
+	t.Helper()
+	if err := db.Open(); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// createApps is a setup for olderDatabase.
+func createApps(t *testing.T, ids ...string) func(db *sqlite.DB) {
+	return func(db *sqlite.DB) {
+		t.Helper()
+		for _, id := range ids {
+			if err := db.CreateApp(context.Background(), &pinfold.App{ID: id, Name: id, CreatedAt: time.Now()}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
 // updateEndpoint applies one update through the writer the API uses.
 func updateEndpoint(db *sqlite.DB, appID string, u *pinfold.EndpointUpdate) error {
 	ctx := context.Background()
@@ -45,42 +99,19 @@ func updateEndpoint(db *sqlite.DB, appID string, u *pinfold.EndpointUpdate) erro
 // readable to the JSON functions and counts their names against the app's quota.
 func TestMigrateEndpointsWrittenBefore0002(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "pinfold.db")
-	db := sqlite.NewDB(path)
-	if err := db.Open(); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.CreateApp(ctx, &pinfold.App{ID: "app", Name: "a", CreatedAt: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-
 	// Back to the schema of 0001, with an endpoint as the first release wrote it.
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range append(slices.Clone(before0007),
-		`DROP INDEX endpoints_address`, `DROP TABLE app_attributes`,
-		`ALTER TABLE segment_versions DROP COLUMN dimensions`, `ALTER TABLE segment_versions DROP COLUMN segment_groups`,
-		`DELETE FROM schema_migrations WHERE version = 2`,
-	) {
-		if _, err := raw.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	doc := []byte(`{"ct":"EMAIL","a":"old@example.com","at":{"plan":["gold"]},"d":{},"l":{},"m":{"visits":2},"c":"7","cr":1}`)
-	if _, err := raw.Exec(`INSERT INTO endpoints (app_id, id, user_id, address, channel_type, data) VALUES ('app', 'old', '', 'old@example.com', 'EMAIL', ?)`, doc); err != nil {
-		t.Fatal(err)
-	}
-	raw.Close()
-
-	db = sqlite.NewDB(path)
+	path := olderDatabase(t, createApps(t, "app"), func(raw *sql.DB) {
+		mustExec(t, raw, append(slices.Clone(before0007),
+			`DROP INDEX endpoints_address`, `DROP TABLE app_attributes`,
+			`ALTER TABLE segment_versions DROP COLUMN dimensions`, `ALTER TABLE segment_versions DROP COLUMN segment_groups`,
+			`DELETE FROM schema_migrations WHERE version = 2`,
+			`INSERT INTO endpoints (app_id, id, user_id, address, channel_type, data) VALUES ('app', 'old', '', 'old@example.com', 'EMAIL',
+				CAST('{"ct":"EMAIL","a":"old@example.com","at":{"plan":["gold"]},"d":{},"l":{},"m":{"visits":2},"c":"7","cr":1}' AS BLOB))`,
+		)...)
+	})
+	db := sqlite.NewDB(path)
 	db.MaxAttributeNames = 2
-	if err := db.Open(); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	defer db.Close()
+	mustMigrate(t, db)
 	seg, err := pinfold.NewSegment("app", "gold", &pinfold.SegmentUpdate{Dimensions: &pinfold.SegmentDimensions{
 		Attributes: map[string]pinfold.AttributeDimension{"plan": {Values: []string{"gold"}}}}}, time.Now())
 	if err != nil {
@@ -104,46 +135,24 @@ func TestMigrateEndpointsWrittenBefore0002(t *testing.T) {
 // answer as before.
 func TestMigrateEndpointsToRowidTable(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "pinfold.db")
-	db := sqlite.NewDB(path)
-	if err := db.Open(); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.CreateApp(ctx, &pinfold.App{ID: "app", Name: "a", CreatedAt: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
-		`DROP TABLE endpoints`,
-		`CREATE TABLE endpoints (app_id TEXT NOT NULL, id TEXT NOT NULL, user_id TEXT NOT NULL, address TEXT NOT NULL,
+	path := olderDatabase(t, createApps(t, "app"), func(raw *sql.DB) {
+		mustExec(t, raw,
+			`DROP TABLE endpoints`,
+			`CREATE TABLE endpoints (app_id TEXT NOT NULL, id TEXT NOT NULL, user_id TEXT NOT NULL, address TEXT NOT NULL,
 			channel_type TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (app_id, id)) WITHOUT ROWID`,
-		`CREATE INDEX endpoints_user ON endpoints (app_id, user_id) WHERE user_id <> ''`,
-		`CREATE INDEX endpoints_address ON endpoints (app_id, address) WHERE address <> ''`,
-		`DELETE FROM schema_migrations WHERE version IN (5, 7)`,
-	} {
-		if _, err := raw.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
+			`CREATE INDEX endpoints_user ON endpoints (app_id, user_id) WHERE user_id <> ''`,
+			`CREATE INDEX endpoints_address ON endpoints (app_id, address) WHERE address <> ''`,
+			`DELETE FROM schema_migrations WHERE version IN (5, 7)`,
+		)
+		for i, id := range []string{"b", "a", "c"} {
+			doc := `{"ct":"EMAIL","a":"` + id + `@example.com","d":{},"l":{},"u":"u1","c":"` + string(rune('1'+i)) + `","cr":1}`
+			if _, err := raw.Exec(`INSERT INTO endpoints (app_id, id, user_id, address, channel_type, data) VALUES ('app', ?, 'u1', ?, 'EMAIL', ?)`,
+				id, id+"@example.com", doc); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	for i, id := range []string{"b", "a", "c"} {
-		doc := `{"ct":"EMAIL","a":"` + id + `@example.com","d":{},"l":{},"u":"u1","c":"` + string(rune('1'+i)) + `","cr":1}`
-		if _, err := raw.Exec(`INSERT INTO endpoints (app_id, id, user_id, address, channel_type, data) VALUES ('app', ?, 'u1', ?, 'EMAIL', ?)`,
-			id, id+"@example.com", doc); err != nil {
-			t.Fatal(err)
-		}
-	}
-	raw.Close()
-
-	db = sqlite.NewDB(path)
-	if err := db.Open(); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	defer db.Close()
+	})
+	db := mustMigrate(t, sqlite.NewDB(path))
 	ids, _, err := db.FindEndpointIDs(ctx, "app", pinfold.Page{})
 	if err != nil || !slices.Equal(ids, []string{"a", "b", "c"}) {
 		t.Fatalf("endpoints after the migration = %v, %v", ids, err)
@@ -176,47 +185,29 @@ func TestMigrateEndpointsToRowidTable(t *testing.T) {
 // recorded.
 func TestMigrateJobStatesBackfill(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "pinfold.db")
-	db := sqlite.NewDB(path)
-	if err := db.Open(); err != nil {
-		t.Fatal(err)
-	}
 	created := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
-	if err := db.CreateApp(ctx, &pinfold.App{ID: "app", Name: "a", CreatedAt: created}); err != nil {
-		t.Fatal(err)
-	}
-	for i, id := range []string{"done", "failed", "running"} {
-		job := &pinfold.ImportJob{ID: id, AppID: "app", Status: pinfold.JobCreated, CreatedAt: created.Add(time.Duration(i) * time.Minute),
-			Definition: pinfold.ImportDefinition{Format: "CSV", S3URL: "s3://b/k.csv", RoleARN: "r"}}
-		if err := db.CreateImportJob(ctx, job); err != nil {
+	path := olderDatabase(t, func(db *sqlite.DB) {
+		if err := db.CreateApp(ctx, &pinfold.App{ID: "app", Name: "a", CreatedAt: created}); err != nil {
 			t.Fatal(err)
 		}
-	}
-	db.Close()
-
-	// Back to the schema of 0005, with the jobs where the old release left them.
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
-		`DROP TRIGGER job_states_insert`, `DROP TRIGGER job_states_update`, `DROP TABLE job_states`,
-		`DELETE FROM schema_migrations WHERE version = 6`,
-		`UPDATE import_jobs SET status = 'COMPLETED', completed_at = created_at + 3600000000000 WHERE id = 'done'`,
-		`UPDATE import_jobs SET status = 'FAILED', completed_at = created_at + 60000000000 WHERE id = 'failed'`,
-		`UPDATE import_jobs SET status = 'PROCESSING' WHERE id = 'running'`,
-	} {
-		if _, err := raw.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
+		for i, id := range []string{"done", "failed", "running"} {
+			job := &pinfold.ImportJob{ID: id, AppID: "app", Status: pinfold.JobCreated, CreatedAt: created.Add(time.Duration(i) * time.Minute),
+				Definition: pinfold.ImportDefinition{Format: "CSV", S3URL: "s3://b/k.csv", RoleARN: "r"}}
+			if err := db.CreateImportJob(ctx, job); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	raw.Close()
-
-	db = sqlite.NewDB(path)
-	if err := db.Open(); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	defer db.Close()
+	}, func(raw *sql.DB) {
+		// Back to the schema of 0005, with the jobs where the old release left them.
+		mustExec(t, raw,
+			`DROP TRIGGER job_states_insert`, `DROP TRIGGER job_states_update`, `DROP TABLE job_states`,
+			`DELETE FROM schema_migrations WHERE version = 6`,
+			`UPDATE import_jobs SET status = 'COMPLETED', completed_at = created_at + 3600000000000 WHERE id = 'done'`,
+			`UPDATE import_jobs SET status = 'FAILED', completed_at = created_at + 60000000000 WHERE id = 'failed'`,
+			`UPDATE import_jobs SET status = 'PROCESSING' WHERE id = 'running'`,
+		)
+	})
+	db := mustMigrate(t, sqlite.NewDB(path))
 	for _, tc := range []struct {
 		job  string
 		want []pinfold.JobStateChange
@@ -245,41 +236,17 @@ func TestMigrateJobStatesBackfill(t *testing.T) {
 // unique key, the user and address indexes and DeleteApp work on what it moved.
 func TestMigrateEndpointsToAppKey(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "pinfold.db")
-	db := sqlite.NewDB(path)
-	if err := db.Open(); err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range []string{"one", "two"} {
-		if err := db.CreateApp(ctx, &pinfold.App{ID: id, Name: id, CreatedAt: time.Now()}); err != nil {
-			t.Fatal(err)
+	path := olderDatabase(t, createApps(t, "one", "two"), func(raw *sql.DB) {
+		mustExec(t, raw, before0007...)
+		for _, e := range [][2]string{{"one", "b"}, {"two", "b"}, {"one", "a"}, {"gone", "z"}, {"two", "c"}} {
+			doc := `{"ct":"EMAIL","a":"` + e[1] + `@example.com","d":{},"l":{},"u":"u1","c":"1","cr":1}`
+			if _, err := raw.Exec(`INSERT INTO endpoints (app_id, id, user_id, address, channel_type, data) VALUES (?, ?, 'u1', ?, 'EMAIL', ?)`,
+				e[0], e[1], e[1]+"@example.com", doc); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	db.Close()
-
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range before0007 {
-		if _, err := raw.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	for _, e := range [][2]string{{"one", "b"}, {"two", "b"}, {"one", "a"}, {"gone", "z"}, {"two", "c"}} {
-		doc := `{"ct":"EMAIL","a":"` + e[1] + `@example.com","d":{},"l":{},"u":"u1","c":"1","cr":1}`
-		if _, err := raw.Exec(`INSERT INTO endpoints (app_id, id, user_id, address, channel_type, data) VALUES (?, ?, 'u1', ?, 'EMAIL', ?)`,
-			e[0], e[1], e[1]+"@example.com", doc); err != nil {
-			t.Fatal(err)
-		}
-	}
-	raw.Close()
-
-	db = sqlite.NewDB(path)
-	if err := db.Open(); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	defer db.Close()
+	})
+	db := mustMigrate(t, sqlite.NewDB(path))
 	for app, want := range map[string][]string{"one": {"a", "b"}, "two": {"b", "c"}} {
 		if ids, _, err := db.FindEndpointIDs(ctx, app, pinfold.Page{}); err != nil || !slices.Equal(ids, want) {
 			t.Fatalf("endpoints of %s after the migration = %v, %v; want %v", app, ids, err, want)

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/pinpoint/types"
 	"github.com/pinfold/pinfold"
 	"github.com/pinfold/pinfold/api"
+	"github.com/pinfold/pinfold/internal/testlog"
 	"github.com/pinfold/pinfold/internal/testserver"
 	"github.com/pinfold/pinfold/sqlite"
 )
@@ -341,29 +342,11 @@ func TestKeyManagement(t *testing.T) {
 	}
 }
 
-// syncLog is a log destination that tests read while the server writes.
-type syncLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *syncLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *syncLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestKeySecretsAreNotLogged logs everything the API logs, at debug level, through a key's
 // whole life, and checks that its secret appears nowhere.
 func TestKeySecretsAreNotLogged(t *testing.T) {
 	t.Parallel()
-	var log syncLog
+	var log testlog.Buffer
 	s := testserver.Start(t, testserver.Options{Server: func(a *api.Server) {
 		a.Logger = slog.New(slog.NewJSONHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}})

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/pinfold/pinfold"
+	"github.com/pinfold/pinfold/internal/testlog"
 	"github.com/pinfold/pinfold/internal/testserver"
 )
 
@@ -170,7 +171,7 @@ func startChrome(t *testing.T, downloads string) *webDriver {
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	cmd := exec.Command(chromedriverPath, fmt.Sprintf("--port=%d", port))
-	var logs syncBuffer
+	var logs testlog.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start chromedriver: %v", err)

@@ -15,7 +15,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,26 +22,9 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/pinfold/pinfold/api"
 	"github.com/pinfold/pinfold/console"
+	"github.com/pinfold/pinfold/internal/testlog"
 	"github.com/pinfold/pinfold/internal/testserver"
 )
-
-// syncBuffer is a log destination tests read while the server writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // env is a running Pinfold with the console in front of its API, as `pinfold serve` wires
 // them, and everything both logged.
@@ -50,7 +32,7 @@ type env struct {
 	*testserver.Server
 	URL     string // the console's server (API and console on one listener)
 	Console *console.Console
-	Log     *syncBuffer
+	Log     *testlog.Buffer
 }
 
 // start starts a Pinfold whose API and console log at debug level into env.Log.
@@ -62,7 +44,7 @@ func start(t testing.TB) *env {
 // startWith is start with a server changed by opts (its Server hook is the logger's).
 func startWith(t testing.TB, opts testserver.Options) *env {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	opts.Server = func(s *api.Server) { s.Logger = log }
 	ts := testserver.Start(t, opts)

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/pinpoint/types"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/pinfold/pinfold"
+	"github.com/pinfold/pinfold/internal/testlog"
 	"github.com/pinfold/pinfold/postgres/pgtest"
 )
 
@@ -46,27 +46,9 @@ type proc struct {
 	cmd    *exec.Cmd
 	URL    string // API
 	S3URL  string // embedded S3 endpoint
-	stdout syncBuffer
-	stderr syncBuffer // the log, line by line
+	stdout testlog.Buffer
+	stderr testlog.Buffer // the log, line by line
 	exited chan error
-}
-
-// syncBuffer is a bytes.Buffer that the process writes while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // waitStdout waits until the process has printed want.

@@ -5,11 +5,11 @@ package s3test
 import (
 	"bytes"
 	"errors"
+	"github.com/pinfold/pinfold/internal/testlog"
 	"net"
 	"net/http"
 	"os/exec"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 )
@@ -29,7 +29,7 @@ func StartMoto(t testing.TB) string {
 	}
 
 	port := freePort(t)
-	var output syncBuffer
+	var output testlog.Buffer
 	cmd := exec.Command("python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 	cmd.Stdout = &output
 	cmd.Stderr = &output
@@ -79,22 +79,4 @@ func freePort(t testing.TB) int {
 		t.Fatal(errors.New("listener has no TCP address"))
 	}
 	return addr.Port
-}
-
-// syncBuffer is a bytes.Buffer safe for the process's writes and the test's reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

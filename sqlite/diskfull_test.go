@@ -51,26 +51,34 @@ func fill(t *testing.T, dir string, leave int64) string {
 	return path
 }
 
+// openOnTmpfs opens a database on the clock now, on a 32 MiB tmpfs of its own, with one app,
+// "app"; it is closed when t ends.
+func openOnTmpfs(t *testing.T, now func() time.Time) (db *sqlite.DB, dir string) {
+	t.Helper()
+	dir = mountTmpfs(t, 32<<20)
+	db = sqlite.NewDB(filepath.Join(dir, "pinfold.db"))
+	db.Now = now
+	if err := db.Open(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.CreateApp(context.Background(), &pinfold.App{ID: "app", Name: "a", CreatedAt: now()}); err != nil {
+		t.Fatal(err)
+	}
+	return db, dir
+}
+
 // TestDiskFull fills the disk under the database: writes fail with ErrDiskFull, a job's
 // failure is still recorded (in the room of the reserve file, which it deletes), everything
 // committed before stays readable, and once there is room again the reserve is made anew.
 func TestDiskFull(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dir := mountTmpfs(t, 32<<20)
 	now := time.Now()
-	db := sqlite.NewDB(filepath.Join(dir, "pinfold.db"))
-	db.Now = func() time.Time { return now }
-	if err := db.Open(); err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, dir := openOnTmpfs(t, func() time.Time { return now })
 	reserve := filepath.Join(dir, "pinfold.db.reserve")
 	if st, err := os.Stat(reserve); err != nil || st.Size() != sqlite.DefaultReserveBytes {
 		t.Fatalf("reserve file: %v %v, want %d bytes", st, err, sqlite.DefaultReserveBytes)
-	}
-	if err := db.CreateApp(ctx, &pinfold.App{ID: "app", Name: "a", CreatedAt: now}); err != nil {
-		t.Fatal(err)
 	}
 	put := func(batch int) error {
 		return db.UpdateEndpoints(ctx, "app", func(tx pinfold.EndpointTx) error {
@@ -140,17 +148,8 @@ func TestDiskFull(t *testing.T) {
 func TestDiskFullClaim(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dir := mountTmpfs(t, 32<<20)
 	now := time.Now()
-	db := sqlite.NewDB(filepath.Join(dir, "pinfold.db"))
-	db.Now = func() time.Time { return now }
-	if err := db.Open(); err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.CreateApp(ctx, &pinfold.App{ID: "app", Name: "a", CreatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
+	db, dir := openOnTmpfs(t, func() time.Time { return now })
 	job := &pinfold.ImportJob{ID: "job", AppID: "app", Status: pinfold.JobCreated, CreatedAt: now,
 		Definition: pinfold.ImportDefinition{Format: "CSV", S3URL: "s3://b/k.csv"}}
 	if err := db.CreateImportJob(ctx, job); err != nil {

@@ -51,6 +51,21 @@ func fill(t *testing.T, dir string, leave int64) string {
 	return path
 }
 
+// fillAfterCheckpoint empties the write-ahead log of the database in dir into its file, so
+// that the next writes need new room, and then fills the disk (see fill).
+func fillAfterCheckpoint(t *testing.T, dir string) string {
+	t.Helper()
+	raw, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "pinfold.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		t.Fatal(err)
+	}
+	return fill(t, dir, 0)
+}
+
 // openOnTmpfs opens a database on the clock now, on a 32 MiB tmpfs of its own, with one app,
 // "app"; it is closed when t ends.
 func openOnTmpfs(t *testing.T, now func() time.Time) (db *sqlite.DB, dir string) {
@@ -99,19 +114,10 @@ func TestDiskFull(t *testing.T) {
 	if err := db.CreateImportJob(ctx, job); err != nil {
 		t.Fatal(err)
 	}
-	// Empty the write-ahead log into the database file, so that the next writes need new room.
-	raw, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "pinfold.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := raw.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
-		t.Fatal(err)
-	}
-	raw.Close()
-	filler := fill(t, dir, 0)
+	filler := fillAfterCheckpoint(t, dir)
 
 	batch := 1
-	err = put(batch)
+	err := put(batch)
 	if !errors.Is(err, pinfold.ErrDiskFull) || pinfold.ErrorMessage(err) != pinfold.ErrDiskFull.Message {
 		t.Fatalf("a write on a full disk: %v, want ErrDiskFull", err)
 	}
@@ -169,15 +175,7 @@ func TestDiskFullClaim(t *testing.T) {
 	if err := db.PlanImportJob(ctx, "job", plan); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "pinfold.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := raw.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
-		t.Fatal(err)
-	}
-	raw.Close()
-	fill(t, dir, 0)
+	fillAfterCheckpoint(t, dir)
 
 	if p, _, err := db.ClaimPiece(ctx, "node", now, now.Add(time.Minute)); !errors.Is(err, pinfold.ErrDiskFull) {
 		t.Fatalf("claim on a full disk: %v, %v; want ErrDiskFull", p, err)

@@ -12,7 +12,7 @@ import (
 	"github.com/pinfold/pinfold/sqlite"
 )
 
-func mustOpenDB(t *testing.T) *sqlite.DB {
+func mustOpenDB(t testing.TB) *sqlite.DB {
 	t.Helper()
 	db := sqlite.NewDB(filepath.Join(t.TempDir(), "pinfold.db"))
 	if err := db.Open(); err != nil {
@@ -22,7 +22,7 @@ func mustOpenDB(t *testing.T) *sqlite.DB {
 	return db
 }
 
-func mustCreateJobs(t *testing.T, db *sqlite.DB, n int) {
+func mustCreateJobs(t testing.TB, db *sqlite.DB, n int) {
 	t.Helper()
 	ctx := context.Background()
 	if err := db.CreateApp(ctx, &pinfold.App{ID: "app", Name: "a", CreatedAt: time.Now()}); err != nil {
@@ -118,5 +118,31 @@ func TestExportJobStates(t *testing.T) {
 	want := []string{pinfold.JobCreated, pinfold.JobPreparingForInitialization, pinfold.JobInitializing, pinfold.JobFailed}
 	if !slices.Equal(states, want) {
 		t.Fatalf("states of an export job = %v, want %v", states, want)
+	}
+}
+
+// BenchmarkFindImportJob measures the read behind GetImportJob, from 64 goroutines at once as
+// in the API benchmark: a job without failures ("a") and a failed one with its job-level
+// failure ("b").
+func BenchmarkFindImportJob(b *testing.B) {
+	ctx := context.Background()
+	db := mustOpenDB(b)
+	mustCreateJobs(b, db, 2)
+	if err := db.FailImportJob(ctx, "b", "s3://b/k.csv: \"AccessDenied\"", time.Now()); err != nil {
+		b.Fatal(err)
+	}
+	for _, id := range []string{"a", "b"} {
+		b.Run(id, func(b *testing.B) {
+			b.SetParallelism(32)
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := db.FindImportJob(ctx, "app", id); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/pinfold/pinfold"
+	"github.com/pinfold/pinfold/internal/stored"
 	"modernc.org/sqlite" // the "sqlite" driver, and its errors
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -52,6 +53,7 @@ type DB struct {
 	write *sql.DB
 	read  *sql.DB
 	reads *stmtCache // statements prepared on read
+	jobs  stored.JobCache
 	group groupCommit
 	lock  *os.File
 

@@ -62,19 +62,29 @@ func findJob(ctx context.Context, q queryer, appID, jobID string) (*pinfold.Impo
 	return j, nil
 }
 
-// FindImportJob returns a job with its first failures.
+// FindImportJob returns a job with its first failures. The job's constant parts come from
+// db.jobs once it has been read, so that a poll reads only the columns that change.
 func (db *DB) FindImportJob(ctx context.Context, appID, jobID string) (*pinfold.ImportJob, error) {
-	// One statement reads the job and its first failures, so that the two agree without a
-	// transaction around two statements: GetImportJob is the call clients poll.
 	q := cachedQueryer{c: db.reads}
-	var failures sql.NullString
-	row := q.QueryRowContext(ctx, `SELECT `+jobColumns+`,
-		(SELECT json_group_array(message ORDER BY piece, line, seq) FROM
-			(SELECT piece, line, seq, message FROM import_failures WHERE job_id = import_jobs.id
-			ORDER BY piece, line, seq LIMIT ?))
+	if k, ok := db.jobs.Get(jobID); ok && (appID == "" || appID == k.AppID) {
+		j := &pinfold.ImportJob{ID: jobID, AppID: k.AppID, Definition: k.Definition, CreatedAt: k.CreatedAt}
+		var p jobProgress
+		err := q.QueryRowContext(ctx, `SELECT `+progressColumns+` FROM import_jobs WHERE id = ?`,
+			pinfold.MaxJobFailures, jobID).Scan(p.dest(j)...)
+		if err == nil {
+			return j, p.fill(j)
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("find import job: %w", err)
+		}
+		db.jobs.Forget(jobID) // gone: the read below says how
+	}
+	j := &pinfold.ImportJob{ID: jobID}
+	var p jobProgress
+	var def string
+	var created int64
+	err := q.QueryRowContext(ctx, `SELECT app_id, definition, created_at, `+progressColumns+`
 		FROM import_jobs WHERE id = ? AND kind = ? AND (? = '' OR app_id = ?)`,
-		pinfold.MaxJobFailures, jobID, pinfold.JobTypeImport, appID, appID)
-	j, _, err := scanJob(withColumns{row, []any{&failures}})
+		pinfold.MaxJobFailures, jobID, pinfold.JobTypeImport, appID, appID).Scan(append([]any{&j.AppID, &def, &created}, p.dest(j)...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		if _, err := findApp(ctx, q, appID); err != nil {
 			return nil, err // the app's own NotFound
@@ -83,21 +93,46 @@ func (db *DB) FindImportJob(ctx context.Context, appID, jobID string) (*pinfold.
 	} else if err != nil {
 		return nil, fmt.Errorf("find import job: %w", err)
 	}
-	if failures.Valid && failures.String != "[]" {
-		if err := json.Unmarshal([]byte(failures.String), &j.Failures); err != nil {
-			return nil, fmt.Errorf("job %s failures: %w", jobID, err)
-		}
+	if err := json.Unmarshal([]byte(def), &j.Definition); err != nil {
+		return nil, fmt.Errorf("job %s definition: %w", jobID, err)
 	}
+	j.CreatedAt = stored.FromNanos(created)
+	if err := p.fill(j); err != nil {
+		return nil, err
+	}
+	db.jobs.Put(j)
 	return j, nil
 }
 
-// withColumns scans a row into a scanner's columns and then into more.
-type withColumns struct {
-	row  *sql.Row
-	more []any
+// progressColumns are the columns of a job that change, and its first failures (the
+// statement's first parameter is how many): one statement reads them, so that the counters
+// and the failures agree without a transaction around two statements.
+const progressColumns = `status, completed_at, total_pieces, completed_pieces, failed_pieces, total_processed, total_failures,
+	(SELECT json_group_array(message ORDER BY piece, line, seq) FROM
+		(SELECT piece, line, seq, message FROM import_failures WHERE job_id = import_jobs.id
+		ORDER BY piece, line, seq LIMIT ?))`
+
+// jobProgress is what a job's progressColumns scan into beside the job itself.
+type jobProgress struct {
+	completed int64
+	failures  sql.NullString
 }
 
-func (w withColumns) Scan(dest ...any) error { return w.row.Scan(append(dest, w.more...)...) }
+func (p *jobProgress) dest(j *pinfold.ImportJob) []any {
+	return []any{&j.Status, &p.completed, &j.TotalPieces, &j.CompletedPieces, &j.FailedPieces,
+		&j.TotalProcessed, &j.TotalFailures, &p.failures}
+}
+
+// fill sets the job's fields that dest could not scan into directly.
+func (p *jobProgress) fill(j *pinfold.ImportJob) error {
+	j.CompletedAt = stored.FromNanos(p.completed)
+	if p.failures.Valid && p.failures.String != "[]" {
+		if err := json.Unmarshal([]byte(p.failures.String), &j.Failures); err != nil {
+			return fmt.Errorf("job %s failures: %w", j.ID, err)
+		}
+	}
+	return nil
+}
 
 // FindImportJobs returns one page of an app's jobs, newest first.
 func (db *DB) FindImportJobs(ctx context.Context, appID, segmentID string, page pinfold.Page) ([]*pinfold.ImportJob, string, error) {

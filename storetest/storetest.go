@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"PieceWrites", testPieceWrites},
 		{"SegmentVersions", testSegmentVersions},
 		{"FailingJob", testFailingJob},
+		{"PolledJob", testPolledJob},
 		{"FailuresPaging", testFailuresPaging},
 		{"JobStates", testJobStates},
 		{"ConcurrentPieces", testConcurrentPieces},
@@ -507,6 +508,55 @@ func testFailingJob(t *testing.T, s Store) {
 		t.Fatalf("failed job = %+v", j)
 	}
 	_, err := s.FindSegment(ctx, "app", "seg")
+	wantCode(t, err, pinfold.ENOTFOUND)
+}
+
+// testPolledJob checks that FindImportJob, called again and again as clients poll, always
+// returns the job as it is now: its state, counters and failures change between the reads,
+// its constant parts read back as written, and it is not found in another app or once its
+// app is deleted (even when an app of the same ID is made again).
+func testPolledJob(t *testing.T, s Store) {
+	mustCreateApp(t, s, "app")
+	mustCreateApp(t, s, "other")
+	def := pinfold.ImportDefinition{Format: "JSON", S3URL: "s3://b/in/", RoleARN: "arn:aws:iam::123456789012:role/r", ExternalID: "x",
+		RegisterEndpoints: true, DefineSegment: true, SegmentName: "polled", SegmentID: "seg"}
+	mustCreateJob(t, s, "app", "j", def)
+	want := pinfold.ImportJob{ID: "j", AppID: "app", Definition: def, Status: pinfold.JobCreated, CreatedAt: t0}
+	check := func(when string) {
+		t.Helper()
+		for range 2 {
+			if j := mustJob(t, s, "app", "j"); !reflect.DeepEqual(*j, want) {
+				t.Fatalf("%s: FindImportJob = %+v, want %+v", when, *j, want)
+			}
+		}
+	}
+	check("created")
+	_, err := s.FindImportJob(ctx, "other", "j")
+	wantCode(t, err, pinfold.ENOTFOUND)
+	check("after a read in another app")
+
+	mustPlan(t, s, "app", "j", 2)
+	want.Status, want.TotalPieces = pinfold.JobProcessing, 2
+	check("planned")
+	commit(t, s, func(tx pinfold.PieceTx) (*pinfold.PieceOutcome, error) {
+		return &pinfold.PieceOutcome{Processed: 10, Failures: []pinfold.Failure{{Line: 3, Message: "k:3: \"bad\" <&>"}}}, nil
+	})
+	want.CompletedPieces, want.TotalProcessed, want.TotalFailures, want.Failures = 1, 10, 1, []string{"k:3: \"bad\" <&>"}
+	check("after a piece")
+	if err := s.FailImportJob(ctx, "j", "the role cannot read s3://b/in/", t0.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	want.Status, want.CompletedAt = pinfold.JobFailed, t0.Add(time.Second)
+	want.Failures = []string{"the role cannot read s3://b/in/", "k:3: \"bad\" <&>"}
+	check("failed")
+
+	if _, err := s.DeleteApp(ctx, "app"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.FindImportJob(ctx, "app", "j")
+	wantCode(t, err, pinfold.ENOTFOUND)
+	mustCreateApp(t, s, "app")
+	_, err = s.FindImportJob(ctx, "app", "j")
 	wantCode(t, err, pinfold.ENOTFOUND)
 }
 

@@ -106,11 +106,15 @@ func (db *DB) FindImportJob(ctx context.Context, appID, jobID string) (*pinfold.
 
 // progressColumns are the columns of a job that change, and its first failures (the
 // statement's first parameter is how many): one statement reads them, so that the counters
-// and the failures agree without a transaction around two statements.
+// and the failures agree without a transaction around two statements. The failures are NULL
+// when there are none: the EXISTS probe spares most jobs the ordered aggregate's sorter, a
+// quarter of the read (BenchmarkFindImportJob, CPU time: 6.9 → 5.2 µs without failures, 8.5
+// → 8.8 µs with).
 const progressColumns = `status, completed_at, total_pieces, completed_pieces, failed_pieces, total_processed, total_failures,
+	CASE WHEN EXISTS (SELECT 1 FROM import_failures WHERE job_id = import_jobs.id) THEN
 	(SELECT json_group_array(message ORDER BY piece, line, seq) FROM
 		(SELECT piece, line, seq, message FROM import_failures WHERE job_id = import_jobs.id
-		ORDER BY piece, line, seq LIMIT ?))`
+		ORDER BY piece, line, seq LIMIT ?)) END`
 
 // jobProgress is what a job's progressColumns scan into beside the job itself.
 type jobProgress struct {

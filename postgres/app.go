@@ -114,5 +114,8 @@ func (db *DB) DeleteApp(ctx context.Context, id string) (*pinfold.App, error) {
 		}
 		return nil
 	})
+	if err == nil {
+		db.jobs.ForgetApp(id)
+	}
 	return app, err
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/pinfold/pinfold"
+	"github.com/pinfold/pinfold/internal/stored"
 )
 
 //go:embed migrations/*.sql
@@ -52,6 +53,7 @@ type DB struct {
 	MaxAttributeNames int
 
 	pool *pgxpool.Pool
+	jobs stored.JobCache
 }
 
 // NewDB returns a DB for the PostgreSQL at url; call Open before use.

@@ -64,25 +64,68 @@ func findJob(ctx context.Context, q querier, appID, jobID string, lock bool) (*p
 	return j, nil
 }
 
-// FindImportJob returns a job with its first failures.
+// FindImportJob returns a job with its first failures. The job's constant parts come from
+// db.jobs once this node has read it, so that a poll reads only the columns that change; one
+// statement reads them and the failures, so that the two agree without a transaction.
 func (db *DB) FindImportJob(ctx context.Context, appID, jobID string) (*pinfold.ImportJob, error) {
-	if _, err := findApp(ctx, db.pool, appID); err != nil {
-		return nil, err
+	if k, ok := db.jobs.Get(jobID); ok && (appID == "" || appID == k.AppID) {
+		j := &pinfold.ImportJob{ID: jobID, AppID: k.AppID, Definition: k.Definition, CreatedAt: k.CreatedAt}
+		var p jobProgress
+		err := db.pool.QueryRow(ctx, `SELECT `+progressColumns+` FROM import_jobs WHERE id = $1`,
+			jobID, pinfold.MaxJobFailures).Scan(p.dest(j)...)
+		if err == nil {
+			p.fill(j)
+			return j, nil
+		} else if !isNoRows(err) {
+			return nil, fmt.Errorf("find import job: %w", err)
+		}
+		db.jobs.Forget(jobID) // gone, perhaps by another node: the read below says how
 	}
-	var job *pinfold.ImportJob
-	// One snapshot, so that the counters and the failures agree.
-	err := pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		var err error
-		if job, err = findJob(ctx, tx, appID, jobID, false); err != nil {
-			return err
+	j := &pinfold.ImportJob{ID: jobID}
+	var p jobProgress
+	var def []byte
+	var created int64
+	err := db.pool.QueryRow(ctx, `SELECT app_id, definition, created_at, `+progressColumns+`
+		FROM import_jobs WHERE id = $1 AND kind = 'IMPORT' AND ($3 = '' OR app_id = $3)`,
+		jobID, pinfold.MaxJobFailures, appID).Scan(append([]any{&j.AppID, &def, &created}, p.dest(j)...)...)
+	if isNoRows(err) {
+		if _, err := findApp(ctx, db.pool, appID); err != nil {
+			return nil, err // the app's own NotFound
 		}
-		failures, _, err := findFailures(ctx, tx, jobID, -2, 0, 0, pinfold.MaxJobFailures)
-		for _, f := range failures {
-			job.Failures = append(job.Failures, f.Message)
-		}
-		return err
-	})
-	return job, err
+		return nil, pinfold.Errorf(pinfold.ENOTFOUND, "Import job %q not found in application %q", jobID, appID)
+	} else if err != nil {
+		return nil, fmt.Errorf("find import job: %w", err)
+	}
+	if err := json.Unmarshal(def, &j.Definition); err != nil {
+		return nil, fmt.Errorf("job %s definition: %w", jobID, err)
+	}
+	j.CreatedAt = stored.FromNanos(created)
+	p.fill(j)
+	db.jobs.Put(j)
+	return j, nil
+}
+
+// progressColumns are the columns of a job that change, and its first failures ($2 is how
+// many).
+const progressColumns = `status, completed_at, total_pieces, completed_pieces, failed_pieces, total_processed, total_failures,
+	ARRAY(SELECT message FROM import_failures WHERE job_id = import_jobs.id ORDER BY piece, line, seq LIMIT $2)`
+
+// jobProgress is what a job's progressColumns scan into beside the job itself.
+type jobProgress struct {
+	completed int64
+}
+
+func (p *jobProgress) dest(j *pinfold.ImportJob) []any {
+	return []any{&j.Status, &p.completed, &j.TotalPieces, &j.CompletedPieces, &j.FailedPieces,
+		&j.TotalProcessed, &j.TotalFailures, &j.Failures}
+}
+
+// fill sets the job's fields that dest could not scan into directly.
+func (p *jobProgress) fill(j *pinfold.ImportJob) {
+	j.CompletedAt = stored.FromNanos(p.completed)
+	if len(j.Failures) == 0 {
+		j.Failures = nil
+	}
 }
 
 // FindImportJobs returns one page of an app's jobs, newest first.

@@ -65,6 +65,11 @@ func findJob(ctx context.Context, q queryer, appID, jobID string) (*pinfold.Impo
 // FindImportJob returns a job with its first failures. The job's constant parts come from
 // db.jobs once it has been read, so that a poll reads only the columns that change.
 func (db *DB) FindImportJob(ctx context.Context, appID, jobID string) (*pinfold.ImportJob, error) {
+	// The read runs to its end even if the request is canceled: it takes microseconds, and
+	// waits for no writer (WAL), only for one of the other reads' connections. A context that
+	// can be canceled costs more than that: database/sql and the driver each start a
+	// goroutine per statement to watch it (BenchmarkFindImportJob: 9.6 → 5.9 µs of CPU).
+	ctx = context.WithoutCancel(ctx)
 	q := cachedQueryer{c: db.reads}
 	if k, ok := db.jobs.Get(jobID); ok && (appID == "" || appID == k.AppID) {
 		j := &pinfold.ImportJob{ID: jobID, AppID: k.AppID, Definition: k.Definition, CreatedAt: k.CreatedAt}

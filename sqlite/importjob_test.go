@@ -122,10 +122,11 @@ func TestExportJobStates(t *testing.T) {
 }
 
 // BenchmarkFindImportJob measures the read behind GetImportJob, from 64 goroutines at once as
-// in the API benchmark: a job without failures ("a") and a failed one with its job-level
-// failure ("b").
+// in the API benchmark and with a context that can be canceled, as a request's: a job without
+// failures ("a") and a failed one with its job-level failure ("b").
 func BenchmarkFindImportJob(b *testing.B) {
-	ctx := context.Background()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	db := mustOpenDB(b)
 	mustCreateJobs(b, db, 2)
 	if err := db.FailImportJob(ctx, "b", "s3://b/k.csv: \"AccessDenied\"", time.Now()); err != nil {

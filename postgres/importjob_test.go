@@ -76,3 +76,29 @@ func TestPollAcrossNodes(t *testing.T) {
 		t.Fatalf("a job of an app another node deleted: %v", err)
 	}
 }
+
+// BenchmarkFindImportJob measures the read behind GetImportJob, from 64 goroutines at once as
+// in the API benchmark, of a job without failures.
+func BenchmarkFindImportJob(b *testing.B) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	db := mustOpen(b, pgtest.URL(b))
+	now := time.Now()
+	if err := db.CreateApp(ctx, &pinfold.App{ID: "app", Name: "a", CreatedAt: now}); err != nil {
+		b.Fatal(err)
+	}
+	if err := db.CreateImportJob(ctx, &pinfold.ImportJob{ID: "j", AppID: "app", Status: pinfold.JobCreated, CreatedAt: now,
+		Definition: pinfold.ImportDefinition{Format: "CSV", S3URL: "s3://b/k.csv", RoleARN: "r"}}); err != nil {
+		b.Fatal(err)
+	}
+	b.SetParallelism(32)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := db.FindImportJob(ctx, "app", "j"); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}

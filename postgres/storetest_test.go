@@ -18,7 +18,7 @@ func mustOpenDB(t *testing.T) *postgres.DB {
 }
 
 // mustOpen opens the database at url, closed when t ends.
-func mustOpen(t *testing.T, url string) *postgres.DB {
+func mustOpen(t testing.TB, url string) *postgres.DB {
 	t.Helper()
 	db := postgres.NewDB(url)
 	if err := db.Open(context.Background()); err != nil {

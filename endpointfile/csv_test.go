@@ -280,3 +280,28 @@ func TestCSVDecoder_EmptyPiece(t *testing.T) {
 		t.Fatalf("Next error = %v, want io.EOF", err)
 	}
 }
+
+// TestCSVDecoder_InvalidUTF8 checks that a byte that is not UTF-8 fails its row wherever it
+// is, quoted or not: the decoder checks each line whole, and pinfold.Validate does not check
+// the strings it cuts out of it again.
+func TestCSVDecoder_InvalidUTF8(t *testing.T) {
+	t.Parallel()
+	file := "Id,Address,Attributes.a,User.UserAttributes.b\n" +
+		"ep-2,\"x\xffy\",,\n" + // in a quoted value
+		"ep-3,\"x\"\"\xe2\x82\"\"\",,\n" + // a cut rune between escaped quotes
+		"ep-4,x,\"v,\xc3\",\n" + // in a quoted attribute value
+		"ep-5,x,,\xed\xa0\x80\n" + // an encoded surrogate, unquoted
+		"ep-6,\"Zürich, \"\"ß\"\"\",\"ü\",\"€\"\n"
+	d, err := endpointfile.NewCSVDecoder(strings.NewReader(file), "", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRows(t, readAll(t, d), []want{
+		{line: 2, err: "line is not valid UTF-8 (bad byte at offset 7)"},
+		{line: 3, err: "line is not valid UTF-8 (bad byte at offset 9)"},
+		{line: 4, err: "line is not valid UTF-8 (bad byte at offset 10)"},
+		{line: 5, err: "line is not valid UTF-8 (bad byte at offset 8)"},
+		{line: 6, update: &pinfold.EndpointUpdate{ID: "ep-6", Address: s(`Zürich, "ß"`),
+			Attributes: map[string][]string{"a": {"ü"}}, UserAttributes: map[string][]string{"b": {"€"}}}},
+	})
+}

@@ -388,12 +388,14 @@ func (a *rowAlloc) empty() bool {
 	return a.n == 0 && u.ID == "" && len(u.Attributes) == 0 && len(u.UserAttributes) == 0 && len(u.Metrics) == 0
 }
 
-// finish checks a decoded update and returns its row.
+// finish checks a decoded update and returns its row. Its strings are valid UTF-8: both
+// decoders check each line whole (lineError) and cut strings out of it at ASCII bytes or
+// build them from whole runes, so the check of each string again is skipped.
 func (a *rowAlloc) finish(num int64) Row {
 	if a.empty() {
 		return Row{Line: num, Err: invalidf("row sets no endpoint fields")}
 	}
-	if err := a.u.Validate(); err != nil {
+	if err := a.u.ValidateKnownUTF8(); err != nil {
 		return Row{Line: num, Err: err}
 	}
 	return Row{Line: num, Update: &a.u}

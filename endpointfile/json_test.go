@@ -259,3 +259,35 @@ func TestJSONDecoder_RepeatedNames(t *testing.T) {
 		t.Run(tt.line, func(t *testing.T) { checkRows(t, rows, []want{tt.want}) })
 	}
 }
+
+// TestJSONDecoder_InvalidUTF8 checks that a byte that is not UTF-8 fails its row wherever it
+// is, and that escapes cannot make a string that is not UTF-8: an unpaired surrogate becomes
+// U+FFFD, as encoding/json makes it. The decoder checks each line whole, and
+// pinfold.Validate does not check the strings again.
+func TestJSONDecoder_InvalidUTF8(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		line string
+		want want
+	}{
+		{"{\"Id\":\"a\",\"Address\":\"x\xffy\"}", want{err: "line is not valid UTF-8 (bad byte at offset 22)"}},
+		{"{\"Id\":\"a\",\"Attributes\":{\"k\xc3\":[\"v\"]}}", want{err: "line is not valid UTF-8 (bad byte at offset 26)"}},
+		{"{\"Id\":\"a\",\"Attributes\":{\"k\":[\"\\n\xed\xa0\x80\"]}}", want{err: "line is not valid UTF-8 (bad byte at offset 32)"}},
+		{`{"Id":"a","Address":"\ud800"}`, want{update: &pinfold.EndpointUpdate{ID: "a", Address: s("\uFFFD")}}},
+		{`{"Id":"a","Address":"\udc00\ud800x"}`, want{update: &pinfold.EndpointUpdate{ID: "a", Address: s("\uFFFD\uFFFDx")}}},
+		{`{"Id":"a","Address":"\ud800\u0041"}`, want{update: &pinfold.EndpointUpdate{ID: "a", Address: s("\uFFFDA")}}},
+		{`{"Id":"a","Address":"\ud83d\ude00"}`, want{update: &pinfold.EndpointUpdate{ID: "a", Address: s("😀")}}},
+		{`{"Id":"a","Metrics":{"\udfff":1},"Attributes":{"\ud800":["\ud800"]}}`, want{update: &pinfold.EndpointUpdate{ID: "a",
+			Metrics: map[string]float64{"\uFFFD": 1}, Attributes: map[string][]string{"\uFFFD": {"\uFFFD"}}}}},
+	}
+	for _, tt := range tests {
+		rows := readAll(t, endpointfile.NewJSONDecoder(strings.NewReader(tt.line), 1))
+		tt.want.line = 1
+		t.Run(tt.line, func(t *testing.T) {
+			checkRows(t, rows, []want{tt.want})
+			if len(rows) == 1 && rows[0].Update != nil {
+				compareWithEncodingJSON(t, rows[0], []byte(tt.line))
+			}
+		})
+	}
+}

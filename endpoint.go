@@ -153,8 +153,8 @@ func (u *EndpointUpdate) IsUserOnly() bool {
 	if u.UserID == nil || *u.UserID == "" || u.ID != "" {
 		return false
 	}
-	for _, s := range u.strings() {
-		if s.v != nil && s.name != "User.UserId" {
+	for i, v := range u.strings() {
+		if v != nil && stringFieldNames[i] != "User.UserId" {
 			return false
 		}
 	}
@@ -236,17 +236,17 @@ func (u *EndpointUpdate) validate(checkUTF8 bool) error {
 	if u.Location.Longitude != nil && !(*u.Location.Longitude >= -180 && *u.Location.Longitude <= 180) {
 		return Errorf(EINVALID, "Location.Longitude must be between -180 and 180, got %v", *u.Location.Longitude)
 	}
-	for _, s := range u.strings() {
-		if s.v == nil {
+	for i, v := range u.strings() {
+		if v == nil {
 			continue
 		}
-		if checkUTF8 && !utf8.ValidString(*s.v) {
-			return Errorf(EINVALID, "%s is not valid UTF-8", s.name)
+		if checkUTF8 && !utf8.ValidString(*v) {
+			return Errorf(EINVALID, "%s is not valid UTF-8", stringFieldNames[i])
 		}
-		if len(*s.v) > MaxEndpointBytes {
-			return Errorf(EINVALID, "%s is longer than %d bytes", s.name, MaxEndpointBytes)
+		if len(*v) > MaxEndpointBytes {
+			return Errorf(EINVALID, "%s is longer than %d bytes", stringFieldNames[i], MaxEndpointBytes)
 		}
-		n += len(s.name) + len(*s.v)
+		n += len(stringFieldNames[i]) + len(*v)
 	}
 	if n > MaxEndpointBytes {
 		return Errorf(EINVALID, "endpoint is %d bytes; an endpoint may be at most %d bytes", n, MaxEndpointBytes)
@@ -295,25 +295,22 @@ func validateName(field, name string, checkUTF8 bool) error {
 	return nil
 }
 
-type namedString struct {
-	name string
-	v    *string
+// stringFieldNames are the names of an update's string fields, in the order of strings.
+var stringFieldNames = [...]string{
+	"ChannelType", "Address", "EffectiveDate", "EndpointStatus", "OptOut", "RequestId", "User.UserId",
+	"Demographic.AppVersion", "Demographic.Locale", "Demographic.Make", "Demographic.Model",
+	"Demographic.ModelVersion", "Demographic.Platform", "Demographic.PlatformVersion", "Demographic.Timezone",
+	"Location.City", "Location.Country", "Location.PostalCode", "Location.Region",
 }
 
-// strings returns the update's string fields with their names, as an array so that
-// Validate and size, which every imported row goes through, allocate nothing for it.
-func (u *EndpointUpdate) strings() [19]namedString {
+// strings returns the update's string fields, named by stringFieldNames, as an array so
+// that Validate, which every imported row goes through, allocates nothing for it.
+func (u *EndpointUpdate) strings() [len(stringFieldNames)]*string {
 	d, l := &u.Demographic, &u.Location
-	return [19]namedString{
-		{"ChannelType", u.ChannelType}, {"Address", u.Address}, {"EffectiveDate", u.EffectiveDate},
-		{"EndpointStatus", u.EndpointStatus}, {"OptOut", u.OptOut}, {"RequestId", u.RequestID},
-		{"User.UserId", u.UserID},
-		{"Demographic.AppVersion", d.AppVersion}, {"Demographic.Locale", d.Locale},
-		{"Demographic.Make", d.Make}, {"Demographic.Model", d.Model},
-		{"Demographic.ModelVersion", d.ModelVersion}, {"Demographic.Platform", d.Platform},
-		{"Demographic.PlatformVersion", d.PlatformVersion}, {"Demographic.Timezone", d.Timezone},
-		{"Location.City", l.City}, {"Location.Country", l.Country},
-		{"Location.PostalCode", l.PostalCode}, {"Location.Region", l.Region},
+	return [...]*string{
+		u.ChannelType, u.Address, u.EffectiveDate, u.EndpointStatus, u.OptOut, u.RequestID, u.UserID,
+		d.AppVersion, d.Locale, d.Make, d.Model, d.ModelVersion, d.Platform, d.PlatformVersion, d.Timezone,
+		l.City, l.Country, l.PostalCode, l.Region,
 	}
 }
 

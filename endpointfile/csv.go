@@ -498,7 +498,18 @@ func splitFast(s string, fields []string, want int) (_ []string, ok bool) {
 	for base := 0; base < len(s); base += 8 {
 		var m uint64
 		if base+8 <= len(s) {
-			m = specialMask(load64(s, base)) // inlined, unlike specialBytes
+			x := load64(s, base)
+			comma, below := commaMask(x), belowMask(x)
+			if below == 0 {
+				// The common case, commas only: no byte to look at.
+				for ; comma != 0; comma &= comma - 1 {
+					i := base + bits.TrailingZeros64(comma)>>3
+					fields = append(fields, s[start:i])
+					start = i + 1
+				}
+				continue
+			}
+			m = comma | below
 		} else {
 			m = specialBytes(s, base)
 		}
@@ -573,17 +584,27 @@ func specialBytes(s string, i int) uint64 {
 }
 
 // specialMask returns x with the high bit of each byte that is a comma or below '#' set, and
-// every other bit clear. Neither sum carries from one byte into the next.
-func specialMask(x uint64) uint64 {
-	const (
-		ones = 0x0101010101010101
-		lo7  = 0x7f7f7f7f7f7f7f7f
-		high = 0x8080808080808080
-	)
+// every other bit clear. In commaMask and belowMask, no sum carries from one byte into the
+// next.
+func specialMask(x uint64) uint64 { return commaMask(x) | belowMask(x) }
+
+const (
+	ones = 0x0101010101010101
+	lo7  = 0x7f7f7f7f7f7f7f7f
+	high = 0x8080808080808080
+)
+
+// commaMask returns x with the high bit of each byte that is a comma set, and every other
+// bit clear.
+func commaMask(x uint64) uint64 {
 	y := x ^ (ones * ',')
-	comma := ^((y&lo7 + lo7) | y | lo7) // y's byte is 0
-	below := ^((x&lo7 + (0x80-'#')*ones) | x) & high
-	return comma | below
+	return ^((y&lo7 + lo7) | y | lo7) // y's byte is 0
+}
+
+// belowMask returns x with the high bit of each byte below '#' set, and every other bit
+// clear.
+func belowMask(x uint64) uint64 {
+	return ^((x&lo7 + (0x80-'#')*ones) | x) & high
 }
 
 // load64 returns the eight bytes of s from i, little-endian.

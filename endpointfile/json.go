@@ -214,8 +214,17 @@ func (p *jsonParser) peek() byte {
 	return 0
 }
 
-// ws skips JSON whitespace.
+// ws skips JSON whitespace. It is called before and after every token, and lines seldom
+// have any: the common case, a byte above ' ', is inlined.
 func (p *jsonParser) ws() {
+	if p.i < len(p.s) && p.s[p.i] > ' ' {
+		return
+	}
+	p.skipWS()
+}
+
+// skipWS skips JSON whitespace, for ws.
+func (p *jsonParser) skipWS() {
 	for p.i < len(p.s) {
 		switch p.s[p.i] {
 		case ' ', '\t', '\r', '\n':

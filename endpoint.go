@@ -181,19 +181,125 @@ func CohortID(endpointID string) string {
 // Validate checks what can be checked of u on its own, with Pinpoint's limits: enums,
 // lengths, counts, dates, UTF-8, and the size of the endpoint. Each problem is an EINVALID
 // error whose message names the field.
-func (u *EndpointUpdate) Validate() error { return u.validate(true) }
+func (u *EndpointUpdate) Validate() error { return u.validate(true, nil) }
 
-// ValidateKnownUTF8 is Validate for an update whose strings (fields, attribute and metric
-// names, attribute values) the caller knows to be valid UTF-8: it checks every other rule
-// and skips the check of each string. The endpoint-file decoders use it; they cut every
-// string out of a line they checked whole, which costs a fraction of checking each string
-// again. An update that breaks the promise may pass; a caller that is not sure calls
+// ValidateKnownUTF8 is Validate for a caller that has checked part of u already, as the
+// endpoint-file decoders have, and promises two things:
+//
+//   - Every string of u (fields, attribute and metric names, attribute values) is valid
+//     UTF-8. The decoders cut every string out of a line they checked whole, which costs a
+//     fraction of checking each string again; ValidateKnownUTF8 does not.
+//   - Unless entries is nil, every entry of u's Attributes, UserAttributes and Metrics went
+//     through entries once, as the caller added it, and the maps have not changed since.
+//     Validate then takes the entries' problems and size from entries instead of visiting
+//     the maps again. With a nil entries, it visits them.
+//
+// Every other rule is checked as Validate checks it, in the same order, with the same
+// messages. An update that breaks a promise may pass; a caller that is not sure calls
 // Validate.
-func (u *EndpointUpdate) ValidateKnownUTF8() error { return u.validate(false) }
+func (u *EndpointUpdate) ValidateKnownUTF8(entries *EntryCheck) error {
+	return u.validate(false, entries)
+}
 
-// validate is Validate, which checks UTF-8 only when checkUTF8 is set: the one place the
-// rules are written.
-func (u *EndpointUpdate) validate(checkUTF8 bool) error {
+// EntryCheck checks the entries of an update's Attributes, UserAttributes and Metrics one
+// at a time, with Validate's rules, for ValidateKnownUTF8; their strings must be valid
+// UTF-8. The zero value is ready to use.
+type EntryCheck struct {
+	size int      // of the entries, as Validate counts it
+	errs [3]error // the first problem in each map, by entry kind
+}
+
+// Kinds of entries, and the fields they belong to.
+const (
+	entryAttribute = iota
+	entryUserAttribute
+	entryMetric
+)
+
+var entryFields = [...]string{"Attributes", "User.UserAttributes", "Metrics"}
+
+// Attribute checks the entry name of Attributes, or of UserAttributes when user is set.
+func (c *EntryCheck) Attribute(user bool, name string, values []string) {
+	if user {
+		c.attribute(entryUserAttribute, name, values, false)
+	} else {
+		c.attribute(entryAttribute, name, values, false)
+	}
+}
+
+// Metric checks the entry name of Metrics.
+func (c *EntryCheck) Metric(name string, v float64) { c.metric(name, v, false) }
+
+// attribute checks an entry of Attributes or User.UserAttributes (kind) after the entries
+// before it, which had no problem.
+func (c *EntryCheck) attribute(kind int, name string, values []string, checkUTF8 bool) {
+	if c.errs[kind] != nil {
+		return
+	}
+	field := entryFields[kind]
+	if err := validateName(field, name, checkUTF8); err != nil {
+		c.errs[kind] = err
+		return
+	}
+	if len(values) > MaxAttributeValues {
+		c.errs[kind] = Errorf(EINVALID, "%s.%s has %d values; at most %d are allowed", field, name, len(values), MaxAttributeValues)
+		return
+	}
+	size := len(name)
+	for _, v := range values {
+		if checkUTF8 && !utf8.ValidString(v) {
+			c.errs[kind] = Errorf(EINVALID, "%s.%s has a value that is not valid UTF-8", field, name)
+			return
+		}
+		if len(v) > MaxAttributeValueLen { // never more characters than bytes
+			if n := utf8.RuneCountInString(v); n > MaxAttributeValueLen {
+				c.errs[kind] = Errorf(EINVALID, "%s.%s has a value of %d characters; at most %d are allowed", field, name, n, MaxAttributeValueLen)
+				return
+			}
+		}
+		size += len(v) + 3
+	}
+	c.size += size
+}
+
+// metric checks an entry of Metrics, as attribute does.
+func (c *EntryCheck) metric(name string, v float64, checkUTF8 bool) {
+	if c.errs[entryMetric] != nil {
+		return
+	}
+	if err := validateName("Metrics", name, checkUTF8); err != nil {
+		c.errs[entryMetric] = err
+		return
+	}
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		c.errs[entryMetric] = Errorf(EINVALID, "Metrics.%s must be a finite number, got %v", name, v)
+		return
+	}
+	c.size += len(name) + 8
+}
+
+// visit checks every entry of u's maps, until the first problem in each.
+func (c *EntryCheck) visit(u *EndpointUpdate, checkUTF8 bool) {
+	for name, values := range u.Attributes {
+		if c.attribute(entryAttribute, name, values, checkUTF8); c.errs[entryAttribute] != nil {
+			break
+		}
+	}
+	for name, values := range u.UserAttributes {
+		if c.attribute(entryUserAttribute, name, values, checkUTF8); c.errs[entryUserAttribute] != nil {
+			break
+		}
+	}
+	for name, v := range u.Metrics {
+		if c.metric(name, v, checkUTF8); c.errs[entryMetric] != nil {
+			break
+		}
+	}
+}
+
+// validate is Validate, which checks UTF-8 only when checkUTF8 is set, and visits the maps
+// only when entries is nil: the one place the rules are written.
+func (u *EndpointUpdate) validate(checkUTF8 bool, entries *EntryCheck) error {
 	if u.ChannelType != nil && !slices.Contains(ChannelTypes, *u.ChannelType) {
 		return Errorf(EINVALID, "ChannelType must be one of %v, got %q", ChannelTypes, *u.ChannelType)
 	}
@@ -209,26 +315,17 @@ func (u *EndpointUpdate) validate(checkUTF8 bool) error {
 		}
 	}
 	// The size is counted on the way: every name and value (see MaxEndpointBytes).
-	n := len(u.ID)
-	for _, attrs := range []struct {
-		field string
-		m     map[string][]string
-	}{{"Attributes", u.Attributes}, {"User.UserAttributes", u.UserAttributes}} {
-		size, err := validateAttributes(attrs.field, attrs.m, checkUTF8)
+	var visited EntryCheck
+	if entries == nil {
+		visited.visit(u, checkUTF8)
+		entries = &visited
+	}
+	for _, err := range entries.errs {
 		if err != nil {
 			return err
 		}
-		n += size
 	}
-	for name, v := range u.Metrics {
-		if err := validateName("Metrics", name, checkUTF8); err != nil {
-			return err
-		}
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return Errorf(EINVALID, "Metrics.%s must be a finite number, got %v", name, v)
-		}
-		n += len(name) + 8
-	}
+	n := len(u.ID) + entries.size
 	// Written so that NaN fails too.
 	if u.Location.Latitude != nil && !(*u.Location.Latitude >= -90 && *u.Location.Latitude <= 90) {
 		return Errorf(EINVALID, "Location.Latitude must be between -90 and 90, got %v", *u.Location.Latitude)
@@ -252,32 +349,6 @@ func (u *EndpointUpdate) validate(checkUTF8 bool) error {
 		return Errorf(EINVALID, "endpoint is %d bytes; an endpoint may be at most %d bytes", n, MaxEndpointBytes)
 	}
 	return nil
-}
-
-// validateAttributes checks the attributes of field and returns their size as Validate
-// counts it.
-func validateAttributes(field string, attrs map[string][]string, checkUTF8 bool) (size int, err error) {
-	for name, values := range attrs {
-		if err := validateName(field, name, checkUTF8); err != nil {
-			return 0, err
-		}
-		if len(values) > MaxAttributeValues {
-			return 0, Errorf(EINVALID, "%s.%s has %d values; at most %d are allowed", field, name, len(values), MaxAttributeValues)
-		}
-		size += len(name)
-		for _, v := range values {
-			if checkUTF8 && !utf8.ValidString(v) {
-				return 0, Errorf(EINVALID, "%s.%s has a value that is not valid UTF-8", field, name)
-			}
-			if len(v) > MaxAttributeValueLen { // never more characters than bytes
-				if n := utf8.RuneCountInString(v); n > MaxAttributeValueLen {
-					return 0, Errorf(EINVALID, "%s.%s has a value of %d characters; at most %d are allowed", field, name, n, MaxAttributeValueLen)
-				}
-			}
-			size += len(v) + 3
-		}
-	}
-	return size, nil
 }
 
 func validateName(field, name string, checkUTF8 bool) error {

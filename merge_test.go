@@ -72,8 +72,8 @@ func TestEndpointUpdateValidate(t *testing.T) {
 }
 
 // TestEndpointUpdateValidateKnownUTF8 checks that Validate rejects every string that is not
-// UTF-8, and that ValidateKnownUTF8, which skips those checks, applies every other rule
-// exactly as Validate does.
+// UTF-8, and that ValidateKnownUTF8, which skips those checks and may take the maps' entries
+// from an EntryCheck, applies every other rule exactly as Validate does.
 func TestEndpointUpdateValidateKnownUTF8(t *testing.T) {
 	bad := "a\xffb"
 	for _, tc := range []struct {
@@ -107,10 +107,30 @@ func TestEndpointUpdateValidateKnownUTF8(t *testing.T) {
 		{Location: pinfold.LocationUpdate{Longitude: new(float64(181))}},
 		{Demographic: pinfold.DemographicUpdate{Model: sp(strings.Repeat("m", 16*1024))}},
 		{ID: strings.Repeat("i", 8*1024), Address: sp(strings.Repeat("a", 8*1024))},
+		{Attributes: map[string][]string{"a": {strings.Repeat("v", 100)}}, UserAttributes: map[string][]string{"b": make([]string, 50)},
+			Metrics: map[string]float64{strings.Repeat("m", 50): 1}, Address: sp(strings.Repeat("a", 15*1024-320))}, // 15360 bytes: at the limit
+		{Attributes: map[string][]string{"a": {strings.Repeat("v", 100)}}, UserAttributes: map[string][]string{"b": make([]string, 50)},
+			Metrics: map[string]float64{strings.Repeat("m", 50): 1}, Address: sp(strings.Repeat("a", 15*1024-319))}, // one byte over
+		{Attributes: map[string][]string{"a": {"v"}}, UserAttributes: map[string][]string{"": {"v"}}, Metrics: map[string]float64{"m": math.Inf(1)}},
+		{UserAttributes: map[string][]string{"b": {strings.Repeat("v", 101)}}, Metrics: map[string]float64{"m": math.Inf(1)}},
+		{ChannelType: sp("FAX"), Attributes: map[string][]string{"": {"v"}}},
+		{Attributes: map[string][]string{"a": {"v"}}, Location: pinfold.LocationUpdate{Latitude: new(float64(-91))}},
 	} {
-		want, got := u.Validate(), u.ValidateKnownUTF8()
-		if pinfold.ErrorMessage(got) != pinfold.ErrorMessage(want) || pinfold.ErrorCode(got) != pinfold.ErrorCode(want) {
-			t.Errorf("%+v: ValidateKnownUTF8 = %v, Validate = %v", u, got, want)
+		want := u.Validate()
+		var entries pinfold.EntryCheck
+		for name, values := range u.Attributes {
+			entries.Attribute(false, name, values)
+		}
+		for name, values := range u.UserAttributes {
+			entries.Attribute(true, name, values)
+		}
+		for name, v := range u.Metrics {
+			entries.Metric(name, v)
+		}
+		for _, got := range []error{u.ValidateKnownUTF8(nil), u.ValidateKnownUTF8(&entries)} {
+			if pinfold.ErrorMessage(got) != pinfold.ErrorMessage(want) || pinfold.ErrorCode(got) != pinfold.ErrorCode(want) {
+				t.Errorf("%+v: ValidateKnownUTF8 = %v, Validate = %v", u, got, want)
+			}
 		}
 	}
 }

@@ -312,6 +312,7 @@ func (d *csvDecoder) row(line string, size int, num int64) Row {
 					a.u.Metrics = make(map[string]float64, min(d.nMetrics, 8))
 				}
 				a.u.Metrics[c.key] = f
+				a.entries.Metric(c.key, f)
 			}
 		}
 	}
@@ -360,6 +361,7 @@ func (d *csvDecoder) attributes(a *rowAlloc, fields []string) {
 			}
 			a.u.Attributes[g.name] = vs
 		}
+		a.entries.Attribute(g.user, g.name, vs)
 	}
 	d.slab = d.slab[:len(d.slab)+len(values)]
 }

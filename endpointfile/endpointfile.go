@@ -324,6 +324,9 @@ type rowAlloc struct {
 	strs [numStringFields]string
 	nums [numFloatFields]float64
 	n    int // number of string and float fields set
+	// entries has checked each entry of the update's maps as it was added, so that
+	// finish's validation does not visit the maps again.
+	entries pinfold.EntryCheck
 }
 
 func (a *rowAlloc) setString(f int, v string) {
@@ -390,12 +393,13 @@ func (a *rowAlloc) empty() bool {
 
 // finish checks a decoded update and returns its row. Its strings are valid UTF-8: both
 // decoders check each line whole (lineError) and cut strings out of it at ASCII bytes or
-// build them from whole runes, so the check of each string again is skipped.
+// build them from whole runes, so the check of each string again is skipped. Each entry of
+// its maps went through a.entries when the decoder added it.
 func (a *rowAlloc) finish(num int64) Row {
 	if a.empty() {
 		return Row{Line: num, Err: invalidf("row sets no endpoint fields")}
 	}
-	if err := a.u.ValidateKnownUTF8(); err != nil {
+	if err := a.u.ValidateKnownUTF8(&a.entries); err != nil {
 		return Row{Line: num, Err: err}
 	}
 	return Row{Line: num, Update: &a.u}

@@ -370,9 +370,9 @@ func (p *jsonParser) value(m *member) error {
 		}
 		return err
 	case mAttributes:
-		return p.attributes(m.path, &p.a.u.Attributes)
+		return p.attributes(m.path, &p.a.u.Attributes, false)
 	case mUserAttributes:
-		return p.attributes(m.path, &p.a.u.UserAttributes)
+		return p.attributes(m.path, &p.a.u.UserAttributes, true)
 	case mMetrics:
 		return p.metrics(m.path)
 	case mObject:
@@ -423,8 +423,9 @@ func unknownMember(o *jsonObj, path, key string) error {
 	return invalidf("unknown field %q; the fields of %s are %s", full, path, o.names)
 }
 
-// attributes parses a map of attribute names to arrays of strings into *dst.
-func (p *jsonParser) attributes(path string, dst *map[string][]string) error {
+// attributes parses a map of attribute names to arrays of strings into *dst, the update's
+// UserAttributes when user is set, its Attributes otherwise.
+func (p *jsonParser) attributes(path string, dst *map[string][]string, user bool) error {
 	if p.null() {
 		return nil
 	}
@@ -464,6 +465,7 @@ func (p *jsonParser) attributes(path string, dst *map[string][]string) error {
 		if len(*dst) == n {
 			return repeatError(path, key)
 		}
+		p.a.entries.Attribute(user, key, values)
 		return nil
 	})
 }
@@ -504,6 +506,7 @@ func (p *jsonParser) metrics(path string) error {
 		if len(p.a.u.Metrics) == n {
 			return repeatError(path, key)
 		}
+		p.a.entries.Metric(key, f)
 		return nil
 	})
 }

@@ -291,3 +291,34 @@ func TestJSONDecoder_InvalidUTF8(t *testing.T) {
 		})
 	}
 }
+
+// TestJSONDecoder_EntryRules checks the rules on the entries of the maps, which the decoder
+// checks as it adds them (pinfold.EntryCheck), and that the row's error is the one Validate
+// finds first.
+func TestJSONDecoder_EntryRules(t *testing.T) {
+	t.Parallel()
+	long, values51 := strings.Repeat("n", 51), `"v"`+strings.Repeat(`,"v"`, 50)
+	tests := []struct {
+		line string
+		want want
+	}{
+		{`{"Id":"a","Attributes":{"` + long + `":["v"]}}`, want{err: `Attributes name "` + long + `" is 51 characters; at most 50 are allowed`}},
+		{`{"Id":"a","Attributes":{"":["v"]}}`, want{err: "Attributes has an empty name"}},
+		{`{"Id":"a","User":{"UserAttributes":{"k":[` + values51 + `]}}}`, want{err: "User.UserAttributes.k has 51 values; at most 50 are allowed"}},
+		{`{"Id":"a","Attributes":{"k":["` + strings.Repeat("é", 101) + `"]}}`, want{err: "Attributes.k has a value of 101 characters; at most 100 are allowed"}},
+		{`{"Id":"a","Metrics":{"":1}}`, want{err: "Metrics has an empty name"}},
+		{`{"Id":"a","Attributes":{"k":[]},"Metrics":{"` + long + `":1}}`, want{err: `Metrics name "` + long + `" is 51 characters`}},
+		{`{"Attributes":{"":["v"]},"ChannelType":"FAX"}`, want{err: "ChannelType must be one of"}},
+		{`{"Metrics":{"":1},"User":{"UserAttributes":{"":[]}},"Attributes":{"":["v"]}}`, want{err: "Attributes has an empty name"}},
+		{`{"Metrics":{"":1},"User":{"UserAttributes":{"":[]}}}`, want{err: "User.UserAttributes has an empty name"}},
+		{`{"Attributes":{"":["v"]},"Location":{"Latitude":91}}`, want{err: "Attributes has an empty name"}},
+		{`{"Id":"a","Address":"` + strings.Repeat("a", 15*1024-12) + `","Attributes":{"k":["v"]}}`, want{err: "endpoint is 15361 bytes; an endpoint may be at most 15360 bytes"}},
+		{`{"Id":"a","Address":"` + strings.Repeat("a", 15*1024-13) + `","Attributes":{"k":["v"]}}`, want{update: &pinfold.EndpointUpdate{
+			ID: "a", Address: s(strings.Repeat("a", 15*1024-13)), Attributes: map[string][]string{"k": {"v"}}}}},
+	}
+	for _, tt := range tests {
+		rows := readAll(t, endpointfile.NewJSONDecoder(strings.NewReader(tt.line), 1))
+		tt.want.line = 1
+		t.Run(tt.line[:min(len(tt.line), 60)], func(t *testing.T) { checkRows(t, rows, []want{tt.want}) })
+	}
+}

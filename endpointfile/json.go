@@ -36,8 +36,9 @@ type member struct {
 // jsonObj is the members of one object of EndpointRequest's shape.
 type jsonObj struct {
 	members map[string]member
-	byLen   [][]namedMember // members by the length of their name, for find
-	names   string          // the member names, for messages
+	byLen   [][]namedMember    // members by the length of their name, for find
+	byFirst [256][]namedMember // members by the first byte of their name, for match
+	names   string             // the member names, for messages
 }
 
 type namedMember struct {
@@ -53,6 +54,23 @@ func (o *jsonObj) find(key string) *member {
 			if nm := &o.byLen[len(key)][i]; nm.name == key {
 				return &nm.m
 			}
+		}
+	}
+	return nil
+}
+
+// match returns the member whose name, in double quotes, starts s[i:], or nil. The name of
+// a member is plain ASCII, so a key that is written without escapes is read this way,
+// without cutting it out of the line and looking it up (find); any other key, e.g. one with
+// an escape, is left to the caller.
+func (o *jsonObj) match(s string, i int) *namedMember {
+	if i+1 >= len(s) {
+		return nil
+	}
+	for k := range o.byFirst[s[i+1]] {
+		nm := &o.byFirst[s[i+1]][k]
+		if end := i + 1 + len(nm.name); end < len(s) && s[end] == '"' && s[i+1:end] == nm.name {
+			return nm
 		}
 	}
 	return nil
@@ -112,6 +130,7 @@ var topObj = func() *jsonObj {
 				o.byLen = append(o.byLen, nil)
 			}
 			o.byLen[len(n)] = append(o.byLen[len(n)], namedMember{n, o.members[n]})
+			o.byFirst[n[0]] = append(o.byFirst[n[0]], namedMember{n, o.members[n]})
 		}
 	}
 	return top
@@ -290,7 +309,9 @@ func (p *jsonParser) typeError(path, want string) error {
 
 // members iterates over the members of the object at the current offset, calling f with
 // the offset at the start of each value. The caller has checked that an object starts here.
-func (p *jsonParser) members(f func(key string) error) error {
+// When o is not nil, the object has o's shape, and f is given the member of o each key
+// names, or nil for an unknown key; otherwise it is always given nil.
+func (p *jsonParser) members(o *jsonObj, f func(key string, m *member) error) error {
 	p.i++
 	p.ws()
 	if p.peek() == '}' {
@@ -302,9 +323,23 @@ func (p *jsonParser) members(f func(key string) error) error {
 		if p.peek() != '"' {
 			return p.syntax("expected a member name in double quotes")
 		}
-		key, err := p.str()
-		if err != nil {
-			return err
+		var key string
+		var m *member
+		var nm *namedMember
+		if o != nil {
+			nm = o.match(p.s, p.i)
+		}
+		if nm != nil {
+			key, m = nm.name, &nm.m
+			p.i += len(key) + 2
+		} else {
+			var err error
+			if key, err = p.str(); err != nil {
+				return err
+			}
+			if o != nil {
+				m = o.find(key)
+			}
 		}
 		p.ws()
 		if p.peek() != ':' {
@@ -312,7 +347,7 @@ func (p *jsonParser) members(f func(key string) error) error {
 		}
 		p.i++
 		p.ws()
-		if err := f(key); err != nil {
+		if err := f(key, m); err != nil {
 			return err
 		}
 		p.ws()
@@ -330,8 +365,7 @@ func (p *jsonParser) members(f func(key string) error) error {
 
 // object parses an object of shape o at path ("" for the line itself).
 func (p *jsonParser) object(o *jsonObj, path string) error {
-	return p.members(func(key string) error {
-		m := o.find(key)
+	return p.members(o, func(key string, m *member) error {
 		if m == nil {
 			return unknownMember(o, path, key)
 		}
@@ -437,7 +471,7 @@ func (p *jsonParser) attributes(path string, dst *map[string][]string, user bool
 	// before each value costs a hash, so it is looked up only when there is an error to
 	// put after it; otherwise the map not growing at the insert tells.
 	set := func(key string) bool { return (*dst)[key] != nil }
-	return p.members(func(key string) error {
+	return p.members(nil, func(key string, _ *member) error {
 		if err := p.checkRepeat(path, key, set); err != nil {
 			return err
 		}
@@ -484,7 +518,7 @@ func (p *jsonParser) metrics(path string) error {
 		_, ok := p.a.u.Metrics[key]
 		return ok
 	}
-	return p.members(func(key string) error {
+	return p.members(nil, func(key string, _ *member) error {
 		if err := p.checkRepeat(path, key, set); err != nil {
 			return err
 		}

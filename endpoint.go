@@ -205,8 +205,9 @@ func (u *EndpointUpdate) ValidateKnownUTF8(entries *EntryCheck) error {
 // at a time, with Validate's rules, for ValidateKnownUTF8; their strings must be valid
 // UTF-8. The zero value is ready to use.
 type EntryCheck struct {
-	size int      // of the entries, as Validate counts it
-	errs [3]error // the first problem in each map, by entry kind
+	size int   // of the entries, as Validate counts it
+	err  error // the first problem of the first kind of entry that has one
+	kind int   // of err
 }
 
 // Kinds of entries, and the fields they belong to.
@@ -233,27 +234,27 @@ func (c *EntryCheck) Metric(name string, v float64) { c.metric(name, v, false) }
 // attribute checks an entry of Attributes or User.UserAttributes (kind) after the entries
 // before it, which had no problem.
 func (c *EntryCheck) attribute(kind int, name string, values []string, checkUTF8 bool) {
-	if c.errs[kind] != nil {
+	if c.err != nil && c.kind <= kind {
 		return
 	}
 	field := entryFields[kind]
 	if err := validateName(field, name, checkUTF8); err != nil {
-		c.errs[kind] = err
+		c.fail(kind, err)
 		return
 	}
 	if len(values) > MaxAttributeValues {
-		c.errs[kind] = Errorf(EINVALID, "%s.%s has %d values; at most %d are allowed", field, name, len(values), MaxAttributeValues)
+		c.fail(kind, Errorf(EINVALID, "%s.%s has %d values; at most %d are allowed", field, name, len(values), MaxAttributeValues))
 		return
 	}
 	size := len(name)
 	for _, v := range values {
 		if checkUTF8 && !utf8.ValidString(v) {
-			c.errs[kind] = Errorf(EINVALID, "%s.%s has a value that is not valid UTF-8", field, name)
+			c.fail(kind, Errorf(EINVALID, "%s.%s has a value that is not valid UTF-8", field, name))
 			return
 		}
 		if len(v) > MaxAttributeValueLen { // never more characters than bytes
 			if n := utf8.RuneCountInString(v); n > MaxAttributeValueLen {
-				c.errs[kind] = Errorf(EINVALID, "%s.%s has a value of %d characters; at most %d are allowed", field, name, n, MaxAttributeValueLen)
+				c.fail(kind, Errorf(EINVALID, "%s.%s has a value of %d characters; at most %d are allowed", field, name, n, MaxAttributeValueLen))
 				return
 			}
 		}
@@ -264,35 +265,40 @@ func (c *EntryCheck) attribute(kind int, name string, values []string, checkUTF8
 
 // metric checks an entry of Metrics, as attribute does.
 func (c *EntryCheck) metric(name string, v float64, checkUTF8 bool) {
-	if c.errs[entryMetric] != nil {
-		return
+	if c.err != nil {
+		return // a problem of this kind or of an earlier one
 	}
 	if err := validateName("Metrics", name, checkUTF8); err != nil {
-		c.errs[entryMetric] = err
+		c.fail(entryMetric, err)
 		return
 	}
 	if math.IsNaN(v) || math.IsInf(v, 0) {
-		c.errs[entryMetric] = Errorf(EINVALID, "Metrics.%s must be a finite number, got %v", name, v)
+		c.fail(entryMetric, Errorf(EINVALID, "Metrics.%s must be a finite number, got %v", name, v))
 		return
 	}
 	c.size += len(name) + 8
 }
 
-// visit checks every entry of u's maps, until the first problem in each.
+// fail records err, a problem of an entry of kind, which comes before any problem recorded:
+// Validate reports the problems of Attributes first, then of User.UserAttributes, then of
+// Metrics.
+func (c *EntryCheck) fail(kind int, err error) { c.err, c.kind = err, kind }
+
+// visit checks the entries of u's maps, kind after kind, until the first problem.
 func (c *EntryCheck) visit(u *EndpointUpdate, checkUTF8 bool) {
 	for name, values := range u.Attributes {
-		if c.attribute(entryAttribute, name, values, checkUTF8); c.errs[entryAttribute] != nil {
-			break
+		if c.attribute(entryAttribute, name, values, checkUTF8); c.err != nil {
+			return
 		}
 	}
 	for name, values := range u.UserAttributes {
-		if c.attribute(entryUserAttribute, name, values, checkUTF8); c.errs[entryUserAttribute] != nil {
-			break
+		if c.attribute(entryUserAttribute, name, values, checkUTF8); c.err != nil {
+			return
 		}
 	}
 	for name, v := range u.Metrics {
-		if c.metric(name, v, checkUTF8); c.errs[entryMetric] != nil {
-			break
+		if c.metric(name, v, checkUTF8); c.err != nil {
+			return
 		}
 	}
 }
@@ -320,10 +326,8 @@ func (u *EndpointUpdate) validate(checkUTF8 bool, entries *EntryCheck) error {
 		visited.visit(u, checkUTF8)
 		entries = &visited
 	}
-	for _, err := range entries.errs {
-		if err != nil {
-			return err
-		}
+	if entries.err != nil {
+		return entries.err
 	}
 	n := len(u.ID) + entries.size
 	// Written so that NaN fails too.

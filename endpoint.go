@@ -221,11 +221,11 @@ var entryFields = [...]string{"Attributes", "User.UserAttributes", "Metrics"}
 
 // Attribute checks the entry name of Attributes, or of UserAttributes when user is set.
 func (c *EntryCheck) Attribute(user bool, name string, values []string) {
+	kind := entryAttribute
 	if user {
-		c.attribute(entryUserAttribute, name, values, false)
-	} else {
-		c.attribute(entryAttribute, name, values, false)
+		kind = entryUserAttribute
 	}
+	c.attribute(kind, name, values, false)
 }
 
 // Metric checks the entry name of Metrics.

@@ -183,26 +183,26 @@ func CohortID(endpointID string) string {
 // error whose message names the field.
 func (u *EndpointUpdate) Validate() error { return u.validate(true, nil) }
 
-// ValidateKnownUTF8 is Validate for a caller that has checked part of u already, as the
+// ValidateChecked is Validate for a caller that has checked part of u already, as the
 // endpoint-file decoders have, and promises two things:
 //
 //   - Every string of u (fields, attribute and metric names, attribute values) is valid
 //     UTF-8. The decoders cut every string out of a line they checked whole, which costs a
-//     fraction of checking each string again; ValidateKnownUTF8 does not.
+//     fraction of checking each string again; ValidateChecked does not.
 //   - Unless entries is nil, every entry of u's Attributes, UserAttributes and Metrics went
 //     through entries once, as the caller added it, and the maps have not changed since.
-//     Validate then takes the entries' problems and size from entries instead of visiting
-//     the maps again. With a nil entries, it visits them.
+//     ValidateChecked then takes the entries' problems and size from entries instead of
+//     visiting the maps again. With a nil entries, it visits them.
 //
 // Every other rule is checked as Validate checks it, in the same order, with the same
 // messages. An update that breaks a promise may pass; a caller that is not sure calls
 // Validate.
-func (u *EndpointUpdate) ValidateKnownUTF8(entries *EntryCheck) error {
+func (u *EndpointUpdate) ValidateChecked(entries *EntryCheck) error {
 	return u.validate(false, entries)
 }
 
 // EntryCheck checks the entries of an update's Attributes, UserAttributes and Metrics one
-// at a time, with Validate's rules, for ValidateKnownUTF8; their strings must be valid
+// at a time, with Validate's rules, for ValidateChecked; their strings must be valid
 // UTF-8. The zero value is ready to use.
 type EntryCheck struct {
 	size int   // of the entries, as Validate counts it

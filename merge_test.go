@@ -71,10 +71,10 @@ func TestEndpointUpdateValidate(t *testing.T) {
 	}
 }
 
-// TestEndpointUpdateValidateKnownUTF8 checks that Validate rejects every string that is not
-// UTF-8, and that ValidateKnownUTF8, which skips those checks and may take the maps' entries
+// TestEndpointUpdateValidateChecked checks that Validate rejects every string that is not
+// UTF-8, and that ValidateChecked, which skips those checks and may take the maps' entries
 // from an EntryCheck, applies every other rule exactly as Validate does.
-func TestEndpointUpdateValidateKnownUTF8(t *testing.T) {
+func TestEndpointUpdateValidateChecked(t *testing.T) {
 	bad := "a\xffb"
 	for _, tc := range []struct {
 		u   pinfold.EndpointUpdate
@@ -127,9 +127,9 @@ func TestEndpointUpdateValidateKnownUTF8(t *testing.T) {
 		for name, v := range u.Metrics {
 			entries.Metric(name, v)
 		}
-		for _, got := range []error{u.ValidateKnownUTF8(nil), u.ValidateKnownUTF8(&entries)} {
+		for _, got := range []error{u.ValidateChecked(nil), u.ValidateChecked(&entries)} {
 			if pinfold.ErrorMessage(got) != pinfold.ErrorMessage(want) || pinfold.ErrorCode(got) != pinfold.ErrorCode(want) {
-				t.Errorf("%+v: ValidateKnownUTF8 = %v, Validate = %v", u, got, want)
+				t.Errorf("%+v: ValidateChecked = %v, Validate = %v", u, got, want)
 			}
 		}
 	}

@@ -399,7 +399,7 @@ func (a *rowAlloc) finish(num int64) Row {
 	if a.empty() {
 		return Row{Line: num, Err: invalidf("row sets no endpoint fields")}
 	}
-	if err := a.u.ValidateKnownUTF8(&a.entries); err != nil {
+	if err := a.u.ValidateChecked(&a.entries); err != nil {
 		return Row{Line: num, Err: err}
 	}
 	return Row{Line: num, Update: &a.u}

@@ -195,14 +195,13 @@ func isBlankJSON(line string) bool {
 // jsonParser parses one line into a rowAlloc. Strings without escapes are substrings of the
 // line, so a row costs few allocations.
 type jsonParser struct {
-	s      string
-	i      int
-	a      *rowAlloc
-	seen   uint64              // members read so far, by member id
-	buf    []byte              // unescaping
-	values []string            // values of an attribute, before they are copied out
-	slab   []string            // where they are copied to, see keep
-	nulls  map[string]struct{} // keys of the current attribute or metric map whose value was null
+	s     string
+	i     int
+	a     *rowAlloc
+	seen  uint64              // members read so far, by member id
+	buf   []byte              // unescaping
+	slab  []string            // backing array of attribute values, see strings
+	nulls map[string]struct{} // keys of the current attribute or metric map whose value was null
 }
 
 // parse parses line s, which is not blank, into a.
@@ -580,51 +579,53 @@ func repeatError(path, key string) error {
 // strings parses the array of strings of attribute key of the map at path. An empty array
 // gives an empty, non-nil slice.
 func (p *jsonParser) strings(path, key string) ([]string, error) {
-	values := p.values[:0]
-	defer func() { p.values = values[:0] }()
 	p.i++
 	p.ws()
 	if p.peek() == ']' {
 		p.i++
 		return []string{}, nil
 	}
+	// The values go straight to the end of p.slab, shared with other attributes and rows: a
+	// kept update keeps that array (valuesSlabSize strings) in memory, besides its chunk.
+	// Nothing before start is touched, and on an error the slab is cut back to start.
+	start := len(p.slab)
 	for {
 		p.ws()
 		if p.peek() != '"' {
+			n := len(p.slab) - start
+			p.slab = p.slab[:start]
 			got := p.kind()
 			if got == "" {
 				return nil, p.syntax("expected a string")
 			}
-			return nil, invalidf("%s.%s must be an array of strings; value %d is %s", path, key, len(values)+1, got)
+			return nil, invalidf("%s.%s must be an array of strings; value %d is %s", path, key, n+1, got)
 		}
 		v, err := p.str()
 		if err != nil {
+			p.slab = p.slab[:start]
 			return nil, err
 		}
-		values = append(values, v)
+		if len(p.slab) == cap(p.slab) {
+			// A new slab, with the values read so far.
+			slab := make([]string, 0, max(valuesSlabSize, 2*(len(p.slab)-start)))
+			p.slab = append(slab, p.slab[start:]...)
+			start = 0
+		}
+		p.slab = append(p.slab, v)
 		p.ws()
 		switch p.peek() {
 		case ',':
 			p.i++
 		case ']':
 			p.i++
-			return p.keep(values), nil
+			// The capacity is the length, so appending to the values cannot overwrite
+			// others.
+			return p.slab[start:len(p.slab):len(p.slab)], nil
 		default:
+			p.slab = p.slab[:start]
 			return nil, p.syntax("expected ',' or ']' after an array value")
 		}
 	}
-}
-
-// keep copies values out of p.values to a slab shared with other attributes and rows: a
-// kept update keeps that array (valuesSlabSize strings) in memory, besides its chunk. The
-// slice's capacity is its length, so appending to it cannot overwrite other values.
-func (p *jsonParser) keep(values []string) []string {
-	if cap(p.slab)-len(p.slab) < len(values) {
-		p.slab = make([]string, 0, max(valuesSlabSize, len(values)))
-	}
-	n := len(p.slab)
-	p.slab = append(p.slab, values...)
-	return p.slab[n:len(p.slab):len(p.slab)]
 }
 
 // number parses a number or null: the member at path, or the entry key of the map at path.

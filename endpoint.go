@@ -231,8 +231,8 @@ func (c *EntryCheck) Attribute(user bool, name string, values []string) {
 // Metric checks the entry name of Metrics.
 func (c *EntryCheck) Metric(name string, v float64) { c.metric(name, v, false) }
 
-// attribute checks an entry of Attributes or User.UserAttributes (kind) after the entries
-// before it, which had no problem.
+// attribute checks an entry of Attributes or User.UserAttributes (kind), unless a problem
+// of that kind or of an earlier one is known already.
 func (c *EntryCheck) attribute(kind int, name string, values []string, checkUTF8 bool) {
 	if c.err != nil && c.kind <= kind {
 		return

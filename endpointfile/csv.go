@@ -590,15 +590,13 @@ func specialBytes(s string, i int) uint64 {
 // next.
 func specialMask(x uint64) uint64 { return commaMask(x) | belowMask(x) }
 
-const (
-	ones = 0x0101010101010101
-	lo7  = 0x7f7f7f7f7f7f7f7f
-	high = 0x8080808080808080
-)
-
 // commaMask returns x with the high bit of each byte that is a comma set, and every other
 // bit clear.
 func commaMask(x uint64) uint64 {
+	const (
+		ones = 0x0101010101010101
+		lo7  = 0x7f7f7f7f7f7f7f7f
+	)
 	y := x ^ (ones * ',')
 	return ^((y&lo7 + lo7) | y | lo7) // y's byte is 0
 }
@@ -606,6 +604,11 @@ func commaMask(x uint64) uint64 {
 // belowMask returns x with the high bit of each byte below '#' set, and every other bit
 // clear.
 func belowMask(x uint64) uint64 {
+	const (
+		ones = 0x0101010101010101
+		lo7  = 0x7f7f7f7f7f7f7f7f
+		high = 0x8080808080808080
+	)
 	return ^((x&lo7 + (0x80-'#')*ones) | x) & high
 }
 

@@ -380,10 +380,10 @@ func (p *jsonParser) object(o *jsonObj, path string) error {
 func (p *jsonParser) value(m *member) error {
 	switch m.kind {
 	case mString, mID, mIgnored:
-		if p.null() {
-			return nil
-		}
 		if p.peek() != '"' {
+			if p.null() {
+				return nil
+			}
 			return p.typeError(m.path, "a string")
 		}
 		v, err := p.str()

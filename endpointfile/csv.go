@@ -245,6 +245,7 @@ type csvDecoder struct {
 	fields  []string
 	scratch []byte   // unescaping of quoted values
 	slab    []string // backing array of attribute values, see attributes
+	rows    rowSlab
 }
 
 // Next implements Decoder.
@@ -288,7 +289,7 @@ func (d *csvDecoder) row(line string, size int, num int64) Row {
 			return Row{Line: num, Err: invalidf("row has %d %s but the header has %d %s", n, plural(n, "field"), len(d.cols), plural(len(d.cols), "column"))}
 		}
 	}
-	a := new(rowAlloc)
+	a := d.rows.next()
 	for _, i := range d.scalars {
 		v := fields[i]
 		if v == "" {

@@ -329,6 +329,23 @@ type rowAlloc struct {
 	entries pinfold.EntryCheck
 }
 
+// rowSlabSize is how many rowAllocs rowSlab carves out of one allocation.
+const rowSlabSize = 16
+
+// rowSlab hands out rowAllocs from arrays of rowSlabSize, one allocation for many rows: a
+// kept update keeps that array (about 9 KB) in memory, besides its chunk.
+type rowSlab []rowAlloc
+
+// next returns a zero rowAlloc.
+func (s *rowSlab) next() *rowAlloc {
+	if len(*s) == 0 {
+		*s = make([]rowAlloc, rowSlabSize)
+	}
+	a := &(*s)[0]
+	*s = (*s)[1:]
+	return a
+}
+
 func (a *rowAlloc) setString(f int, v string) {
 	a.strs[f] = v
 	a.n++

@@ -159,6 +159,7 @@ func NewJSONDecoder(r io.Reader, firstLine int64) Decoder {
 type jsonDecoder struct {
 	lines *lineReader
 	p     jsonParser
+	rows  rowSlab
 }
 
 // Next implements Decoder.
@@ -174,7 +175,7 @@ func (d *jsonDecoder) Next() (Row, error) {
 		if err := lineError(line, size); err != nil {
 			return Row{Line: num, Err: err}, nil
 		}
-		a := new(rowAlloc)
+		a := d.rows.next()
 		if err := d.p.parse(line, a); err != nil {
 			return Row{Line: num, Err: err}, nil
 		}

@@ -6,10 +6,10 @@
 // most one Row carrying either a validated *pinfold.EndpointUpdate or a precise error.
 //
 // The strings of a decoded update are not copied one by one: they share memory with the
-// input around them (up to 64 KB of it, or the one line when it is longer) and the arrays
-// of attribute values with neighbouring rows (up to 16 KB). They are immutable, so keeping
-// an update is safe, but it keeps that memory too: a caller that keeps a few updates out of
-// many for a long time may want to copy them.
+// input around them (up to 64 KB of it, or the one line when it is longer), and the update
+// and the arrays of attribute values share allocations with neighbouring rows (up to 9 KB
+// and 16 KB). They are immutable, so keeping an update is safe, but it keeps that memory
+// too: a caller that keeps a few updates out of many for a long time may want to copy them.
 //
 // Rules shared by both formats, where Pinpoint's documentation leaves room:
 //

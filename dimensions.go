@@ -166,7 +166,7 @@ func (d *SegmentDimensions) validate(path string) error {
 	}
 	for _, name := range sortedKeys(d.Metrics) {
 		m := d.Metrics[name]
-		if err := validateName(path+".Metrics", name); err != nil {
+		if err := validateName(path+".Metrics", name, true); err != nil {
 			return err
 		}
 		if err := required(path+".Metrics."+name+".ComparisonOperator", m.ComparisonOperator, ComparisonOperators); err != nil {
@@ -209,7 +209,7 @@ func (d *SegmentDimensions) validate(path string) error {
 }
 
 func (a AttributeDimension) validate(path, name string) error {
-	if err := validateName(path, name); err != nil {
+	if err := validateName(path, name, true); err != nil {
 		return err
 	}
 	p := path + "." + name

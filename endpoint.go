@@ -153,8 +153,8 @@ func (u *EndpointUpdate) IsUserOnly() bool {
 	if u.UserID == nil || *u.UserID == "" || u.ID != "" {
 		return false
 	}
-	for _, s := range u.strings() {
-		if s.v != nil && s.name != "User.UserId" {
+	for i, v := range u.strings() {
+		if v != nil && stringFieldNames[i] != "User.UserId" {
 			return false
 		}
 	}
@@ -179,9 +179,133 @@ func CohortID(endpointID string) string {
 }
 
 // Validate checks what can be checked of u on its own, with Pinpoint's limits: enums,
-// lengths, counts, dates, and the size of the endpoint. Each problem is an EINVALID error
-// whose message names the field.
-func (u *EndpointUpdate) Validate() error {
+// lengths, counts, dates, UTF-8, and the size of the endpoint. Each problem is an EINVALID
+// error whose message names the field.
+func (u *EndpointUpdate) Validate() error { return u.validate(true, nil) }
+
+// ValidateChecked is Validate for a caller that has checked part of u already, as the
+// endpoint-file decoders have, and promises two things:
+//
+//   - Every string of u (fields, attribute and metric names, attribute values) is valid
+//     UTF-8. The decoders cut every string out of a line they checked whole, which costs a
+//     fraction of checking each string again; ValidateChecked does not.
+//   - Unless entries is nil, every entry of u's Attributes, UserAttributes and Metrics went
+//     through entries once, as the caller added it, and the maps have not changed since.
+//     ValidateChecked then takes the entries' problems and size from entries instead of
+//     visiting the maps again. With a nil entries, it visits them.
+//
+// Every other rule is checked as Validate checks it, in the same order, with the same
+// messages. An update that breaks a promise may pass; a caller that is not sure calls
+// Validate.
+func (u *EndpointUpdate) ValidateChecked(entries *EntryCheck) error {
+	return u.validate(false, entries)
+}
+
+// EntryCheck checks the entries of an update's Attributes, UserAttributes and Metrics one
+// at a time, with Validate's rules, for ValidateChecked; their strings must be valid
+// UTF-8. The zero value is ready to use.
+type EntryCheck struct {
+	size int   // of the entries, as Validate counts it
+	err  error // the first problem of the first kind of entry that has one
+	kind int   // of err
+}
+
+// Kinds of entries, and the fields they belong to.
+const (
+	entryAttribute = iota
+	entryUserAttribute
+	entryMetric
+)
+
+var entryFields = [...]string{"Attributes", "User.UserAttributes", "Metrics"}
+
+// Attribute checks the entry name of Attributes, or of UserAttributes when user is set.
+func (c *EntryCheck) Attribute(user bool, name string, values []string) {
+	kind := entryAttribute
+	if user {
+		kind = entryUserAttribute
+	}
+	c.attribute(kind, name, values, false)
+}
+
+// Metric checks the entry name of Metrics.
+func (c *EntryCheck) Metric(name string, v float64) { c.metric(name, v, false) }
+
+// attribute checks an entry of Attributes or User.UserAttributes (kind), unless a problem
+// of that kind or of an earlier one is known already.
+func (c *EntryCheck) attribute(kind int, name string, values []string, checkUTF8 bool) {
+	if c.err != nil && c.kind <= kind {
+		return
+	}
+	field := entryFields[kind]
+	if err := validateName(field, name, checkUTF8); err != nil {
+		c.fail(kind, err)
+		return
+	}
+	if len(values) > MaxAttributeValues {
+		c.fail(kind, Errorf(EINVALID, "%s.%s has %d values; at most %d are allowed", field, name, len(values), MaxAttributeValues))
+		return
+	}
+	size := len(name)
+	for _, v := range values {
+		if checkUTF8 && !utf8.ValidString(v) {
+			c.fail(kind, Errorf(EINVALID, "%s.%s has a value that is not valid UTF-8", field, name))
+			return
+		}
+		if len(v) > MaxAttributeValueLen { // never more characters than bytes
+			if n := utf8.RuneCountInString(v); n > MaxAttributeValueLen {
+				c.fail(kind, Errorf(EINVALID, "%s.%s has a value of %d characters; at most %d are allowed", field, name, n, MaxAttributeValueLen))
+				return
+			}
+		}
+		size += len(v) + 3
+	}
+	c.size += size
+}
+
+// metric checks an entry of Metrics, as attribute does.
+func (c *EntryCheck) metric(name string, v float64, checkUTF8 bool) {
+	if c.err != nil {
+		return // a problem of this kind or of an earlier one
+	}
+	if err := validateName("Metrics", name, checkUTF8); err != nil {
+		c.fail(entryMetric, err)
+		return
+	}
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		c.fail(entryMetric, Errorf(EINVALID, "Metrics.%s must be a finite number, got %v", name, v))
+		return
+	}
+	c.size += len(name) + 8
+}
+
+// fail records err, a problem of an entry of kind, which comes before any problem recorded:
+// Validate reports the problems of Attributes first, then of User.UserAttributes, then of
+// Metrics.
+func (c *EntryCheck) fail(kind int, err error) { c.err, c.kind = err, kind }
+
+// visit checks the entries of u's maps, kind after kind, until the first problem.
+func (c *EntryCheck) visit(u *EndpointUpdate, checkUTF8 bool) {
+	for name, values := range u.Attributes {
+		if c.attribute(entryAttribute, name, values, checkUTF8); c.err != nil {
+			return
+		}
+	}
+	for name, values := range u.UserAttributes {
+		if c.attribute(entryUserAttribute, name, values, checkUTF8); c.err != nil {
+			return
+		}
+	}
+	for name, v := range u.Metrics {
+		if c.metric(name, v, checkUTF8); c.err != nil {
+			return
+		}
+	}
+}
+
+// validate is Validate, which checks UTF-8 only when checkUTF8 is set, and visits the maps
+// only when entries is nil: the one place the rules are written.
+func (u *EndpointUpdate) validate(checkUTF8 bool, entries *EntryCheck) error {
 	if u.ChannelType != nil && !slices.Contains(ChannelTypes, *u.ChannelType) {
 		return Errorf(EINVALID, "ChannelType must be one of %v, got %q", ChannelTypes, *u.ChannelType)
 	}
@@ -197,26 +321,15 @@ func (u *EndpointUpdate) Validate() error {
 		}
 	}
 	// The size is counted on the way: every name and value (see MaxEndpointBytes).
-	n := len(u.ID)
-	for _, attrs := range []struct {
-		field string
-		m     map[string][]string
-	}{{"Attributes", u.Attributes}, {"User.UserAttributes", u.UserAttributes}} {
-		size, err := validateAttributes(attrs.field, attrs.m)
-		if err != nil {
-			return err
-		}
-		n += size
+	var visited EntryCheck
+	if entries == nil {
+		visited.visit(u, checkUTF8)
+		entries = &visited
 	}
-	for name, v := range u.Metrics {
-		if err := validateName("Metrics", name); err != nil {
-			return err
-		}
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return Errorf(EINVALID, "Metrics.%s must be a finite number, got %v", name, v)
-		}
-		n += len(name) + 8
+	if entries.err != nil {
+		return entries.err
 	}
+	n := len(u.ID) + entries.size
 	// Written so that NaN fails too.
 	if u.Location.Latitude != nil && !(*u.Location.Latitude >= -90 && *u.Location.Latitude <= 90) {
 		return Errorf(EINVALID, "Location.Latitude must be between -90 and 90, got %v", *u.Location.Latitude)
@@ -224,17 +337,17 @@ func (u *EndpointUpdate) Validate() error {
 	if u.Location.Longitude != nil && !(*u.Location.Longitude >= -180 && *u.Location.Longitude <= 180) {
 		return Errorf(EINVALID, "Location.Longitude must be between -180 and 180, got %v", *u.Location.Longitude)
 	}
-	for _, s := range u.strings() {
-		if s.v == nil {
+	for i, v := range u.strings() {
+		if v == nil {
 			continue
 		}
-		if !utf8.ValidString(*s.v) {
-			return Errorf(EINVALID, "%s is not valid UTF-8", s.name)
+		if checkUTF8 && !utf8.ValidString(*v) {
+			return Errorf(EINVALID, "%s is not valid UTF-8", stringFieldNames[i])
 		}
-		if len(*s.v) > MaxEndpointBytes {
-			return Errorf(EINVALID, "%s is longer than %d bytes", s.name, MaxEndpointBytes)
+		if len(*v) > MaxEndpointBytes {
+			return Errorf(EINVALID, "%s is longer than %d bytes", stringFieldNames[i], MaxEndpointBytes)
 		}
-		n += len(s.name) + len(*s.v)
+		n += len(stringFieldNames[i]) + len(*v)
 	}
 	if n > MaxEndpointBytes {
 		return Errorf(EINVALID, "endpoint is %d bytes; an endpoint may be at most %d bytes", n, MaxEndpointBytes)
@@ -242,37 +355,11 @@ func (u *EndpointUpdate) Validate() error {
 	return nil
 }
 
-// validateAttributes checks the attributes of field and returns their size as Validate
-// counts it.
-func validateAttributes(field string, attrs map[string][]string) (size int, err error) {
-	for name, values := range attrs {
-		if err := validateName(field, name); err != nil {
-			return 0, err
-		}
-		if len(values) > MaxAttributeValues {
-			return 0, Errorf(EINVALID, "%s.%s has %d values; at most %d are allowed", field, name, len(values), MaxAttributeValues)
-		}
-		size += len(name)
-		for _, v := range values {
-			if !utf8.ValidString(v) {
-				return 0, Errorf(EINVALID, "%s.%s has a value that is not valid UTF-8", field, name)
-			}
-			if len(v) > MaxAttributeValueLen { // never more characters than bytes
-				if n := utf8.RuneCountInString(v); n > MaxAttributeValueLen {
-					return 0, Errorf(EINVALID, "%s.%s has a value of %d characters; at most %d are allowed", field, name, n, MaxAttributeValueLen)
-				}
-			}
-			size += len(v) + 3
-		}
-	}
-	return size, nil
-}
-
-func validateName(field, name string) error {
+func validateName(field, name string, checkUTF8 bool) error {
 	if name == "" {
 		return Errorf(EINVALID, "%s has an empty name", field)
 	}
-	if !utf8.ValidString(name) {
+	if checkUTF8 && !utf8.ValidString(name) {
 		return Errorf(EINVALID, "%s has a name that is not valid UTF-8", field)
 	}
 	if len(name) > MaxAttributeNameLen { // never more characters than bytes
@@ -283,25 +370,22 @@ func validateName(field, name string) error {
 	return nil
 }
 
-type namedString struct {
-	name string
-	v    *string
+// stringFieldNames are the names of an update's string fields, in the order of strings.
+var stringFieldNames = [...]string{
+	"ChannelType", "Address", "EffectiveDate", "EndpointStatus", "OptOut", "RequestId", "User.UserId",
+	"Demographic.AppVersion", "Demographic.Locale", "Demographic.Make", "Demographic.Model",
+	"Demographic.ModelVersion", "Demographic.Platform", "Demographic.PlatformVersion", "Demographic.Timezone",
+	"Location.City", "Location.Country", "Location.PostalCode", "Location.Region",
 }
 
-// strings returns the update's string fields with their names, as an array so that
-// Validate and size, which every imported row goes through, allocate nothing for it.
-func (u *EndpointUpdate) strings() [19]namedString {
+// strings returns the update's string fields, named by stringFieldNames, as an array so
+// that Validate, which every imported row goes through, allocates nothing for it.
+func (u *EndpointUpdate) strings() [len(stringFieldNames)]*string {
 	d, l := &u.Demographic, &u.Location
-	return [19]namedString{
-		{"ChannelType", u.ChannelType}, {"Address", u.Address}, {"EffectiveDate", u.EffectiveDate},
-		{"EndpointStatus", u.EndpointStatus}, {"OptOut", u.OptOut}, {"RequestId", u.RequestID},
-		{"User.UserId", u.UserID},
-		{"Demographic.AppVersion", d.AppVersion}, {"Demographic.Locale", d.Locale},
-		{"Demographic.Make", d.Make}, {"Demographic.Model", d.Model},
-		{"Demographic.ModelVersion", d.ModelVersion}, {"Demographic.Platform", d.Platform},
-		{"Demographic.PlatformVersion", d.PlatformVersion}, {"Demographic.Timezone", d.Timezone},
-		{"Location.City", l.City}, {"Location.Country", l.Country},
-		{"Location.PostalCode", l.PostalCode}, {"Location.Region", l.Region},
+	return [...]*string{
+		u.ChannelType, u.Address, u.EffectiveDate, u.EndpointStatus, u.OptOut, u.RequestID, u.UserID,
+		d.AppVersion, d.Locale, d.Make, d.Model, d.ModelVersion, d.Platform, d.PlatformVersion, d.Timezone,
+		l.City, l.Country, l.PostalCode, l.Region,
 	}
 }
 

@@ -1,6 +1,7 @@
 package pinfold_test
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -67,6 +68,70 @@ func TestEndpointUpdateValidate(t *testing.T) {
 	}
 	if err := (&pinfold.EndpointUpdate{ChannelType: sp("SMS"), Address: sp("+12065550100"), EffectiveDate: sp("2026-11-28")}).Validate(); err != nil {
 		t.Fatalf("a valid update: %v", err)
+	}
+}
+
+// TestEndpointUpdateValidateChecked checks that Validate rejects every string that is not
+// UTF-8, and that ValidateChecked, which skips those checks and may take the maps' entries
+// from an EntryCheck, applies every other rule exactly as Validate does.
+func TestEndpointUpdateValidateChecked(t *testing.T) {
+	bad := "a\xffb"
+	for _, tc := range []struct {
+		u   pinfold.EndpointUpdate
+		msg string
+	}{
+		{pinfold.EndpointUpdate{Address: sp(bad)}, "Address is not valid UTF-8"},
+		{pinfold.EndpointUpdate{Location: pinfold.LocationUpdate{Region: sp(bad)}}, "Location.Region is not valid UTF-8"},
+		{pinfold.EndpointUpdate{Attributes: map[string][]string{bad: {"v"}}}, "Attributes has a name that is not valid UTF-8"},
+		{pinfold.EndpointUpdate{Attributes: map[string][]string{"a": {"v", bad}}}, "Attributes.a has a value that is not valid UTF-8"},
+		{pinfold.EndpointUpdate{UserAttributes: map[string][]string{"a": {bad}}}, "User.UserAttributes.a has a value that is not valid UTF-8"},
+		{pinfold.EndpointUpdate{Metrics: map[string]float64{bad: 1}}, "Metrics has a name that is not valid UTF-8"},
+	} {
+		if err := tc.u.Validate(); pinfold.ErrorCode(err) != pinfold.EINVALID || pinfold.ErrorMessage(err) != tc.msg {
+			t.Errorf("Validate(%+v) = %v, want EINVALID %q", tc.u, err, tc.msg)
+		}
+	}
+	for _, u := range []pinfold.EndpointUpdate{
+		{ChannelType: sp("SMS"), Address: sp("+12065550100"), EffectiveDate: sp("2026-11-28")},
+		{ChannelType: sp("FAX")},
+		{OptOut: sp("SOME")},
+		{EndpointStatus: sp("GONE")},
+		{EffectiveDate: sp("yesterday")},
+		{Attributes: map[string][]string{"": {"v"}}},
+		{Attributes: map[string][]string{strings.Repeat("é", 51): {"v"}}},
+		{Attributes: map[string][]string{strings.Repeat("é", 50): {strings.Repeat("é", 100)}}},
+		{Attributes: map[string][]string{"a": {strings.Repeat("é", 101)}}},
+		{UserAttributes: map[string][]string{"a": make([]string, 51)}},
+		{Metrics: map[string]float64{"m": math.NaN()}},
+		{Metrics: map[string]float64{"": 1}},
+		{Location: pinfold.LocationUpdate{Longitude: new(float64(181))}},
+		{Demographic: pinfold.DemographicUpdate{Model: sp(strings.Repeat("m", 16*1024))}},
+		{ID: strings.Repeat("i", 8*1024), Address: sp(strings.Repeat("a", 8*1024))},
+		{Attributes: map[string][]string{"a": {strings.Repeat("v", 100)}}, UserAttributes: map[string][]string{"b": make([]string, 50)},
+			Metrics: map[string]float64{strings.Repeat("m", 50): 1}, Address: sp(strings.Repeat("a", 15*1024-320))}, // 15360 bytes: at the limit
+		{Attributes: map[string][]string{"a": {strings.Repeat("v", 100)}}, UserAttributes: map[string][]string{"b": make([]string, 50)},
+			Metrics: map[string]float64{strings.Repeat("m", 50): 1}, Address: sp(strings.Repeat("a", 15*1024-319))}, // one byte over
+		{Attributes: map[string][]string{"a": {"v"}}, UserAttributes: map[string][]string{"": {"v"}}, Metrics: map[string]float64{"m": math.Inf(1)}},
+		{UserAttributes: map[string][]string{"b": {strings.Repeat("v", 101)}}, Metrics: map[string]float64{"m": math.Inf(1)}},
+		{ChannelType: sp("FAX"), Attributes: map[string][]string{"": {"v"}}},
+		{Attributes: map[string][]string{"a": {"v"}}, Location: pinfold.LocationUpdate{Latitude: new(float64(-91))}},
+	} {
+		want := u.Validate()
+		var entries pinfold.EntryCheck
+		for name, values := range u.Attributes {
+			entries.Attribute(false, name, values)
+		}
+		for name, values := range u.UserAttributes {
+			entries.Attribute(true, name, values)
+		}
+		for name, v := range u.Metrics {
+			entries.Metric(name, v)
+		}
+		for _, got := range []error{u.ValidateChecked(nil), u.ValidateChecked(&entries)} {
+			if pinfold.ErrorMessage(got) != pinfold.ErrorMessage(want) || pinfold.ErrorCode(got) != pinfold.ErrorCode(want) {
+				t.Errorf("%+v: ValidateChecked = %v, Validate = %v", u, got, want)
+			}
+		}
 	}
 }
 

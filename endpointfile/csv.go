@@ -245,6 +245,7 @@ type csvDecoder struct {
 	fields  []string
 	scratch []byte   // unescaping of quoted values
 	slab    []string // backing array of attribute values, see attributes
+	rows    rowSlab
 }
 
 // Next implements Decoder.
@@ -288,7 +289,7 @@ func (d *csvDecoder) row(line string, size int, num int64) Row {
 			return Row{Line: num, Err: invalidf("row has %d %s but the header has %d %s", n, plural(n, "field"), len(d.cols), plural(len(d.cols), "column"))}
 		}
 	}
-	a := new(rowAlloc)
+	a := d.rows.next()
 	for _, i := range d.scalars {
 		v := fields[i]
 		if v == "" {
@@ -312,6 +313,7 @@ func (d *csvDecoder) row(line string, size int, num int64) Row {
 					a.u.Metrics = make(map[string]float64, min(d.nMetrics, 8))
 				}
 				a.u.Metrics[c.key] = f
+				a.entries.Metric(c.key, f)
 			}
 		}
 	}
@@ -360,6 +362,7 @@ func (d *csvDecoder) attributes(a *rowAlloc, fields []string) {
 			}
 			a.u.Attributes[g.name] = vs
 		}
+		a.entries.Attribute(g.user, g.name, vs)
 	}
 	d.slab = d.slab[:len(d.slab)+len(values)]
 }
@@ -498,7 +501,18 @@ func splitFast(s string, fields []string, want int) (_ []string, ok bool) {
 	for base := 0; base < len(s); base += 8 {
 		var m uint64
 		if base+8 <= len(s) {
-			m = specialMask(load64(s, base)) // inlined, unlike specialBytes
+			x := load64(s, base)
+			comma, below := commaMask(x), belowMask(x)
+			if below == 0 {
+				// The common case, commas only: no byte to look at.
+				for ; comma != 0; comma &= comma - 1 {
+					i := base + bits.TrailingZeros64(comma)>>3
+					fields = append(fields, s[start:i])
+					start = i + 1
+				}
+				continue
+			}
+			m = comma | below
 		} else {
 			m = specialBytes(s, base)
 		}
@@ -573,17 +587,30 @@ func specialBytes(s string, i int) uint64 {
 }
 
 // specialMask returns x with the high bit of each byte that is a comma or below '#' set, and
-// every other bit clear. Neither sum carries from one byte into the next.
-func specialMask(x uint64) uint64 {
+// every other bit clear. In commaMask and belowMask, no sum carries from one byte into the
+// next.
+func specialMask(x uint64) uint64 { return commaMask(x) | belowMask(x) }
+
+// commaMask returns x with the high bit of each byte that is a comma set, and every other
+// bit clear.
+func commaMask(x uint64) uint64 {
+	const (
+		ones = 0x0101010101010101
+		lo7  = 0x7f7f7f7f7f7f7f7f
+	)
+	y := x ^ (ones * ',')
+	return ^((y&lo7 + lo7) | y | lo7) // y's byte is 0
+}
+
+// belowMask returns x with the high bit of each byte below '#' set, and every other bit
+// clear.
+func belowMask(x uint64) uint64 {
 	const (
 		ones = 0x0101010101010101
 		lo7  = 0x7f7f7f7f7f7f7f7f
 		high = 0x8080808080808080
 	)
-	y := x ^ (ones * ',')
-	comma := ^((y&lo7 + lo7) | y | lo7) // y's byte is 0
-	below := ^((x&lo7 + (0x80-'#')*ones) | x) & high
-	return comma | below
+	return ^((x&lo7 + (0x80-'#')*ones) | x) & high
 }
 
 // load64 returns the eight bytes of s from i, little-endian.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -279,4 +280,59 @@ func TestCSVDecoder_EmptyPiece(t *testing.T) {
 	if _, err := d.Next(); err != io.EOF {
 		t.Fatalf("Next error = %v, want io.EOF", err)
 	}
+}
+
+// TestCSVDecoder_InvalidUTF8 checks that a byte that is not UTF-8 fails its row wherever it
+// is, quoted or not: the decoder checks each line whole, and pinfold.Validate does not check
+// the strings it cuts out of it again.
+func TestCSVDecoder_InvalidUTF8(t *testing.T) {
+	t.Parallel()
+	file := "Id,Address,Attributes.a,User.UserAttributes.b\n" +
+		"ep-2,\"x\xffy\",,\n" + // in a quoted value
+		"ep-3,\"x\"\"\xe2\x82\"\"\",,\n" + // a cut rune between escaped quotes
+		"ep-4,x,\"v,\xc3\",\n" + // in a quoted attribute value
+		"ep-5,x,,\xed\xa0\x80\n" + // an encoded surrogate, unquoted
+		"ep-6,\"Zürich, \"\"ß\"\"\",\"ü\",\"€\"\n"
+	d, err := endpointfile.NewCSVDecoder(strings.NewReader(file), "", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRows(t, readAll(t, d), []want{
+		{line: 2, err: "line is not valid UTF-8 (bad byte at offset 7)"},
+		{line: 3, err: "line is not valid UTF-8 (bad byte at offset 9)"},
+		{line: 4, err: "line is not valid UTF-8 (bad byte at offset 10)"},
+		{line: 5, err: "line is not valid UTF-8 (bad byte at offset 8)"},
+		{line: 6, update: &pinfold.EndpointUpdate{ID: "ep-6", Address: s(`Zürich, "ß"`),
+			Attributes: map[string][]string{"a": {"ü"}}, UserAttributes: map[string][]string{"b": {"€"}}}},
+	})
+}
+
+// TestCSVDecoder_EntryRules checks the rules on the entries of the maps, which the decoder
+// checks as it adds them (pinfold.EntryCheck), and that the row's error is the one Validate
+// finds first.
+func TestCSVDecoder_EntryRules(t *testing.T) {
+	t.Parallel()
+	header := "ChannelType,Address,Location.Latitude,Attributes.a,Metrics.m" + strings.Repeat(",User.UserAttributes.u", 51)
+	file := header + "\n" +
+		"EMAIL,x,,v,1" + strings.Repeat(",w", 51) + "\n" + // 2: 51 values
+		"EMAIL,x,,v,1" + strings.Repeat(",w", 50) + ",\n" + // 3: 50 values
+		"FAX,x,,\"" + strings.Repeat("é", 101) + "\",1" + strings.Repeat(",w", 51) + "\n" + // 4: the channel first
+		"EMAIL,x,95,\"" + strings.Repeat("é", 101) + "\",1" + strings.Repeat(",", 51) + "\n" + // 5: the attribute before the latitude
+		"EMAIL," + strings.Repeat("a", 15*1024-78) + ",,v,1" + strings.Repeat(",w", 10) + strings.Repeat(",", 41) + "\n" + // 6: at the limit
+		"EMAIL," + strings.Repeat("a", 15*1024-77) + ",,v,1" + strings.Repeat(",w", 10) + strings.Repeat(",", 41) + "\n" // 7: one byte over
+	d, err := endpointfile.NewCSVDecoder(strings.NewReader(file), "", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w50 := slices.Repeat([]string{"w"}, 50)
+	checkRows(t, readAll(t, d), []want{
+		{line: 2, err: "User.UserAttributes.u has 51 values; at most 50 are allowed"},
+		{line: 3, update: &pinfold.EndpointUpdate{ChannelType: s("EMAIL"), Address: s("x"),
+			Attributes: map[string][]string{"a": {"v"}}, Metrics: map[string]float64{"m": 1}, UserAttributes: map[string][]string{"u": w50}}},
+		{line: 4, err: "ChannelType must be one of"},
+		{line: 5, err: "Attributes.a has a value of 101 characters; at most 100 are allowed"},
+		{line: 6, update: &pinfold.EndpointUpdate{ChannelType: s("EMAIL"), Address: s(strings.Repeat("a", 15*1024-78)),
+			Attributes: map[string][]string{"a": {"v"}}, Metrics: map[string]float64{"m": 1}, UserAttributes: map[string][]string{"u": w50[:10]}}},
+		{line: 7, err: "endpoint is 15361 bytes"},
+	})
 }

@@ -6,10 +6,10 @@
 // most one Row carrying either a validated *pinfold.EndpointUpdate or a precise error.
 //
 // The strings of a decoded update are not copied one by one: they share memory with the
-// input around them (up to 64 KB of it, or the one line when it is longer) and the arrays
-// of attribute values with neighbouring rows (up to 16 KB). They are immutable, so keeping
-// an update is safe, but it keeps that memory too: a caller that keeps a few updates out of
-// many for a long time may want to copy them.
+// input around them (up to 64 KB of it, or the one line when it is longer), and the update
+// and the arrays of attribute values share allocations with neighbouring rows (up to 9 KB
+// and 16 KB). They are immutable, so keeping an update is safe, but it keeps that memory
+// too: a caller that keeps a few updates out of many for a long time may want to copy them.
 //
 // Rules shared by both formats, where Pinpoint's documentation leaves room:
 //
@@ -22,8 +22,9 @@
 //     in memory); so is a line that is not valid UTF-8 (the message gives the byte offset).
 //   - A row that sets nothing (every CSV cell empty, or a JSON object with only null or
 //     read-only members) is a row error, "row sets no endpoint fields".
-//   - Every decoded update is checked with (*pinfold.EndpointUpdate).Validate; its error
-//     becomes the row's error. A NUL character in a value is a row error too, because no
+//   - Every decoded update is checked with Validate's rules; its error becomes the row's
+//     error. (The decoders call (*pinfold.EndpointUpdate).ValidateChecked, which is told that
+//     the line was valid UTF-8 and which entries of the maps it already checked.) A NUL character in a value is a row error too, because no
 //     store can keep it.
 //   - Row errors are *pinfold.Error values with code EINVALID whose message has no file or
 //     line prefix; the importer adds "s3://bucket/key:LINE: ".

@@ -36,8 +36,9 @@ type member struct {
 // jsonObj is the members of one object of EndpointRequest's shape.
 type jsonObj struct {
 	members map[string]member
-	byLen   [][]namedMember // members by the length of their name, for find
-	names   string          // the member names, for messages
+	byLen   [][]namedMember    // members by the length of their name, for find
+	byFirst [256][]namedMember // members by the first byte of their name, for match
+	names   string             // the member names, for messages
 }
 
 type namedMember struct {
@@ -53,6 +54,23 @@ func (o *jsonObj) find(key string) *member {
 			if nm := &o.byLen[len(key)][i]; nm.name == key {
 				return &nm.m
 			}
+		}
+	}
+	return nil
+}
+
+// match returns the member whose name, in double quotes, starts s[i:], or nil. The name of
+// a member is plain ASCII, so a key that is written without escapes is read this way,
+// without cutting it out of the line and looking it up (find); any other key, e.g. one with
+// an escape, is left to the caller.
+func (o *jsonObj) match(s string, i int) *namedMember {
+	if i+1 >= len(s) {
+		return nil
+	}
+	for k := range o.byFirst[s[i+1]] {
+		nm := &o.byFirst[s[i+1]][k]
+		if end := i + 1 + len(nm.name); end < len(s) && s[end] == '"' && s[i+1:end] == nm.name {
+			return nm
 		}
 	}
 	return nil
@@ -112,6 +130,7 @@ var topObj = func() *jsonObj {
 				o.byLen = append(o.byLen, nil)
 			}
 			o.byLen[len(n)] = append(o.byLen[len(n)], namedMember{n, o.members[n]})
+			o.byFirst[n[0]] = append(o.byFirst[n[0]], namedMember{n, o.members[n]})
 		}
 	}
 	return top
@@ -140,6 +159,7 @@ func NewJSONDecoder(r io.Reader, firstLine int64) Decoder {
 type jsonDecoder struct {
 	lines *lineReader
 	p     jsonParser
+	rows  rowSlab
 }
 
 // Next implements Decoder.
@@ -155,7 +175,7 @@ func (d *jsonDecoder) Next() (Row, error) {
 		if err := lineError(line, size); err != nil {
 			return Row{Line: num, Err: err}, nil
 		}
-		a := new(rowAlloc)
+		a := d.rows.next()
 		if err := d.p.parse(line, a); err != nil {
 			return Row{Line: num, Err: err}, nil
 		}
@@ -176,14 +196,13 @@ func isBlankJSON(line string) bool {
 // jsonParser parses one line into a rowAlloc. Strings without escapes are substrings of the
 // line, so a row costs few allocations.
 type jsonParser struct {
-	s      string
-	i      int
-	a      *rowAlloc
-	seen   uint64              // members read so far, by member id
-	buf    []byte              // unescaping
-	values []string            // values of an attribute, before they are copied out
-	slab   []string            // where they are copied to, see keep
-	nulls  map[string]struct{} // keys of the current attribute or metric map whose value was null
+	s     string
+	i     int
+	a     *rowAlloc
+	seen  uint64              // members read so far, by member id
+	buf   []byte              // unescaping
+	slab  []string            // backing array of attribute values, see strings
+	nulls map[string]struct{} // keys of the current attribute or metric map whose value was null
 }
 
 // parse parses line s, which is not blank, into a.
@@ -214,8 +233,17 @@ func (p *jsonParser) peek() byte {
 	return 0
 }
 
-// ws skips JSON whitespace.
+// ws skips JSON whitespace. It is called before and after every token, and lines seldom
+// have any: the common case, a byte above ' ', is inlined.
 func (p *jsonParser) ws() {
+	if p.i < len(p.s) && p.s[p.i] > ' ' {
+		return
+	}
+	p.skipWS()
+}
+
+// skipWS skips JSON whitespace, for ws.
+func (p *jsonParser) skipWS() {
 	for p.i < len(p.s) {
 		switch p.s[p.i] {
 		case ' ', '\t', '\r', '\n':
@@ -281,7 +309,9 @@ func (p *jsonParser) typeError(path, want string) error {
 
 // members iterates over the members of the object at the current offset, calling f with
 // the offset at the start of each value. The caller has checked that an object starts here.
-func (p *jsonParser) members(f func(key string) error) error {
+// When o is not nil, the object has o's shape, and f is given the member of o each key
+// names, or nil for an unknown key; otherwise it is always given nil.
+func (p *jsonParser) members(o *jsonObj, f func(key string, m *member) error) error {
 	p.i++
 	p.ws()
 	if p.peek() == '}' {
@@ -293,9 +323,23 @@ func (p *jsonParser) members(f func(key string) error) error {
 		if p.peek() != '"' {
 			return p.syntax("expected a member name in double quotes")
 		}
-		key, err := p.str()
-		if err != nil {
-			return err
+		var key string
+		var m *member
+		var nm *namedMember
+		if o != nil {
+			nm = o.match(p.s, p.i)
+		}
+		if nm != nil {
+			key, m = nm.name, &nm.m
+			p.i += len(key) + 2
+		} else {
+			var err error
+			if key, err = p.str(); err != nil {
+				return err
+			}
+			if o != nil {
+				m = o.find(key)
+			}
 		}
 		p.ws()
 		if p.peek() != ':' {
@@ -303,7 +347,7 @@ func (p *jsonParser) members(f func(key string) error) error {
 		}
 		p.i++
 		p.ws()
-		if err := f(key); err != nil {
+		if err := f(key, m); err != nil {
 			return err
 		}
 		p.ws()
@@ -321,8 +365,7 @@ func (p *jsonParser) members(f func(key string) error) error {
 
 // object parses an object of shape o at path ("" for the line itself).
 func (p *jsonParser) object(o *jsonObj, path string) error {
-	return p.members(func(key string) error {
-		m := o.find(key)
+	return p.members(o, func(key string, m *member) error {
 		if m == nil {
 			return unknownMember(o, path, key)
 		}
@@ -338,10 +381,10 @@ func (p *jsonParser) object(o *jsonObj, path string) error {
 func (p *jsonParser) value(m *member) error {
 	switch m.kind {
 	case mString, mID, mIgnored:
-		if p.null() {
-			return nil
-		}
 		if p.peek() != '"' {
+			if p.null() {
+				return nil
+			}
 			return p.typeError(m.path, "a string")
 		}
 		v, err := p.str()
@@ -361,9 +404,9 @@ func (p *jsonParser) value(m *member) error {
 		}
 		return err
 	case mAttributes:
-		return p.attributes(m.path, &p.a.u.Attributes)
+		return p.attributes(m.path, &p.a.u.Attributes, false)
 	case mUserAttributes:
-		return p.attributes(m.path, &p.a.u.UserAttributes)
+		return p.attributes(m.path, &p.a.u.UserAttributes, true)
 	case mMetrics:
 		return p.metrics(m.path)
 	case mObject:
@@ -414,8 +457,9 @@ func unknownMember(o *jsonObj, path, key string) error {
 	return invalidf("unknown field %q; the fields of %s are %s", full, path, o.names)
 }
 
-// attributes parses a map of attribute names to arrays of strings into *dst.
-func (p *jsonParser) attributes(path string, dst *map[string][]string) error {
+// attributes parses a map of attribute names to arrays of strings into *dst, the update's
+// UserAttributes when user is set, its Attributes otherwise.
+func (p *jsonParser) attributes(path string, dst *map[string][]string, user bool) error {
 	if p.null() {
 		return nil
 	}
@@ -427,7 +471,7 @@ func (p *jsonParser) attributes(path string, dst *map[string][]string) error {
 	// before each value costs a hash, so it is looked up only when there is an error to
 	// put after it; otherwise the map not growing at the insert tells.
 	set := func(key string) bool { return (*dst)[key] != nil }
-	return p.members(func(key string) error {
+	return p.members(nil, func(key string, _ *member) error {
 		if err := p.checkRepeat(path, key, set); err != nil {
 			return err
 		}
@@ -455,6 +499,7 @@ func (p *jsonParser) attributes(path string, dst *map[string][]string) error {
 		if len(*dst) == n {
 			return repeatError(path, key)
 		}
+		p.a.entries.Attribute(user, key, values)
 		return nil
 	})
 }
@@ -473,7 +518,7 @@ func (p *jsonParser) metrics(path string) error {
 		_, ok := p.a.u.Metrics[key]
 		return ok
 	}
-	return p.members(func(key string) error {
+	return p.members(nil, func(key string, _ *member) error {
 		if err := p.checkRepeat(path, key, set); err != nil {
 			return err
 		}
@@ -495,6 +540,7 @@ func (p *jsonParser) metrics(path string) error {
 		if len(p.a.u.Metrics) == n {
 			return repeatError(path, key)
 		}
+		p.a.entries.Metric(key, f)
 		return nil
 	})
 }
@@ -534,51 +580,53 @@ func repeatError(path, key string) error {
 // strings parses the array of strings of attribute key of the map at path. An empty array
 // gives an empty, non-nil slice.
 func (p *jsonParser) strings(path, key string) ([]string, error) {
-	values := p.values[:0]
-	defer func() { p.values = values[:0] }()
 	p.i++
 	p.ws()
 	if p.peek() == ']' {
 		p.i++
 		return []string{}, nil
 	}
+	// The values go straight to the end of p.slab, shared with other attributes and rows: a
+	// kept update keeps that array (valuesSlabSize strings) in memory, besides its chunk.
+	// Nothing before start is touched, and on an error the slab is cut back to start.
+	start := len(p.slab)
 	for {
 		p.ws()
 		if p.peek() != '"' {
+			n := len(p.slab) - start
+			p.slab = p.slab[:start]
 			got := p.kind()
 			if got == "" {
 				return nil, p.syntax("expected a string")
 			}
-			return nil, invalidf("%s.%s must be an array of strings; value %d is %s", path, key, len(values)+1, got)
+			return nil, invalidf("%s.%s must be an array of strings; value %d is %s", path, key, n+1, got)
 		}
 		v, err := p.str()
 		if err != nil {
+			p.slab = p.slab[:start]
 			return nil, err
 		}
-		values = append(values, v)
+		if len(p.slab) == cap(p.slab) {
+			// A new slab, with the values read so far.
+			slab := make([]string, 0, max(valuesSlabSize, 2*(len(p.slab)-start)))
+			p.slab = append(slab, p.slab[start:]...)
+			start = 0
+		}
+		p.slab = append(p.slab, v)
 		p.ws()
 		switch p.peek() {
 		case ',':
 			p.i++
 		case ']':
 			p.i++
-			return p.keep(values), nil
+			// The capacity is the length, so appending to the values cannot overwrite
+			// others.
+			return p.slab[start:len(p.slab):len(p.slab)], nil
 		default:
+			p.slab = p.slab[:start]
 			return nil, p.syntax("expected ',' or ']' after an array value")
 		}
 	}
-}
-
-// keep copies values out of p.values to a slab shared with other attributes and rows: a
-// kept update keeps that array (valuesSlabSize strings) in memory, besides its chunk. The
-// slice's capacity is its length, so appending to it cannot overwrite other values.
-func (p *jsonParser) keep(values []string) []string {
-	if cap(p.slab)-len(p.slab) < len(values) {
-		p.slab = make([]string, 0, max(valuesSlabSize, len(values)))
-	}
-	n := len(p.slab)
-	p.slab = append(p.slab, values...)
-	return p.slab[n:len(p.slab):len(p.slab)]
 }
 
 // number parses a number or null: the member at path, or the entry key of the map at path.

@@ -259,3 +259,66 @@ func TestJSONDecoder_RepeatedNames(t *testing.T) {
 		t.Run(tt.line, func(t *testing.T) { checkRows(t, rows, []want{tt.want}) })
 	}
 }
+
+// TestJSONDecoder_InvalidUTF8 checks that a byte that is not UTF-8 fails its row wherever it
+// is, and that escapes cannot make a string that is not UTF-8: an unpaired surrogate becomes
+// U+FFFD, as encoding/json makes it. The decoder checks each line whole, and
+// pinfold.Validate does not check the strings again.
+func TestJSONDecoder_InvalidUTF8(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		line string
+		want want
+	}{
+		{"{\"Id\":\"a\",\"Address\":\"x\xffy\"}", want{err: "line is not valid UTF-8 (bad byte at offset 22)"}},
+		{"{\"Id\":\"a\",\"Attributes\":{\"k\xc3\":[\"v\"]}}", want{err: "line is not valid UTF-8 (bad byte at offset 26)"}},
+		{"{\"Id\":\"a\",\"Attributes\":{\"k\":[\"\\n\xed\xa0\x80\"]}}", want{err: "line is not valid UTF-8 (bad byte at offset 32)"}},
+		{`{"Id":"a","Address":"\ud800"}`, want{update: &pinfold.EndpointUpdate{ID: "a", Address: s("\uFFFD")}}},
+		{`{"Id":"a","Address":"\udc00\ud800x"}`, want{update: &pinfold.EndpointUpdate{ID: "a", Address: s("\uFFFD\uFFFDx")}}},
+		{`{"Id":"a","Address":"\ud800\u0041"}`, want{update: &pinfold.EndpointUpdate{ID: "a", Address: s("\uFFFDA")}}},
+		{`{"Id":"a","Address":"\ud83d\ude00"}`, want{update: &pinfold.EndpointUpdate{ID: "a", Address: s("😀")}}},
+		{`{"Id":"a","Metrics":{"\udfff":1},"Attributes":{"\ud800":["\ud800"]}}`, want{update: &pinfold.EndpointUpdate{ID: "a",
+			Metrics: map[string]float64{"\uFFFD": 1}, Attributes: map[string][]string{"\uFFFD": {"\uFFFD"}}}}},
+	}
+	for _, tt := range tests {
+		rows := readAll(t, endpointfile.NewJSONDecoder(strings.NewReader(tt.line), 1))
+		tt.want.line = 1
+		t.Run(tt.line, func(t *testing.T) {
+			checkRows(t, rows, []want{tt.want})
+			if len(rows) == 1 && rows[0].Update != nil {
+				compareWithEncodingJSON(t, rows[0], []byte(tt.line))
+			}
+		})
+	}
+}
+
+// TestJSONDecoder_EntryRules checks the rules on the entries of the maps, which the decoder
+// checks as it adds them (pinfold.EntryCheck), and that the row's error is the one Validate
+// finds first.
+func TestJSONDecoder_EntryRules(t *testing.T) {
+	t.Parallel()
+	long, values51 := strings.Repeat("n", 51), `"v"`+strings.Repeat(`,"v"`, 50)
+	tests := []struct {
+		line string
+		want want
+	}{
+		{`{"Id":"a","Attributes":{"` + long + `":["v"]}}`, want{err: `Attributes name "` + long + `" is 51 characters; at most 50 are allowed`}},
+		{`{"Id":"a","Attributes":{"":["v"]}}`, want{err: "Attributes has an empty name"}},
+		{`{"Id":"a","User":{"UserAttributes":{"k":[` + values51 + `]}}}`, want{err: "User.UserAttributes.k has 51 values; at most 50 are allowed"}},
+		{`{"Id":"a","Attributes":{"k":["` + strings.Repeat("é", 101) + `"]}}`, want{err: "Attributes.k has a value of 101 characters; at most 100 are allowed"}},
+		{`{"Id":"a","Metrics":{"":1}}`, want{err: "Metrics has an empty name"}},
+		{`{"Id":"a","Attributes":{"k":[]},"Metrics":{"` + long + `":1}}`, want{err: `Metrics name "` + long + `" is 51 characters`}},
+		{`{"Attributes":{"":["v"]},"ChannelType":"FAX"}`, want{err: "ChannelType must be one of"}},
+		{`{"Metrics":{"":1},"User":{"UserAttributes":{"":[]}},"Attributes":{"":["v"]}}`, want{err: "Attributes has an empty name"}},
+		{`{"Metrics":{"":1},"User":{"UserAttributes":{"":[]}}}`, want{err: "User.UserAttributes has an empty name"}},
+		{`{"Attributes":{"":["v"]},"Location":{"Latitude":91}}`, want{err: "Attributes has an empty name"}},
+		{`{"Id":"a","Address":"` + strings.Repeat("a", 15*1024-12) + `","Attributes":{"k":["v"]}}`, want{err: "endpoint is 15361 bytes; an endpoint may be at most 15360 bytes"}},
+		{`{"Id":"a","Address":"` + strings.Repeat("a", 15*1024-13) + `","Attributes":{"k":["v"]}}`, want{update: &pinfold.EndpointUpdate{
+			ID: "a", Address: s(strings.Repeat("a", 15*1024-13)), Attributes: map[string][]string{"k": {"v"}}}}},
+	}
+	for _, tt := range tests {
+		rows := readAll(t, endpointfile.NewJSONDecoder(strings.NewReader(tt.line), 1))
+		tt.want.line = 1
+		t.Run(tt.line[:min(len(tt.line), 60)], func(t *testing.T) { checkRows(t, rows, []want{tt.want}) })
+	}
+}

@@ -336,6 +336,7 @@ func writeConcurrently(t *testing.T, s Store, app string, perWrite int) []string
 				}
 				applied := false
 				err = s.CommitPiece(ctx, p, node, func(tx pinfold.PieceTx) (*pinfold.PieceOutcome, error) {
+					applied = false // fn may run more than once: the last run's result counts
 					writer, err := pinfold.NewEndpointWriter(ctx, tx, app, []*pinfold.EndpointUpdate{u}, t0)
 					if err != nil {
 						return nil, err

@@ -139,11 +139,19 @@ func TestGroupCommit(t *testing.T) {
 		writeOne("e2", func(pinfold.PieceTx) error { return boom }),
 		writeOne("e3", nil),
 	})
-	if errs[0] != nil || errs[1] != nil || !errors.Is(errs[2], boom) || errs[3] != nil {
+	wantOnlyPieceTwoFailed(t, db, errs, boom, 1)
+}
+
+// wantOnlyPieceTwoFailed checks the end of a commitFour whose piece 2 failed with cause: the
+// other pieces committed and completed, piece 2 wrote nothing, and groups groups of more than
+// one piece committed.
+func wantOnlyPieceTwoFailed(t *testing.T, db *DB, errs []error, cause error, groups int) {
+	t.Helper()
+	if errs[0] != nil || errs[1] != nil || !errors.Is(errs[2], cause) || errs[3] != nil {
 		t.Fatalf("errors = %v, want only piece 2's", errs)
 	}
-	if db.group.groups != 1 {
-		t.Fatalf("%d groups committed, want 1", db.group.groups)
+	if db.group.groups != groups {
+		t.Fatalf("%d groups committed, want %d", db.group.groups, groups)
 	}
 	if found, completed := storedOf(t, db, "e0", "e1", "e2", "e3"); !slices.Equal(found, []string{"e0", "e1", "e3"}) || completed != 3 {
 		t.Fatalf("stored %v with %d pieces completed; want e0 e1 e3 and 3", found, completed)
@@ -166,13 +174,5 @@ func TestGroupCommitWholeRollback(t *testing.T) {
 		}),
 		writeOne("e3", nil),
 	})
-	if errs[0] != nil || errs[1] != nil || !errors.Is(errs[2], lost) || errs[3] != nil {
-		t.Fatalf("errors = %v, want only piece 2's", errs)
-	}
-	if db.group.groups != 0 {
-		t.Fatalf("%d groups committed, want none", db.group.groups)
-	}
-	if found, completed := storedOf(t, db, "e0", "e1", "e2", "e3"); !slices.Equal(found, []string{"e0", "e1", "e3"}) || completed != 3 {
-		t.Fatalf("stored %v with %d pieces completed; want e0 e1 e3 and 3", found, completed)
-	}
+	wantOnlyPieceTwoFailed(t, db, errs, lost, 0)
 }

@@ -67,3 +67,23 @@ func TestStoreWithCollidingHashes(t *testing.T) {
 		return db
 	})
 }
+
+// TestWriteConnectionPragmas checks that the write connection has the page cache and the WAL
+// checkpoint interval Open asks for; SQLite ignores a pragma it cannot parse.
+func TestWriteConnectionPragmas(t *testing.T) {
+	db := NewDB(filepath.Join(t.TempDir(), "pinfold.db"))
+	db.CacheBytes = 3 << 20
+	if err := db.Open(); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for pragma, want := range map[string]int{"cache_size": -3 << 10, "wal_autocheckpoint": walCheckpointPages} {
+		var got int
+		if err := db.write.QueryRow("PRAGMA " + pragma).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("PRAGMA %s = %d on the write connection, want %d", pragma, got, want)
+		}
+	}
+}

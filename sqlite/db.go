@@ -70,8 +70,9 @@ const DefaultCacheBytes = 16 << 20
 // page of each endpoint index for nearly every row, tens of thousands of pages at a million
 // endpoints; at 1,000 the writer copied them after every group, and again after the next one
 // for the many pages both wrote. At 30,000 (about 120 MiB) a page that several groups write is
-// copied once: the store limit 7-11% and an import 0-9% faster at 1M rows, with the WAL file
-// at 210 MB at most instead of 120 (docs/performance.md).
+// copied once: the store limit 7-11% and an import 0-9% faster at 1M rows. The WAL file grows
+// to the interval plus one commit's pages: 210 MB instead of 120 at 1M rows, 406 MB at 10M
+// (docs/performance.md).
 const walCheckpointPages = 30_000
 
 // DefaultReserveBytes is the size of the reserve file when DB.ReserveBytes is 0.

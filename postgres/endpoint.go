@@ -225,12 +225,13 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 		return fmt.Errorf("create staging table: %w", err)
 	}
 	rows := make([][]any, len(endpoints))
+	var buf []byte
 	for i, e := range endpoints {
-		data, err := stored.EncodeEndpoint(e)
-		if err != nil {
+		var err error
+		if buf, err = stored.AppendEndpoint(buf[:0], e); err != nil {
 			return err
 		}
-		rows[i] = []any{e.AppID, e.ID, e.User.UserID, e.Address, e.ChannelType, string(data)}
+		rows[i] = []any{e.AppID, e.ID, e.User.UserID, e.Address, e.ChannelType, string(buf)}
 	}
 	if _, err := p.tx.CopyFrom(ctx, pgx.Identifier{"endpoints_stage"},
 		[]string{"app_id", "id", "user_id", "address", "channel_type", "data"}, pgx.CopyFromRows(rows)); err != nil {

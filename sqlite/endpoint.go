@@ -329,10 +329,12 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 	defer close(stop)
 	go func() {
 		defer close(docs)
+		var buf []byte
 		for _, e := range sorted {
-			data, err := stored.EncodeEndpoint(e)
+			var err error
+			buf, err = stored.AppendEndpoint(buf[:0], e)
 			select {
-			case docs <- encodedDoc{string(data), err}:
+			case docs <- encodedDoc{string(buf), err}:
 			case <-stop:
 				return
 			}

@@ -32,15 +32,10 @@ type endpointDoc struct {
 	CreatedAt      int64               `json:"cr"`
 }
 
-// EncodeEndpoint returns the stored document of e (without its app and ID, which are keys).
+// EncodeEndpoint returns the stored document of e (without its app and ID, which are keys):
+// what encoding/json writes for endpointDoc (see AppendEndpoint).
 func EncodeEndpoint(e *pinfold.Endpoint) ([]byte, error) {
-	return json.Marshal(endpointDoc{
-		ChannelType: e.ChannelType, Address: e.Address, Attributes: e.Attributes,
-		Demographic: e.Demographic, EffectiveDate: e.EffectiveDate, EndpointStatus: e.EndpointStatus,
-		Location: e.Location, Metrics: e.Metrics, OptOut: e.OptOut, RequestID: e.RequestID,
-		UserID: e.User.UserID, UserAttributes: e.User.UserAttributes, CohortID: e.CohortID,
-		CreatedAt: Nanos(e.CreatedAt),
-	})
+	return AppendEndpoint(make([]byte, 0, 1024), e)
 }
 
 // DecodeEndpoint turns a stored document back into the endpoint appID/id.

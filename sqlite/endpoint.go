@@ -340,13 +340,23 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 			}
 		}
 	}()
-	for _, e := range sorted {
+	// Each row's statement runs without ctx's cancellation, which ctx.Err() is checked for
+	// every cancelCheckRows rows instead: for a context that can end, modernc starts a
+	// goroutine per statement to watch it, a million of them in a million-row import, beside
+	// the one writer (docs/performance.md). A row's statement takes microseconds.
+	rowCtx := context.WithoutCancel(ctx)
+	for i, e := range sorted {
+		if i%cancelCheckRows == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
 		d := <-docs
 		if d.err != nil {
 			return d.err
 		}
 		// As text, so that SQLite's JSON functions read it.
-		if _, err := stmt.ExecContext(ctx, keys[e.AppID], e.ID, e.User.UserID, e.Address, e.ChannelType,
+		if _, err := stmt.ExecContext(rowCtx, keys[e.AppID], e.ID, e.User.UserID, e.Address, e.ChannelType,
 			keyHash(e.User.UserID), keyHash(e.Address), d.data); err != nil {
 			return fmt.Errorf("upsert endpoint %s: %w", e.ID, err)
 		}
@@ -359,6 +369,9 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 const deactivateAddresses = `UPDATE endpoints INDEXED BY endpoints_address SET data = json_set(data, '$.es', 'INACTIVE')
 	WHERE app = ?1 AND address_hash IN (SELECT value FROM json_each(?2)) AND address IN (SELECT value FROM json_each(?3))
 	AND id NOT IN (SELECT value FROM json_each(?4)) AND json_extract(data, '$.es') IS NOT 'INACTIVE'`
+
+// cancelCheckRows is how many rows PutEndpoints writes between checks of its context.
+const cancelCheckRows = 256
 
 type encodedDoc struct {
 	data string

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -175,4 +176,43 @@ func TestGroupCommitWholeRollback(t *testing.T) {
 		writeOne("e3", nil),
 	})
 	wantOnlyPieceTwoFailed(t, db, errs, lost, 0)
+}
+
+// endsAfterFirstCheck is a context whose Err reports it canceled from its second call on: a
+// piece whose context ends while PutEndpoints writes its rows (database/sql may be the one to
+// call it first, from a goroutine of its own, so the row it ends at varies).
+type endsAfterFirstCheck struct {
+	context.Context
+	checks int
+}
+
+func (c *endsAfterFirstCheck) Err() error {
+	if c.checks++; c.checks > 1 {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestPutEndpointsCanceled checks that a piece whose context ends while PutEndpoints writes
+// (which checks it between rows, not through each row's statement) fails alone, with none of
+// its rows stored, and the others in its group commit.
+func TestPutEndpointsCanceled(t *testing.T) {
+	db, pieces := claimFour(t)
+	var endpoints []*pinfold.Endpoint
+	var ids []string
+	for i := range 3 * cancelCheckRows {
+		id := fmt.Sprintf("c%04d", i)
+		ids = append(ids, id)
+		endpoints = append(endpoints, &pinfold.Endpoint{AppID: "app", ID: id, ChannelType: "EMAIL", Address: id + "@example.com", EndpointStatus: "ACTIVE"})
+	}
+	ctx := &endsAfterFirstCheck{Context: context.Background()}
+	errs := commitFour(t, db, pieces, [3]func(tx pinfold.PieceTx) (*pinfold.PieceOutcome, error){
+		writeOne("e1", nil),
+		writeOne("e2", func(tx pinfold.PieceTx) error { return tx.PutEndpoints(ctx, endpoints) }),
+		writeOne("e3", nil),
+	})
+	wantOnlyPieceTwoFailed(t, db, errs, context.Canceled, 1)
+	if found, _ := storedOf(t, db, ids...); len(found) > 0 {
+		t.Errorf("%d rows of the canceled piece stored, e.g. %s", len(found), found[0])
+	}
 }

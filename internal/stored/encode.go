@@ -25,35 +25,24 @@ func AppendEndpoint(b []byte, e *pinfold.Endpoint) ([]byte, error) {
 	b = appendStringField(b, `"ct":`, e.ChannelType)
 	b = appendStringField(b, `"a":`, e.Address)
 	b = appendValuesField(b, `"at":`, e.Attributes)
-	d := &e.Demographic
-	b = append(b, `"d":{"AppVersion":`...)
-	b = appendString(b, d.AppVersion)
-	b = append(b, `,"Locale":`...)
-	b = appendString(b, d.Locale)
-	b = append(b, `,"Make":`...)
-	b = appendString(b, d.Make)
-	b = append(b, `,"Model":`...)
-	b = appendString(b, d.Model)
-	b = append(b, `,"ModelVersion":`...)
-	b = appendString(b, d.ModelVersion)
-	b = append(b, `,"Platform":`...)
-	b = appendString(b, d.Platform)
-	b = append(b, `,"PlatformVersion":`...)
-	b = appendString(b, d.PlatformVersion)
-	b = append(b, `,"Timezone":`...)
-	b = appendString(b, d.Timezone)
+	d, l := &e.Demographic, &e.Location
+	for _, f := range [...]struct{ key, value string }{
+		{`"d":{"AppVersion":`, d.AppVersion}, {`,"Locale":`, d.Locale}, {`,"Make":`, d.Make},
+		{`,"Model":`, d.Model}, {`,"ModelVersion":`, d.ModelVersion}, {`,"Platform":`, d.Platform},
+		{`,"PlatformVersion":`, d.PlatformVersion}, {`,"Timezone":`, d.Timezone},
+	} {
+		b = append(b, f.key...)
+		b = appendString(b, f.value)
+	}
 	b = append(b, "},"...)
 	b = appendStringField(b, `"ed":`, e.EffectiveDate)
 	b = appendStringField(b, `"es":`, e.EndpointStatus)
-	l := &e.Location
-	b = append(b, `"l":{"City":`...)
-	b = appendString(b, l.City)
-	b = append(b, `,"Country":`...)
-	b = appendString(b, l.Country)
-	b = append(b, `,"PostalCode":`...)
-	b = appendString(b, l.PostalCode)
-	b = append(b, `,"Region":`...)
-	b = appendString(b, l.Region)
+	for _, f := range [...]struct{ key, value string }{
+		{`"l":{"City":`, l.City}, {`,"Country":`, l.Country}, {`,"PostalCode":`, l.PostalCode}, {`,"Region":`, l.Region},
+	} {
+		b = append(b, f.key...)
+		b = appendString(b, f.value)
+	}
 	b = append(b, `,"Latitude":`...)
 	if b, err = appendFloatPointer(b, l.Latitude); err != nil {
 		return nil, err

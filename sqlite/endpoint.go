@@ -323,7 +323,7 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 		return cmp.Or(cmp.Compare(keys[a.AppID], keys[b.AppID]), strings.Compare(a.ID, b.ID))
 	})
 	// The documents are encoded on another goroutine while SQLite writes the ones before
-	// them: the write connection is the bottleneck, and encoding is a sixth of its time.
+	// them: the write connection is the bottleneck.
 	docs := make(chan encodedDoc, 512)
 	stop := make(chan struct{})
 	defer close(stop)
@@ -340,18 +340,8 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 			}
 		}
 	}()
-	// Each row's statement runs without ctx's cancellation, which ctx.Err() is checked for
-	// every cancelCheckRows rows instead: for a context that can end, modernc starts a
-	// goroutine per statement to watch it, a million of them in a million-row import, beside
-	// the one writer (docs/performance.md). A row's statement takes microseconds.
-	rowCtx := context.WithoutCancel(ctx)
-	for i, e := range sorted {
-		if i%cancelCheckRows == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		d := <-docs
+	return eachRow(ctx, len(sorted), func(rowCtx context.Context, i int) error {
+		e, d := sorted[i], <-docs
 		if d.err != nil {
 			return d.err
 		}
@@ -360,8 +350,8 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 			keyHash(e.User.UserID), keyHash(e.Address), d.data); err != nil {
 			return fmt.Errorf("upsert endpoint %s: %w", e.ID, err)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // deactivateAddresses makes INACTIVE the endpoints of app ?1 with one of the addresses ?3
@@ -370,8 +360,29 @@ const deactivateAddresses = `UPDATE endpoints INDEXED BY endpoints_address SET d
 	WHERE app = ?1 AND address_hash IN (SELECT value FROM json_each(?2)) AND address IN (SELECT value FROM json_each(?3))
 	AND id NOT IN (SELECT value FROM json_each(?4)) AND json_extract(data, '$.es') IS NOT 'INACTIVE'`
 
-// cancelCheckRows is how many rows PutEndpoints writes between checks of its context.
+// cancelCheckRows is how many rows eachRow writes between checks of its context.
 const cancelCheckRows = 256
+
+// eachRow calls write for rows 0 to n-1, each with a context that cannot end, and checks ctx
+// itself every cancelCheckRows rows. For a context that can end, modernc starts a goroutine
+// per statement to watch it: a million of them for a million-row import's endpoints, beside
+// the one writer (docs/performance.md). A row's statement takes microseconds, so a piece
+// still stops soon after its context ends. Statements that write an import's rows one at a
+// time go through here.
+func eachRow(ctx context.Context, n int, write func(rowCtx context.Context, i int) error) error {
+	rowCtx := context.WithoutCancel(ctx)
+	for i := range n {
+		if i%cancelCheckRows == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if err := write(rowCtx, i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 type encodedDoc struct {
 	data string
@@ -385,10 +396,10 @@ func (p *pieceTx) AddJobMembers(ctx context.Context, jobID string, members []pin
 		return fmt.Errorf("prepare job members: %w", err)
 	}
 	defer stmt.Close()
-	for _, m := range members {
-		if _, err := stmt.ExecContext(ctx, jobID, m.EndpointID, m.ChannelType); err != nil {
+	return eachRow(ctx, len(members), func(rowCtx context.Context, i int) error {
+		if _, err := stmt.ExecContext(rowCtx, jobID, members[i].EndpointID, members[i].ChannelType); err != nil {
 			return fmt.Errorf("add job member: %w", err)
 		}
-	}
-	return nil
+		return nil
+	})
 }

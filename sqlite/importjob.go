@@ -394,12 +394,13 @@ func insertFailures(ctx context.Context, tx *sql.Tx, jobID string, failures []pi
 		return err
 	}
 	defer stmt.Close()
-	for _, f := range failures {
-		if _, err := stmt.ExecContext(ctx, jobID, f.Piece, f.Line, jobID, f.Piece, f.Line, f.Message); err != nil {
+	return eachRow(ctx, len(failures), func(rowCtx context.Context, i int) error {
+		f := failures[i]
+		if _, err := stmt.ExecContext(rowCtx, jobID, f.Piece, f.Line, jobID, f.Piece, f.Line, f.Message); err != nil {
 			return fmt.Errorf("insert failure: %w", err)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 const pieceColumns = `job_id, no, app_id, bucket, key, etag, start_byte, end_byte, first_line, header, gzip, attempts`

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/pinfold/pinfold"
@@ -14,15 +15,14 @@ import (
 //
 // SQLite has one writer, so an import's workers queue for it: while one piece commits, the
 // next ones finish decoding and wait. The first of them to get the write connection commits
-// every piece waiting then, each under its own savepoint. Random endpoint IDs make a commit
+// every piece waiting then, in one transaction. Random endpoint IDs make a commit
 // write a page of each endpoint index for nearly every row; pieces committed together share
 // many of those pages, so a group costs less than its pieces one by one (docs/performance.md).
 //
-// A piece whose fn fails is rolled back to its savepoint and gets its error; the others are
-// not affected. If the group's transaction fails as a whole (SQLite may roll a whole
-// transaction back after an interrupted statement or a full disk, and the commit itself may
-// fail), every piece that had not failed on its own is committed again alone, so that one
-// piece's trouble is never another's.
+// A piece whose fn fails gets its error and rolls the group's transaction back; the others
+// commit again as a group without it. If the transaction fails and no piece did (the commit
+// itself may fail), every piece is committed again alone, so that one piece's trouble is never
+// another's.
 type groupCommit struct {
 	mu      sync.Mutex // guards queue
 	queue   []*pieceCommit
@@ -63,47 +63,48 @@ func (db *DB) CommitPiece(ctx context.Context, p *pinfold.Piece, node string, fn
 }
 
 // commitGroup commits the pieces of group and sets each one's err and done.
+//
+// The group's transaction has no savepoint per piece: SQLite copies every page a savepoint's
+// statements change into its sub-journal first, which spills to a temporary file beyond 64 KiB,
+// and at 1M endpoints that was two write system calls for each of hundreds of thousands of
+// index pages (docs/performance.md). A piece that fails rolls the whole transaction back
+// instead, and the pieces that have not failed run again as a group without it.
 func (db *DB) commitGroup(group []*pieceCommit) {
+	all := group
 	finished := false
 	defer func() {
-		for _, c := range group {
+		for _, c := range all {
 			if !finished && c.err == nil { // fn panicked: nothing of the group committed
 				c.err = errors.New("the commit of a group of pieces stopped")
 			}
 			c.done = true
 		}
 	}()
-	if len(group) == 1 {
-		c := group[0]
-		c.err = db.writeTx(c.ctx, func(tx *sql.Tx) error { return db.commitPiece(c.ctx, tx, c) })
-		finished = true
-		return
-	}
-	// The transaction is not bound to any one piece's context: a piece cancelled while it
-	// waited is skipped, and one cancelled while it runs fails on its own statements.
-	err := db.writeTx(context.Background(), func(tx *sql.Tx) error {
-		for _, c := range group {
-			if c.err = c.ctx.Err(); c.err != nil {
-				continue
-			}
-			if _, err := tx.ExecContext(c.ctx, `SAVEPOINT piece`); err != nil {
-				return err
-			}
-			if c.err = checkFull(db.commitPiece(c.ctx, tx, c)); c.err != nil {
-				if _, err := tx.ExecContext(context.Background(), `ROLLBACK TO piece`); err != nil {
-					return c.err // the whole transaction is gone with it
+	for len(group) > 1 {
+		pieceFailed := false
+		// The transaction is not bound to any one piece's context: a piece cancelled while it
+		// waited is skipped, and one cancelled while it runs fails on its own statements.
+		err := db.writeTx(context.Background(), func(tx *sql.Tx) error {
+			for _, c := range group {
+				if c.err = c.ctx.Err(); c.err != nil {
+					continue
+				}
+				if c.err = checkFull(db.commitPiece(c.ctx, tx, c)); c.err != nil {
+					pieceFailed = true
+					return c.err
 				}
 			}
-			if _, err := tx.ExecContext(context.Background(), `RELEASE piece`); err != nil {
-				return err
-			}
+			return nil
+		})
+		if err == nil {
+			db.group.groups++
+			finished = true
+			return
 		}
-		return nil
-	})
-	if err == nil {
-		db.group.groups++
-		finished = true
-		return
+		if !pieceFailed {
+			break // the transaction failed, not a piece: each piece goes alone
+		}
+		group = slices.DeleteFunc(slices.Clone(group), func(c *pieceCommit) bool { return c.err != nil })
 	}
 	// Nothing of the group committed: each piece that did not fail on its own goes alone.
 	for _, c := range group {

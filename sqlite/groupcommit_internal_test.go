@@ -159,9 +159,27 @@ func wantOnlyPieceTwoFailed(t *testing.T, db *DB, errs []error, cause error, gro
 	}
 }
 
-// TestGroupCommitWholeRollback checks that when a group's transaction is lost as a whole (as
-// SQLite does after an interrupted statement or a full disk), every piece that did not fail
-// itself is committed alone.
+// TestGroupCommitTwoFailures checks that pieces failing one after the other in a group each
+// get their own error, and that the piece left between them still commits.
+func TestGroupCommitTwoFailures(t *testing.T) {
+	db, pieces := claimFour(t)
+	boom1, boom3 := errors.New("boom 1"), errors.New("boom 3")
+	errs := commitFour(t, db, pieces, [3]func(tx pinfold.PieceTx) (*pinfold.PieceOutcome, error){
+		writeOne("e1", func(pinfold.PieceTx) error { return boom1 }),
+		writeOne("e2", nil),
+		writeOne("e3", func(pinfold.PieceTx) error { return boom3 }),
+	})
+	if errs[0] != nil || !errors.Is(errs[1], boom1) || errs[2] != nil || !errors.Is(errs[3], boom3) {
+		t.Fatalf("errors = %v, want piece 1's and piece 3's", errs)
+	}
+	if found, completed := storedOf(t, db, "e0", "e1", "e2", "e3"); !slices.Equal(found, []string{"e0", "e2"}) || completed != 2 {
+		t.Fatalf("stored %v with %d pieces completed; want e0 e2 and 2", found, completed)
+	}
+}
+
+// TestGroupCommitWholeRollback checks that when a piece's failure takes the group's whole
+// transaction with it (as SQLite does after an interrupted statement or a full disk), every
+// piece that did not fail itself is committed, as a group again.
 func TestGroupCommitWholeRollback(t *testing.T) {
 	db, pieces := claimFour(t)
 	lost := errors.New("transaction lost")
@@ -175,7 +193,7 @@ func TestGroupCommitWholeRollback(t *testing.T) {
 		}),
 		writeOne("e3", nil),
 	})
-	wantOnlyPieceTwoFailed(t, db, errs, lost, 0)
+	wantOnlyPieceTwoFailed(t, db, errs, lost, 1)
 }
 
 // endsAfterFirstCheck is a context whose Err reports it canceled from its second call on: a

@@ -47,7 +47,9 @@ type DB struct {
 	ReserveBytes int64
 	// CacheBytes is the page cache of the write connection, which imports write through:
 	// the larger, the more of the indexes they write at random stays in memory between
-	// transactions. 0 means DefaultCacheBytes. Set it before Open.
+	// transactions. 0 means DefaultCacheBytes. Set it before Open. The first DB opened in a
+	// process sizes SQLite's page cache buffer for the process (pagecache.go): its memory is
+	// taken at that Open.
 	CacheBytes int64
 
 	write *sql.DB
@@ -107,6 +109,7 @@ func (db *DB) Open() (err error) {
 	if cache <= 0 {
 		cache = DefaultCacheBytes
 	}
+	configurePageCache(cache + 4*readCacheBytes)
 	writeDSN := dsn + fmt.Sprintf("&_pragma=cache_size(%d)&_pragma=wal_autocheckpoint(%d)", -max(cache>>10, 1), walCheckpointPages)
 	if db.write, err = sql.Open("sqlite", writeDSN); err != nil {
 		return err

@@ -15,7 +15,7 @@ import (
 // TestMain gives SQLite its page cache buffer before any test opens a connection: some open
 // raw ones, and SQLite takes the buffer only before its first.
 func TestMain(m *testing.M) {
-	configurePageCache(DefaultCacheBytes + 4*readCacheBytes)
+	configurePageCache(DefaultCacheBytes + readConns*readCacheBytes)
 	os.Exit(m.Run())
 }
 
@@ -43,7 +43,6 @@ func TestPageCacheBuffer(t *testing.T) {
 	if pageCache.size < pageSize || pageCache.size > pageSize+1024 {
 		t.Fatalf("slots of %d bytes for pages of %d", pageCache.size, pageSize)
 	}
-	_, before := sqliteStatus(t, sqlite3.SQLITE_STATUS_PAGECACHE_USED)
 	db, pieces := claimFour(t)
 	var endpoints []*pinfold.Endpoint
 	for i := range 2000 {
@@ -56,8 +55,7 @@ func TestPageCacheBuffer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	used, highest := sqliteStatus(t, sqlite3.SQLITE_STATUS_PAGECACHE_USED)
-	if used < 100 || highest < before {
-		t.Fatalf("%d slots of the buffer in use after writing %d endpoints (highest %d)", used, len(endpoints), highest)
+	if used, _ := sqliteStatus(t, sqlite3.SQLITE_STATUS_PAGECACHE_USED); used < 100 {
+		t.Fatalf("%d slots of the buffer in use after writing %d endpoints", used, len(endpoints))
 	}
 }

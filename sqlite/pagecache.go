@@ -40,6 +40,13 @@ func configurePageCache(bytes int64) {
 	})
 }
 
+// PageCacheBuffer reports the buffer SQLite's page caches draw from in this process, which its
+// first Open sets: its bytes, or why there is none (SQLite was initialized before, so cached
+// pages come from malloc at about twice their size).
+func PageCacheBuffer() (bytes int64, err error) {
+	return int64(pageCache.slots) * int64(pageCache.size), pageCache.err
+}
+
 // setPageCache sets SQLITE_CONFIG_PAGECACHE to a buffer of slots of 4 KiB pages. The buffer is
 // never freed: SQLite uses it for the life of the process.
 func setPageCache(bytes int64) (slots, size int, err error) {

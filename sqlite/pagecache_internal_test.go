@@ -37,8 +37,8 @@ var statusValues [2]int64
 // TestPageCacheBuffer checks that SQLite takes its cached pages from the buffer of exact
 // slots, not from malloc, which served each one from a slot twice its size.
 func TestPageCacheBuffer(t *testing.T) {
-	if pageCache.err != nil || pageCache.slots == 0 {
-		t.Fatalf("no page cache buffer: %d slots, %v", pageCache.slots, pageCache.err)
+	if n, err := PageCacheBuffer(); err != nil || n < DefaultCacheBytes {
+		t.Fatalf("page cache buffer of %d bytes, %v; want at least the write connection's %d", n, err, DefaultCacheBytes)
 	}
 	if pageCache.size < pageSize || pageCache.size > pageSize+1024 {
 		t.Fatalf("slots of %d bytes for pages of %d", pageCache.size, pageSize)

@@ -18,6 +18,7 @@ import (
 	"github.com/pinfold/pinfold/importer"
 	"github.com/pinfold/pinfold/s3"
 	"github.com/pinfold/pinfold/sigv4"
+	"github.com/pinfold/pinfold/sqlite"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -51,6 +52,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer db.Close()
+	if _, err := sqlite.PageCacheBuffer(); err != nil {
+		log.Warn("SQLite's page cache takes its pages from malloc, at about twice --sqlite-cache in memory", "error", err)
+	}
 
 	// The embedded S3 endpoint knows only the root key: its objects belong to no app, so a key
 	// limited to apps or to reading could reach beyond its scope there.

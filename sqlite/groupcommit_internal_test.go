@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -194,6 +195,34 @@ func TestGroupCommitWholeRollback(t *testing.T) {
 		writeOne("e3", nil),
 	})
 	wantOnlyPieceTwoFailed(t, db, errs, lost, 1)
+}
+
+// TestGroupCommitFailedCommit checks that when the group's commit fails with no piece to
+// blame, each piece is committed alone, and only the one that breaks a commit fails.
+func TestGroupCommitFailedCommit(t *testing.T) {
+	db, pieces := claimFour(t)
+	// A deferred foreign key is checked at COMMIT, not by the statement that breaks it.
+	if _, err := db.write.Exec(`CREATE TABLE parent (id TEXT PRIMARY KEY);
+		CREATE TABLE child (parent TEXT REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)`); err != nil {
+		t.Fatal(err)
+	}
+	errs := commitFour(t, db, pieces, [3]func(tx pinfold.PieceTx) (*pinfold.PieceOutcome, error){
+		writeOne("e1", nil),
+		writeOne("e2", func(tx pinfold.PieceTx) error {
+			_, err := tx.(*pieceTx).tx.Exec(`INSERT INTO child (parent) VALUES ('none')`)
+			return err
+		}),
+		writeOne("e3", nil),
+	})
+	if errs[0] != nil || errs[1] != nil || errs[2] == nil || !strings.Contains(errs[2].Error(), "FOREIGN KEY") || errs[3] != nil {
+		t.Fatalf("errors = %v, want only piece 2's failed commit", errs)
+	}
+	if db.group.groups != 0 {
+		t.Fatalf("%d groups committed, want none", db.group.groups)
+	}
+	if found, completed := storedOf(t, db, "e0", "e1", "e2", "e3"); !slices.Equal(found, []string{"e0", "e1", "e3"}) || completed != 3 {
+		t.Fatalf("stored %v with %d pieces completed; want e0 e1 e3 and 3", found, completed)
+	}
 }
 
 // endsAfterFirstCheck is a context whose Err reports it canceled from its second call on: a

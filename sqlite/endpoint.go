@@ -305,8 +305,21 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 			return fmt.Errorf("deactivate endpoints with the same address: %w", err)
 		}
 	}
+	// Rows go in insertRows at a time through a plain multi-row INSERT OR IGNORE: one
+	// execution opens its cursors on the table and its three indexes once for all of them,
+	// and database/sql and the driver are crossed once (docs/performance.md). When a row of
+	// the batch is ignored (its endpoint is stored, or written twice in the batch), every row
+	// of the batch then goes through the one-row upsert, in order: a row just inserted meets
+	// itself unchanged and is left alone, a stored one is updated, the last write of an
+	// endpoint stays. Not one multi-row upsert: SQLite may abort its DO UPDATE half-way,
+	// so it would keep a statement journal of every page the statement changes.
+	insert, err := p.tx.PrepareContext(ctx, insertEndpoints(insertRows))
+	if err != nil {
+		return fmt.Errorf("prepare endpoint insert: %w", err)
+	}
+	defer insert.Close()
 	// An endpoint that a re-import leaves as it was is not written again (nor its indexes).
-	stmt, err := p.tx.PrepareContext(ctx, `INSERT INTO endpoints (app, id, user_id, address, channel_type, user_hash, address_hash, data)
+	upsert, err := p.tx.PrepareContext(ctx, `INSERT INTO endpoints (app, id, user_id, address, channel_type, user_hash, address_hash, data)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (app, id) DO UPDATE SET user_id = excluded.user_id, address = excluded.address,
 		channel_type = excluded.channel_type, user_hash = excluded.user_hash, address_hash = excluded.address_hash, data = excluded.data
@@ -315,7 +328,7 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 	if err != nil {
 		return fmt.Errorf("prepare endpoint upsert: %w", err)
 	}
-	defer stmt.Close()
+	defer upsert.Close()
 	// In key order, so that consecutive inserts land on neighbouring B-tree pages; the sort
 	// is stable, so the last of two writes of one endpoint is still the one that stays.
 	sorted := slices.Clone(endpoints)
@@ -340,18 +353,49 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 			}
 		}
 	}()
-	return eachRow(ctx, len(sorted), func(rowCtx context.Context, i int) error {
-		e, d := sorted[i], <-docs
-		if d.err != nil {
-			return d.err
+	args := make([]any, 0, endpointColumns*insertRows)
+	return eachBatch(ctx, len(sorted), insertRows, func(rowCtx context.Context, from, to int) error {
+		args = args[:0]
+		for _, e := range sorted[from:to] {
+			d := <-docs
+			if d.err != nil {
+				return d.err
+			}
+			// As text, so that SQLite's JSON functions read it.
+			args = append(args, keys[e.AppID], e.ID, e.User.UserID, e.Address, e.ChannelType,
+				keyHash(e.User.UserID), keyHash(e.Address), d.data)
 		}
-		// As text, so that SQLite's JSON functions read it.
-		if _, err := stmt.ExecContext(rowCtx, keys[e.AppID], e.ID, e.User.UserID, e.Address, e.ChannelType,
-			keyHash(e.User.UserID), keyHash(e.Address), d.data); err != nil {
-			return fmt.Errorf("upsert endpoint %s: %w", e.ID, err)
+		if to-from == insertRows {
+			res, err := insert.ExecContext(rowCtx, args...)
+			if err != nil {
+				return fmt.Errorf("insert endpoints %s to %s: %w", sorted[from].ID, sorted[to-1].ID, err)
+			}
+			if n, err := res.RowsAffected(); err != nil || n == insertRows {
+				return err
+			}
+		}
+		for i := from; i < to; i++ {
+			row := args[(i-from)*endpointColumns : (i-from+1)*endpointColumns]
+			if _, err := upsert.ExecContext(rowCtx, row...); err != nil {
+				return fmt.Errorf("upsert endpoint %s: %w", sorted[i].ID, err)
+			}
 		}
 		return nil
 	})
+}
+
+// insertRows is how many endpoints one execution of PutEndpoints' insert writes.
+const insertRows = 32
+
+// endpointColumns is how many values each endpoint gives PutEndpoints' statements.
+const endpointColumns = 8
+
+// insertEndpoints inserts n endpoints, endpointColumns values each, and ignores those whose
+// key is taken.
+func insertEndpoints(n int) string {
+	row := "(" + placeholders(endpointColumns) + "),"
+	return `INSERT OR IGNORE INTO endpoints (app, id, user_id, address, channel_type, user_hash, address_hash, data)
+		VALUES ` + strings.TrimSuffix(strings.Repeat(row, n), ",")
 }
 
 // deactivateAddresses makes INACTIVE the endpoints of app ?1 with one of the addresses ?3
@@ -378,6 +422,23 @@ func eachRow(ctx context.Context, n int, write func(rowCtx context.Context, i in
 			}
 		}
 		if err := write(rowCtx, i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eachBatch is eachRow for statements that write up to size rows at a time: write gets rows
+// from to to-1.
+func eachBatch(ctx context.Context, n, size int, write func(rowCtx context.Context, from, to int) error) error {
+	rowCtx := context.WithoutCancel(ctx)
+	for from := 0; from < n; from += size {
+		if from%cancelCheckRows < size {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if err := write(rowCtx, from, min(from+size, n)); err != nil {
 			return err
 		}
 	}

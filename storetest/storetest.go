@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ActiveJobCap", testActiveJobCap},
 		{"PieceLeases", testPieceLeases},
 		{"PieceWrites", testPieceWrites},
+		{"BulkPut", testBulkPut},
 		{"SegmentVersions", testSegmentVersions},
 		{"FailingJob", testFailingJob},
 		{"PolledJob", testPolledJob},
@@ -430,6 +431,64 @@ func testPieceWrites(t *testing.T, s Store) {
 }
 
 // runImport runs a one-piece job that adds members to segment seg.
+// testBulkPut writes a piece's worth of endpoints in one PutEndpoints, more than a store
+// writes in one statement and not a multiple of it, then writes them again with some changed
+// and the others as they were.
+func testBulkPut(t *testing.T, s Store) {
+	mustCreateApp(t, s, "app")
+	mustCreateJob(t, s, "app", "j", pinfold.ImportDefinition{Format: "CSV", S3URL: "s3://b/k.csv", RoleARN: "r"})
+	mustPlan(t, s, "app", "j", 2)
+	const n = 203
+	var ids []string
+	written := map[string]*pinfold.Endpoint{}
+	var batch []*pinfold.Endpoint
+	for i := range n {
+		// Not in key order: the store may sort, the result must not depend on it.
+		id := fmt.Sprintf("e%03d", (i*11)%n) // 11 and n are coprime: every ID once
+		e := endpoint("app", id, "EMAIL", id+"@example.com", fmt.Sprintf("u%02d", i/3))
+		ids = append(ids, id)
+		written[id] = e
+		batch = append(batch, e)
+	}
+	check := func(what string) {
+		t.Helper()
+		for _, id := range ids {
+			got, err := s.FindEndpoint(ctx, "app", id)
+			if err != nil {
+				t.Fatalf("%s: endpoint %s: %v", what, id, err)
+			}
+			if !reflect.DeepEqual(got, written[id]) {
+				t.Fatalf("%s: endpoint %s\n%+v\nwant\n%+v", what, id, got, written[id])
+			}
+		}
+	}
+	commit(t, s, func(tx pinfold.PieceTx) (*pinfold.PieceOutcome, error) {
+		return &pinfold.PieceOutcome{Processed: n}, tx.PutEndpoints(ctx, batch)
+	})
+	check("first write")
+	// Every 10th endpoint moves to a new user and address, the rest are written unchanged.
+	for i, e := range batch {
+		if i%10 == 0 {
+			changed := *e
+			changed.Address = e.ID + "@moved.example.com"
+			changed.User.UserID = "mover"
+			batch[i], written[e.ID] = &changed, &changed
+		}
+	}
+	commit(t, s, func(tx pinfold.PieceTx) (*pinfold.PieceOutcome, error) {
+		return &pinfold.PieceOutcome{Processed: n}, tx.PutEndpoints(ctx, batch)
+	})
+	check("second write")
+	movers, err := s.FindEndpointsByUser(ctx, "app", "mover")
+	if err != nil || len(movers) != (n+9)/10 {
+		t.Fatalf("FindEndpointsByUser(mover) = %d endpoints, %v; want %d", len(movers), err, (n+9)/10)
+	}
+	// u00 had batch[0] to batch[2]; batch[0] moved away.
+	if left, err := s.FindEndpointsByUser(ctx, "app", "u00"); err != nil || len(left) != 2 {
+		t.Fatalf("FindEndpointsByUser(u00) = %d endpoints, %v; want 2", len(left), err)
+	}
+}
+
 func runImport(t *testing.T, s Store, job, seg, name string, members []pinfold.Member, at time.Time) {
 	t.Helper()
 	mustCreateJob(t, s, "app", job, pinfold.ImportDefinition{Format: "JSON", S3URL: "s3://b/" + job, RoleARN: "r", SegmentID: seg, SegmentName: name, DefineSegment: name != ""})

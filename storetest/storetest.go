@@ -431,12 +431,13 @@ func testPieceWrites(t *testing.T, s Store) {
 }
 
 // runImport runs a one-piece job that adds members to segment seg.
-// testBulkPut writes a piece's worth of endpoints in one PutEndpoints, more than a store
-// writes in one statement and not a multiple of it, then writes them again with some changed
-// and the others as they were.
+// testBulkPut writes a piece's worth of endpoints in one PutEndpoints, and as many segment
+// members in one AddJobMembers, more than a store writes in one statement and not a multiple
+// of it, then writes them again with some changed and the others as they were.
 func testBulkPut(t *testing.T, s Store) {
 	mustCreateApp(t, s, "app")
-	mustCreateJob(t, s, "app", "j", pinfold.ImportDefinition{Format: "CSV", S3URL: "s3://b/k.csv", RoleARN: "r"})
+	mustCreateJob(t, s, "app", "j", pinfold.ImportDefinition{Format: "CSV", S3URL: "s3://b/k.csv", RoleARN: "r",
+		DefineSegment: true, SegmentID: "seg", SegmentName: "bulk"})
 	mustPlan(t, s, "app", "j", 2)
 	const n = 203
 	var ids []string
@@ -462,23 +463,49 @@ func testBulkPut(t *testing.T, s Store) {
 			}
 		}
 	}
+	members := func() []pinfold.Member {
+		var m []pinfold.Member
+		for _, e := range batch {
+			m = append(m, member(e.ID, e.ChannelType))
+		}
+		return m
+	}
 	commit(t, s, func(tx pinfold.PieceTx) (*pinfold.PieceOutcome, error) {
-		return &pinfold.PieceOutcome{Processed: n}, tx.PutEndpoints(ctx, batch)
+		if err := tx.PutEndpoints(ctx, batch); err != nil {
+			return nil, err
+		}
+		return &pinfold.PieceOutcome{Processed: n}, tx.AddJobMembers(ctx, "j", members())
 	})
 	check("first write")
-	// Every 10th endpoint moves to a new user and address, the rest are written unchanged.
+	// Every 10th endpoint moves to a new user, address and channel, the rest are written
+	// unchanged.
 	for i, e := range batch {
 		if i%10 == 0 {
 			changed := *e
 			changed.Address = e.ID + "@moved.example.com"
 			changed.User.UserID = "mover"
+			changed.ChannelType = "SMS"
 			batch[i], written[e.ID] = &changed, &changed
 		}
 	}
 	commit(t, s, func(tx pinfold.PieceTx) (*pinfold.PieceOutcome, error) {
-		return &pinfold.PieceOutcome{Processed: n}, tx.PutEndpoints(ctx, batch)
+		if err := tx.PutEndpoints(ctx, batch); err != nil {
+			return nil, err
+		}
+		return &pinfold.PieceOutcome{Processed: n}, tx.AddJobMembers(ctx, "j", members())
 	})
 	check("second write")
+	if ended, err := s.FinishImportJob(ctx, "j", t0.Add(time.Hour)); !ended || err != nil {
+		t.Fatalf("finish: %v %v", ended, err)
+	}
+	seg, err := s.FindSegment(ctx, "app", "seg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if movers := (n + 9) / 10; seg.Import == nil || seg.Import.Size != n || seg.Import.ChannelCounts["SMS"] != movers ||
+		seg.Import.ChannelCounts["EMAIL"] != n-movers {
+		t.Fatalf("segment of the job = %+v; want %d members, %d of them SMS", seg.Import, n, movers)
+	}
 	movers, err := s.FindEndpointsByUser(ctx, "app", "mover")
 	if err != nil || len(movers) != (n+9)/10 {
 		t.Fatalf("FindEndpointsByUser(mover) = %d endpoints, %v; want %d", len(movers), err, (n+9)/10)

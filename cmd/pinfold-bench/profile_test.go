@@ -25,9 +25,10 @@ func benchRows(b *testing.B) int {
 	return 50_000
 }
 
-// runImport creates an app and imports the server's s3://bench/endpoints.csv into it, waiting
-// until the job completes; it returns the GetImportJob input of the job.
-func runImport(b *testing.B, c *pinpoint.Client, rows int) *pinpoint.GetImportJobInput {
+// runImport creates an app and imports the server's s3://bench/endpoints.csv into it, also
+// into a segment if segment is set, waiting until the job completes; it returns the
+// GetImportJob input of the job.
+func runImport(b *testing.B, c *pinpoint.Client, rows int, segment bool) *pinpoint.GetImportJobInput {
 	ctx := context.Background()
 	app, err := c.CreateApp(ctx, &pinpoint.CreateAppInput{CreateApplicationRequest: &types.CreateApplicationRequest{Name: aws.String("bench")}})
 	if err != nil {
@@ -35,7 +36,8 @@ func runImport(b *testing.B, c *pinpoint.Client, rows int) *pinpoint.GetImportJo
 	}
 	in := &pinpoint.GetImportJobInput{ApplicationId: app.ApplicationResponse.Id}
 	created, err := c.CreateImportJob(ctx, &pinpoint.CreateImportJobInput{ApplicationId: in.ApplicationId, ImportJobRequest: &types.ImportJobRequest{
-		Format: types.FormatCsv, S3Url: aws.String("s3://bench/endpoints.csv"), RoleArn: aws.String(benchRole), RegisterEndpoints: aws.Bool(true)}})
+		Format: types.FormatCsv, S3Url: aws.String("s3://bench/endpoints.csv"), RoleArn: aws.String(benchRole), RegisterEndpoints: aws.Bool(true),
+		DefineSegment: aws.Bool(segment), SegmentName: segmentName(segment)}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -57,14 +59,27 @@ func runImport(b *testing.B, c *pinpoint.Client, rows int) *pinpoint.GetImportJo
 	}
 }
 
+func segmentName(segment bool) *string {
+	if segment {
+		return aws.String("imported")
+	}
+	return nil
+}
+
 // BenchmarkImport imports a generated CSV file into a fresh app per operation.
-func BenchmarkImport(b *testing.B) {
+func BenchmarkImport(b *testing.B) { benchmarkImport(b, false) }
+
+// BenchmarkImportSegment is BenchmarkImport with DefineSegment: every endpoint also becomes a
+// member of the job's segment.
+func BenchmarkImportSegment(b *testing.B) { benchmarkImport(b, true) }
+
+func benchmarkImport(b *testing.B, segment bool) {
 	rows := benchRows(b)
 	s := testserver.Start(b, testserver.Options{Workers: 4})
 	s.Put(b, "bench", "endpoints.csv", generate(b, 1, rows, true))
 	b.ResetTimer()
 	for range b.N {
-		runImport(b, s.Pinpoint, rows)
+		runImport(b, s.Pinpoint, rows, segment)
 	}
 	b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "endpoints/s")
 }
@@ -75,7 +90,7 @@ func BenchmarkGetImportJob(b *testing.B) {
 	const rows = 1000
 	s := testserver.Start(b, testserver.Options{})
 	s.Put(b, "bench", "endpoints.csv", generate(b, 1, rows, true))
-	in := runImport(b, s.Pinpoint, rows)
+	in := runImport(b, s.Pinpoint, rows, false)
 	c := pinpointClient(s.URL, keyPair{testserver.AccessKeyID, testserver.SecretAccessKey}, newHTTPClient())
 	b.SetParallelism(32)
 	b.ResetTimer()

@@ -52,12 +52,13 @@ type DB struct {
 	// taken at that Open.
 	CacheBytes int64
 
-	write *sql.DB
-	read  *sql.DB
-	reads *stmtCache // statements prepared on read
-	jobs  stored.JobCache
-	group groupCommit
-	lock  *os.File
+	write    *sql.DB
+	writeKiB int64 // the write connection's cache_size, in KiB
+	read     *sql.DB
+	reads    *stmtCache // statements prepared on read
+	jobs     stored.JobCache
+	group    groupCommit
+	lock     *os.File
 
 	reserveMu    sync.Mutex
 	reserveGone  bool      // deleted after a full disk, not yet made again
@@ -115,7 +116,8 @@ func (db *DB) Open() (err error) {
 		cache = DefaultCacheBytes
 	}
 	configurePageCache(cache + readConns*readCacheBytes)
-	writeDSN := dsn + fmt.Sprintf("&_pragma=cache_size(%d)&_pragma=wal_autocheckpoint(%d)", -max(cache>>10, 1), walCheckpointPages)
+	db.writeKiB = max(cache>>10, 1)
+	writeDSN := dsn + fmt.Sprintf("&_pragma=cache_size(%d)&_pragma=wal_autocheckpoint(%d)", -db.writeKiB, walCheckpointPages)
 	if db.write, err = sql.Open("sqlite", writeDSN); err != nil {
 		return err
 	}

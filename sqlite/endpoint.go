@@ -451,16 +451,37 @@ type encodedDoc struct {
 }
 
 func (p *pieceTx) AddJobMembers(ctx context.Context, jobID string, members []pinfold.Member) error {
-	stmt, err := p.tx.PrepareContext(ctx, `INSERT INTO import_job_members (job_id, endpoint_id, channel_type) VALUES (?, ?, ?)
-		ON CONFLICT (job_id, endpoint_id) DO UPDATE SET channel_type = excluded.channel_type`)
-	if err != nil {
-		return fmt.Errorf("prepare job members: %w", err)
-	}
-	defer stmt.Close()
-	return eachRow(ctx, len(members), func(rowCtx context.Context, i int) error {
-		if _, err := stmt.ExecContext(rowCtx, jobID, members[i].EndpointID, members[i].ChannelType); err != nil {
-			return fmt.Errorf("add job member: %w", err)
+	// Appended (migration 0008): no key to conflict on, so plain multi-row INSERTs of
+	// memberRows, and one of the rows left at the end.
+	stmts := map[int]*sql.Stmt{}
+	defer func() {
+		for _, s := range stmts {
+			s.Close()
+		}
+	}()
+	args := make([]any, 0, 3*memberRows)
+	return eachBatch(ctx, len(members), memberRows, func(rowCtx context.Context, from, to int) error {
+		n := to - from
+		stmt, ok := stmts[n]
+		if !ok {
+			var err error
+			row := "(?, ?, ?),"
+			if stmt, err = p.tx.PrepareContext(ctx, `INSERT INTO import_job_members (job_id, endpoint_id, channel_type) VALUES `+
+				strings.TrimSuffix(strings.Repeat(row, n), ",")); err != nil {
+				return fmt.Errorf("prepare job members: %w", err)
+			}
+			stmts[n] = stmt
+		}
+		args = args[:0]
+		for _, m := range members[from:to] {
+			args = append(args, jobID, m.EndpointID, m.ChannelType)
+		}
+		if _, err := stmt.ExecContext(rowCtx, args...); err != nil {
+			return fmt.Errorf("add job members: %w", err)
 		}
 		return nil
 	})
 }
+
+// memberRows is how many members one statement of AddJobMembers adds.
+const memberRows = 64

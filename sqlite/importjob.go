@@ -514,7 +514,7 @@ func (db *DB) FinishImportJob(ctx context.Context, jobID string, now time.Time) 
 			return err
 		}
 		if job.Definition.WritesSegment() {
-			return writeImportSegment(ctx, tx, job, now)
+			return writeImportSegment(ctx, tx, job, now, db.writeKiB)
 		}
 		return nil
 	})
@@ -582,9 +582,31 @@ func (db *DB) finishJob(ctx context.Context, kind, jobID string, now time.Time, 
 	return ended, nil
 }
 
+// sortCacheKiB is the write connection's cache_size while a job's segment members are sorted
+// (withSortCache).
+const sortCacheKiB = 8 << 10
+
+// withSortCache runs fn, whose statements sort a job's segment members, with the write
+// connection's cache_size at sortCacheKiB, then puts it back at cacheKiB. SQLite's sorter
+// keeps up to cache_size of rows in memory before it writes sorted runs to a temporary file:
+// at the default 48 MiB, the end of a 1M-member import took 50–60 MB more RSS, past the memory
+// target (docs/performance.md). The cache gives up its clean pages meanwhile. cache_size
+// belongs to the connection, not to the transaction: it is put back whatever fn returns.
+func withSortCache(ctx context.Context, tx *sql.Tx, cacheKiB int64, fn func() error) error {
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = %d`, -sortCacheKiB)); err != nil {
+		return err
+	}
+	err := fn()
+	if _, restoreErr := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = %d`, -cacheKiB)); err == nil {
+		err = restoreErr
+	}
+	return err
+}
+
 // writeImportSegment adds the job's members to its segment as a new version (version 1 of a
-// segment the job defines) with the version's size and channel counts.
-func writeImportSegment(ctx context.Context, tx *sql.Tx, job *pinfold.ImportJob, now time.Time) error {
+// segment the job defines) with the version's size and channel counts. cacheKiB is the
+// write connection's cache_size.
+func writeImportSegment(ctx context.Context, tx *sql.Tx, job *pinfold.ImportJob, now time.Time, cacheKiB int64) error {
 	def := job.Definition
 	var latest int
 	var name string
@@ -608,31 +630,36 @@ func writeImportSegment(ctx context.Context, tx *sql.Tx, job *pinfold.ImportJob,
 	if def.SegmentName != "" {
 		name = def.SegmentName
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO segment_members (app_id, segment_id, endpoint_id, version, channel_type)
-		SELECT ?, ?, endpoint_id, ?, channel_type FROM import_job_members WHERE job_id = ? ORDER BY endpoint_id
-		ON CONFLICT (app_id, segment_id, endpoint_id) DO UPDATE SET channel_type = excluded.channel_type`,
-		job.AppID, def.SegmentID, version, job.ID); err != nil {
-		return fmt.Errorf("add segment members: %w", err)
-	}
+	// The members were appended as pieces committed (migration 0008) and go into the segment
+	// in endpoint ID order, and in the order they were added for one endpoint, so that the
+	// last channel stays. Both that and counting the channels sort every member.
 	imp := pinfold.SegmentImport{Format: def.Format, S3URL: def.S3URL, RoleARN: def.RoleARN, ExternalID: def.ExternalID,
 		ChannelCounts: map[string]int{}}
-	rows, err := tx.QueryContext(ctx, `SELECT channel_type, count(*) FROM segment_members
-		WHERE app_id = ? AND segment_id = ? AND version <= ? GROUP BY channel_type`, job.AppID, def.SegmentID, version)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var channel string
-		var n int
-		if err := rows.Scan(&channel, &n); err != nil {
-			rows.Close()
+	err = withSortCache(ctx, tx, cacheKiB, func() error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO segment_members (app_id, segment_id, endpoint_id, version, channel_type)
+			SELECT ?, ?, endpoint_id, ?, channel_type FROM import_job_members WHERE job_id = ? ORDER BY endpoint_id, rowid
+			ON CONFLICT (app_id, segment_id, endpoint_id) DO UPDATE SET channel_type = excluded.channel_type`,
+			job.AppID, def.SegmentID, version, job.ID); err != nil {
+			return fmt.Errorf("add segment members: %w", err)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT channel_type, count(*) FROM segment_members
+			WHERE app_id = ? AND segment_id = ? AND version <= ? GROUP BY channel_type`, job.AppID, def.SegmentID, version)
+		if err != nil {
 			return err
 		}
-		imp.ChannelCounts[channel] = n
-		imp.Size += n
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		defer rows.Close()
+		for rows.Next() {
+			var channel string
+			var n int
+			if err := rows.Scan(&channel, &n); err != nil {
+				return err
+			}
+			imp.ChannelCounts[channel] = n
+			imp.Size += n
+		}
+		return rows.Err()
+	})
+	if err != nil {
 		return err
 	}
 	data, err := json.Marshal(imp)

@@ -293,3 +293,65 @@ func TestMigrateEndpointsToAppKey(t *testing.T) {
 		t.Fatalf("endpoints after one was deleted: %d, %v", left, err)
 	}
 }
+
+// TestMigrateJobMembersToLog opens a database whose running job found segment members before
+// migration 0008, when they were kept by (job, endpoint), and checks that 0008 carries them
+// over and that the job's segment, once it completes, has them and those added after, with
+// the channel added last for an endpoint added twice.
+func TestMigrateJobMembersToLog(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now()
+	commitPiece := func(db *sqlite.DB, members ...pinfold.Member) {
+		t.Helper()
+		p, _, err := db.ClaimPiece(ctx, "n", now, now.Add(time.Hour))
+		if err != nil || p == nil {
+			t.Fatalf("claim piece: %+v %v", p, err)
+		}
+		err = db.CommitPiece(ctx, p, "n", func(tx pinfold.PieceTx) (*pinfold.PieceOutcome, error) {
+			return &pinfold.PieceOutcome{Processed: int64(len(members))}, tx.AddJobMembers(ctx, "j", members)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := olderDatabase(t, func(db *sqlite.DB) {
+		createApps(t, "app")(db)
+		job := &pinfold.ImportJob{ID: "j", AppID: "app", Status: pinfold.JobCreated, CreatedAt: now,
+			Definition: pinfold.ImportDefinition{Format: "CSV", S3URL: "s3://b/k.csv", RoleARN: "r", DefineSegment: true, SegmentID: "seg", SegmentName: "s"}}
+		if err := db.CreateImportJob(ctx, job); err != nil {
+			t.Fatal(err)
+		}
+		if j, err := db.ClaimImportJob(ctx, "n", 1, now, now.Add(time.Hour)); err != nil || j == nil {
+			t.Fatalf("claim job: %v %v", j, err)
+		}
+		if ok, err := db.SetImportJobStatus(ctx, "j", []string{pinfold.JobPreparingForInitialization}, pinfold.JobInitializing); !ok || err != nil {
+			t.Fatalf("to INITIALIZING: %v %v", ok, err)
+		}
+		if err := db.PlanImportJob(ctx, "j", []*pinfold.Piece{{No: 0, AppID: "app", Bucket: "b", Key: "k", End: 10, FirstLine: 1},
+			{No: 1, AppID: "app", Bucket: "b", Key: "k", Start: 10, End: 20, FirstLine: 2}}); err != nil {
+			t.Fatal(err)
+		}
+		commitPiece(db, pinfold.Member{EndpointID: "e1", ChannelType: "EMAIL"}, pinfold.Member{EndpointID: "e2", ChannelType: "SMS"})
+	}, func(raw *sql.DB) {
+		mustExec(t, raw,
+			`CREATE TABLE members_0001 (job_id TEXT NOT NULL, endpoint_id TEXT NOT NULL, channel_type TEXT NOT NULL,
+				PRIMARY KEY (job_id, endpoint_id)) WITHOUT ROWID`,
+			`INSERT INTO members_0001 SELECT job_id, endpoint_id, channel_type FROM import_job_members`,
+			`DROP TABLE import_job_members`,
+			`ALTER TABLE members_0001 RENAME TO import_job_members`,
+			`DELETE FROM schema_migrations WHERE version = 8`,
+		)
+	})
+	db := mustMigrate(t, sqlite.NewDB(path))
+	commitPiece(db, pinfold.Member{EndpointID: "e2", ChannelType: "EMAIL"}, pinfold.Member{EndpointID: "e3", ChannelType: "SMS"})
+	if ended, err := db.FinishImportJob(ctx, "j", now); !ended || err != nil {
+		t.Fatalf("finish: %v %v", ended, err)
+	}
+	seg, err := db.FindSegment(ctx, "app", "seg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seg.Import == nil || seg.Import.Size != 3 || seg.Import.ChannelCounts["EMAIL"] != 2 || seg.Import.ChannelCounts["SMS"] != 1 {
+		t.Fatalf("segment after the migration = %+v", seg.Import)
+	}
+}

@@ -158,6 +158,11 @@ func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
 }
 
+// valueRows is the VALUES list of a multi-row INSERT: n rows of columns placeholders each.
+func valueRows(n, columns int) string {
+	return strings.TrimSuffix(strings.Repeat("("+placeholders(columns)+"),", n), ",")
+}
+
 func (p *endpointTx) FindEndpoints(ctx context.Context, appID string, ids []string) (map[string]*pinfold.Endpoint, error) {
 	found := make(map[string]*pinfold.Endpoint, len(ids))
 	for len(ids) > 0 {
@@ -393,9 +398,8 @@ const endpointColumns = 8
 // insertEndpoints inserts n endpoints, endpointColumns values each, and ignores those whose
 // key is taken.
 func insertEndpoints(n int) string {
-	row := "(" + placeholders(endpointColumns) + "),"
 	return `INSERT OR IGNORE INTO endpoints (app, id, user_id, address, channel_type, user_hash, address_hash, data)
-		VALUES ` + strings.TrimSuffix(strings.Repeat(row, n), ",")
+		VALUES ` + valueRows(n, endpointColumns)
 }
 
 // deactivateAddresses makes INACTIVE the endpoints of app ?1 with one of the addresses ?3
@@ -465,9 +469,8 @@ func (p *pieceTx) AddJobMembers(ctx context.Context, jobID string, members []pin
 		stmt, ok := stmts[n]
 		if !ok {
 			var err error
-			row := "(?, ?, ?),"
 			if stmt, err = p.tx.PrepareContext(ctx, `INSERT INTO import_job_members (job_id, endpoint_id, channel_type) VALUES `+
-				strings.TrimSuffix(strings.Repeat(row, n), ",")); err != nil {
+				valueRows(n, 3)); err != nil {
 				return fmt.Errorf("prepare job members: %w", err)
 			}
 			stmts[n] = stmt

@@ -359,6 +359,9 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 		}
 	}()
 	args := make([]any, 0, endpointColumns*insertRows)
+	// A batch that met stored endpoints is likely followed by more (a re-import updates every
+	// row): the next upsertOnly batches skip the insert, whose seeks would be made twice.
+	upsertOnly := 0
 	return eachBatch(ctx, len(sorted), insertRows, func(rowCtx context.Context, from, to int) error {
 		args = args[:0]
 		for _, e := range sorted[from:to] {
@@ -370,7 +373,9 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 			args = append(args, keys[e.AppID], e.ID, e.User.UserID, e.Address, e.ChannelType,
 				keyHash(e.User.UserID), keyHash(e.Address), d.data)
 		}
-		if to-from == insertRows {
+		if upsertOnly > 0 {
+			upsertOnly--
+		} else if to-from == insertRows {
 			res, err := insert.ExecContext(rowCtx, args...)
 			if err != nil {
 				return fmt.Errorf("insert endpoints %s to %s: %w", sorted[from].ID, sorted[to-1].ID, err)
@@ -378,6 +383,7 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 			if n, err := res.RowsAffected(); err != nil || n == insertRows {
 				return err
 			}
+			upsertOnly = insertRetry
 		}
 		for i := from; i < to; i++ {
 			row := args[(i-from)*endpointColumns : (i-from+1)*endpointColumns]
@@ -391,6 +397,10 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 
 // insertRows is how many endpoints one execution of PutEndpoints' insert writes.
 const insertRows = 32
+
+// insertRetry is how many batches PutEndpoints sends straight to the one-row upsert after a
+// batch whose insert met stored endpoints.
+const insertRetry = 8
 
 // endpointColumns is how many values each endpoint gives PutEndpoints' statements.
 const endpointColumns = 8

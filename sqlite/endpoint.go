@@ -317,12 +317,16 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 	// of the batch then goes through the one-row upsert, in order: a row just inserted meets
 	// itself unchanged and is left alone, a stored one is updated, the last write of an
 	// endpoint stays. Not one multi-row upsert: SQLite may abort its DO UPDATE half-way,
-	// so it would keep a statement journal of every page the statement changes.
-	insert, err := p.tx.PrepareContext(ctx, insertEndpoints(insertRows))
-	if err != nil {
-		return fmt.Errorf("prepare endpoint insert: %w", err)
+	// so it would keep a statement journal of every page the statement changes. The insert
+	// is prepared only for a call with a full batch: the API writes one endpoint at a time.
+	var insert *sql.Stmt
+	var err error
+	if len(endpoints) >= insertRows {
+		if insert, err = p.tx.PrepareContext(ctx, insertEndpoints(insertRows)); err != nil {
+			return fmt.Errorf("prepare endpoint insert: %w", err)
+		}
+		defer insert.Close()
 	}
-	defer insert.Close()
 	// An endpoint that a re-import leaves as it was is not written again (nor its indexes).
 	upsert, err := p.tx.PrepareContext(ctx, `INSERT INTO endpoints (app, id, user_id, address, channel_type, user_hash, address_hash, data)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)

@@ -285,6 +285,33 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 		}
 		keys[e.AppID] = key
 	}
+	// The rows go in key order, so that consecutive inserts land on neighbouring B-tree
+	// pages; the sort is stable, so the last of two writes of one endpoint is still the one
+	// that stays. The write connection is the bottleneck: another goroutine sorts while
+	// SQLite makes endpoints INACTIVE, then encodes each document (and hashes its user and
+	// address) while SQLite writes the ones before it.
+	sorted := slices.Clone(endpoints)
+	sortedReady := make(chan struct{})
+	docs := make(chan encodedDoc, 512)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		defer close(docs)
+		slices.SortStableFunc(sorted, func(a, b *pinfold.Endpoint) int {
+			return cmp.Or(cmp.Compare(keys[a.AppID], keys[b.AppID]), strings.Compare(a.ID, b.ID))
+		})
+		close(sortedReady)
+		var buf []byte
+		for _, e := range sorted {
+			var err error
+			buf, err = stored.AppendEndpoint(buf[:0], e)
+			select {
+			case docs <- encodedDoc{string(buf), keyHash(e.User.UserID), keyHash(e.Address), err}:
+			case <-stop:
+				return
+			}
+		}
+	}()
 	// The others with these addresses become INACTIVE in one statement per app (addresses,
 	// their hashes and IDs go in as JSON arrays); the endpoints themselves are then written
 	// as given. Without statistics SQLite would scan the app's endpoints rather than use the
@@ -338,30 +365,7 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 		return fmt.Errorf("prepare endpoint upsert: %w", err)
 	}
 	defer upsert.Close()
-	// In key order, so that consecutive inserts land on neighbouring B-tree pages; the sort
-	// is stable, so the last of two writes of one endpoint is still the one that stays.
-	sorted := slices.Clone(endpoints)
-	slices.SortStableFunc(sorted, func(a, b *pinfold.Endpoint) int {
-		return cmp.Or(cmp.Compare(keys[a.AppID], keys[b.AppID]), strings.Compare(a.ID, b.ID))
-	})
-	// The documents are encoded on another goroutine while SQLite writes the ones before
-	// them: the write connection is the bottleneck.
-	docs := make(chan encodedDoc, 512)
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		defer close(docs)
-		var buf []byte
-		for _, e := range sorted {
-			var err error
-			buf, err = stored.AppendEndpoint(buf[:0], e)
-			select {
-			case docs <- encodedDoc{string(buf), err}:
-			case <-stop:
-				return
-			}
-		}
-	}()
+	<-sortedReady
 	args := make([]any, 0, endpointColumns*insertRows)
 	// A batch that met stored endpoints is likely followed by more (a re-import updates every
 	// row): the next upsertOnly batches skip the insert, whose seeks would be made twice.
@@ -375,7 +379,7 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 			}
 			// As text, so that SQLite's JSON functions read it.
 			args = append(args, keys[e.AppID], e.ID, e.User.UserID, e.Address, e.ChannelType,
-				keyHash(e.User.UserID), keyHash(e.Address), d.data)
+				d.userHash, d.addressHash, d.data)
 		}
 		if upsertOnly > 0 {
 			upsertOnly--
@@ -464,8 +468,9 @@ func eachBatch(ctx context.Context, n, size int, write func(rowCtx context.Conte
 }
 
 type encodedDoc struct {
-	data string
-	err  error
+	data                  string
+	userHash, addressHash any // keyHash of the user ID and the address
+	err                   error
 }
 
 func (p *pieceTx) AddJobMembers(ctx context.Context, jobID string, members []pinfold.Member) error {

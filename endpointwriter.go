@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 	"time"
 )
@@ -69,12 +68,39 @@ type EndpointWriter struct {
 	index     map[string]int             // ID → position in changed
 	lastWrite map[string]int             // ID → sequence number of its last write
 	seq       int                        // writes so far
+
+	// For a batch of at least prepareMin updates, what Apply makes of each update whose
+	// endpoint was not found, worked out on another goroutine while NewEndpointWriter reads
+	// the users and Apply works through the chunks before: an import's writes are mostly of
+	// new endpoints, and its write transaction is what an import waits for (an import of 1M
+	// endpoints spent 3 s of it in Apply; docs/performance.md). prepared[u] is u's place in
+	// fresh, whose chunk i is ready once ready[i] is closed.
+	prepared map[*EndpointUpdate]int
+	fresh    []freshWrite
+	ready    []chan struct{}
 }
+
+// freshWrite is an update applied to no endpoint: ApplyEndpointUpdate's result, the result's
+// size, and every custom attribute name the update uses, sorted.
+type freshWrite struct {
+	e     *Endpoint
+	err   error
+	size  int
+	names []AttributeName
+}
+
+// prepareMin is how many updates NewEndpointWriter needs to prepare them on another
+// goroutine, prepareChunk updates at a time. A variable so that a test can compare a batch
+// prepared with the same batch not prepared.
+var prepareMin = 32
+
+const prepareChunk = 256
 
 // NewEndpointWriter prepares to apply updates, whose IDs are set, to the app's endpoints:
 // it reads those endpoints, the endpoints of the users the updates name, and the app's
 // custom attribute names. Apply then takes the same updates (or some of them) in order; an
-// update it was not given is an internal error.
+// update it was not given is an internal error. The updates must not change until then:
+// another goroutine may be reading them.
 func NewEndpointWriter(ctx context.Context, tx EndpointTx, appID string, updates []*EndpointUpdate, now time.Time) (*EndpointWriter, error) {
 	var ids, userIDs []string
 	seenIDs, seenUsers := map[string]bool{}, map[string]bool{}
@@ -96,6 +122,9 @@ func NewEndpointWriter(ctx context.Context, tx EndpointTx, appID string, updates
 	}
 	if w.endpoints == nil {
 		w.endpoints = map[string]*Endpoint{}
+	}
+	if len(updates) >= prepareMin {
+		w.prepare(updates, now)
 	}
 	if len(userIDs) > 0 {
 		byUser, err := tx.FindUserEndpoints(ctx, appID, userIDs)
@@ -137,11 +166,28 @@ func (w *EndpointWriter) Apply(u *EndpointUpdate) error {
 		return fmt.Errorf("endpoint writer: update of %q was not given to NewEndpointWriter", u.ID)
 	}
 	old := w.endpoints[u.ID]
-	e, err := ApplyEndpointUpdate(w.appID, old, u, w.now)
-	if err != nil {
-		return err
+	var e *Endpoint
+	var size int
+	var names []AttributeName
+	var f *freshWrite
+	if old == nil {
+		f = w.freshWrite(u)
 	}
-	if n := e.size(); n > MaxEndpointBytes {
+	if f != nil {
+		if f.err != nil {
+			return f.err
+		}
+		// The prepared endpoint is the batch's from here on: it is used once.
+		e, size, names = f.e, f.size, f.names
+		delete(w.prepared, u)
+	} else {
+		var err error
+		if e, err = ApplyEndpointUpdate(w.appID, old, u, w.now); err != nil {
+			return err
+		}
+		size, names = e.size(), attributeNames(u)
+	}
+	if n := size; n > MaxEndpointBytes {
 		return Errorf(EINVALID, "endpoint %q would be %d bytes after this update; an endpoint may be at most %d bytes", e.ID, n, MaxEndpointBytes)
 	}
 	oldUser := ""
@@ -154,7 +200,7 @@ func (w *EndpointWriter) Apply(u *EndpointUpdate) error {
 			return Errorf(EINVALID, "User.UserId %q already has %d endpoints; a user may have at most %d endpoints", newUser, n, MaxEndpointsPerUserID)
 		}
 	}
-	fresh := w.newNames(u)
+	fresh := w.newNames(names)
 	if len(w.names)+len(fresh) > w.maxNames {
 		return Errorf(EINVALID, "%s would be custom attribute name %d of the application; an application may have at most %d "+
 			"(Attributes, Metrics and User.UserAttributes names together): reuse a name the application has",
@@ -183,33 +229,78 @@ func (w *EndpointWriter) Apply(u *EndpointUpdate) error {
 	return nil
 }
 
-// newNames returns the custom attribute names u uses that the app does not know yet, sorted.
-// An attribute present without values removes it from the endpoint and uses no name.
-func (w *EndpointWriter) newNames(u *EndpointUpdate) []AttributeName {
-	var fresh []AttributeName
-	add := func(kind string, names []string) {
-		for _, name := range names {
-			if n := (AttributeName{kind, name}); !w.names[n] {
-				fresh = append(fresh, n)
-			}
+// prepare starts the goroutine that applies to no endpoint each of updates whose endpoint
+// was not found.
+func (w *EndpointWriter) prepare(updates []*EndpointUpdate, now time.Time) {
+	var todo []*EndpointUpdate
+	w.prepared = map[*EndpointUpdate]int{}
+	for _, u := range updates {
+		if _, ok := w.endpoints[u.ID]; !ok {
+			w.prepared[u] = len(todo)
+			todo = append(todo, u)
 		}
 	}
-	withValues := func(attrs map[string][]string) []string {
-		var names []string
+	w.fresh = make([]freshWrite, len(todo))
+	w.ready = make([]chan struct{}, (len(todo)+prepareChunk-1)/prepareChunk)
+	for i := range w.ready {
+		w.ready[i] = make(chan struct{})
+	}
+	go func() {
+		for i, u := range todo {
+			f := &w.fresh[i]
+			f.names = attributeNames(u)
+			if f.e, f.err = ApplyEndpointUpdate(w.appID, nil, u, now); f.err == nil {
+				f.size = f.e.size()
+			}
+			if i%prepareChunk == prepareChunk-1 || i == len(todo)-1 {
+				close(w.ready[i/prepareChunk])
+			}
+		}
+	}()
+}
+
+// freshWrite returns u as prepared for a new endpoint, or nil if it was not prepared.
+func (w *EndpointWriter) freshWrite(u *EndpointUpdate) *freshWrite {
+	i, ok := w.prepared[u]
+	if !ok {
+		return nil
+	}
+	<-w.ready[i/prepareChunk]
+	return &w.fresh[i]
+}
+
+// newNames returns those of names, the custom attribute names an update uses, that the app
+// does not know yet, in their order.
+func (w *EndpointWriter) newNames(names []AttributeName) []AttributeName {
+	var fresh []AttributeName
+	for _, n := range names {
+		if !w.names[n] {
+			fresh = append(fresh, n)
+		}
+	}
+	return fresh
+}
+
+// attributeNames returns the custom attribute names u uses, sorted. An attribute present
+// without values removes it from the endpoint and uses no name.
+func attributeNames(u *EndpointUpdate) []AttributeName {
+	var names []AttributeName
+	add := func(kind string, attrs map[string][]string) {
 		for name, values := range attrs {
 			if len(values) > 0 {
-				names = append(names, name)
+				names = append(names, AttributeName{kind, name})
 			}
 		}
-		return names
 	}
-	add(AttributeKindEndpoint, withValues(u.Attributes))
-	add(AttributeKindMetric, slices.Collect(maps.Keys(u.Metrics)))
-	add(AttributeKindUser, withValues(u.UserAttributes))
-	slices.SortFunc(fresh, func(a, b AttributeName) int {
+	add(AttributeKindEndpoint, u.Attributes)
+	for name := range u.Metrics {
+		names = append(names, AttributeName{AttributeKindMetric, name})
+	}
+	add(AttributeKindUser, u.UserAttributes)
+	slices.SortFunc(names, func(a, b AttributeName) int {
 		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name))
 	})
-	return fresh
+	return names
 }
 
 // Changed returns the endpoints the batch wrote, in the order they were first written, as

@@ -2,6 +2,8 @@ package pinfold_test
 
 import (
 	"context"
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -103,5 +105,93 @@ func TestEndpointWriter(t *testing.T) {
 	}
 	if err := w.Apply(&pinfold.EndpointUpdate{OptOut: sp("ALL")}); err == nil || !strings.Contains(err.Error(), "Id is required") {
 		t.Fatalf("Apply without ID = %v", err)
+	}
+}
+
+// TestEndpointWriterPrepared checks that a batch large enough to be prepared on another
+// goroutine (new endpoints merged ahead) is written exactly as the same batch applied one
+// update at a time: new, stored and repeated IDs, a new endpoint without an address, an
+// endpoint too large, a sixteenth endpoint for a user, and a name past the app's quota.
+func TestEndpointWriterPrepared(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	stored := func() map[string]*pinfold.Endpoint {
+		m := map[string]*pinfold.Endpoint{}
+		for i := range 20 {
+			id := fmt.Sprintf("s%02d", i)
+			m[id], _ = pinfold.ApplyEndpointUpdate("app", nil, &pinfold.EndpointUpdate{ID: id, ChannelType: sp("EMAIL"),
+				Address: sp(id + "@example.com"), UserID: sp("full"), Attributes: map[string][]string{"plan": {"old"}}}, now)
+		}
+		return m
+	}
+	var updates []*pinfold.EndpointUpdate
+	for i := range 600 {
+		id := fmt.Sprintf("n%03d", i%500) // the last 100 repeat IDs written before
+		u := &pinfold.EndpointUpdate{ID: id, ChannelType: sp("SMS"), Address: sp(fmt.Sprintf("+1555%04d", i%450)),
+			Attributes: map[string][]string{"plan": {"gold"}}, Metrics: map[string]float64{"visits": float64(i)}}
+		switch i % 50 {
+		case 3:
+			u.Address = nil // new: fails; repeated: keeps its address
+		case 7:
+			u.UserID = sp("full") // a sixteenth endpoint for the user fails
+		case 11:
+			u.UserAttributes = map[string][]string{fmt.Sprintf("name%d", i): {"x"}} // past the quota from the third
+		case 13:
+			u.Attributes = map[string][]string{"big": {strings.Repeat("x", pinfold.MaxEndpointBytes)}} // too large
+		case 17:
+			u.Attributes = map[string][]string{"plan": {}} // removes the attribute
+		}
+		updates = append(updates, u)
+		if i%25 == 0 {
+			updates = append(updates, &pinfold.EndpointUpdate{ID: fmt.Sprintf("s%02d", i/25%20), OptOut: sp("ALL"),
+				Attributes: map[string][]string{"plan": {"new"}}})
+		}
+	}
+	run := func(prepareMin int) (results []string, tx *memTx) {
+		defer pinfold.SetPrepareMin(prepareMin)()
+		tx = &memTx{endpoints: stored(), max: 5, names: []pinfold.AttributeName{{Kind: pinfold.AttributeKindEndpoint, Name: "plan"}}}
+		w, err := pinfold.NewEndpointWriter(ctx, tx, "app", updates, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Validated = true // as the importer's: the size rule, not validation, meets the large endpoint
+		for _, u := range updates {
+			if err := w.Apply(u); err != nil {
+				results = append(results, u.ID+": "+pinfold.ErrorMessage(err))
+			} else {
+				results = append(results, u.ID+": ok")
+			}
+		}
+		if err := w.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return results, tx
+	}
+	wantResults, want := run(1 << 30)
+	gotResults, got := run(1)
+	for i := range wantResults {
+		if gotResults[i] != wantResults[i] {
+			t.Fatalf("prepared batch: update %d: %s, want %s", i, gotResults[i], wantResults[i])
+		}
+	}
+	if !reflect.DeepEqual(got.put, want.put) || !reflect.DeepEqual(got.added, want.added) {
+		t.Fatalf("prepared batch: writes differ")
+	}
+	// The cases above all happened.
+	count := func(s string) (n int) {
+		for _, r := range wantResults {
+			if strings.Contains(r, s) {
+				n++
+			}
+		}
+		return n
+	}
+	for _, s := range []string{": ok", "ChannelType and Address", "at most 15 endpoints", "custom attribute name", "bytes after this update"} {
+		if count(s) == 0 {
+			t.Errorf("no update had the result %q", s)
+		}
+	}
+	if len(want.put) < 450 {
+		t.Errorf("%d endpoints written, want at least 450", len(want.put))
 	}
 }

@@ -1,0 +1,9 @@
+package pinfold
+
+// SetPrepareMin sets how many updates NewEndpointWriter needs to prepare them on another
+// goroutine, and returns a function that puts it back.
+func SetPrepareMin(n int) (restore func()) {
+	old := prepareMin
+	prepareMin = n
+	return func() { prepareMin = old }
+}

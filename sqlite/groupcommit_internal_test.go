@@ -13,6 +13,22 @@ import (
 	"github.com/pinfold/pinfold"
 )
 
+// StartImportJob creates job and takes it, as node "n", to INITIALIZING, where its pieces are
+// planned. It is exported for the tests of package sqlite_test.
+func StartImportJob(t *testing.T, db *DB, job *pinfold.ImportJob) {
+	t.Helper()
+	ctx := context.Background()
+	if err := db.CreateImportJob(ctx, job); err != nil {
+		t.Fatal(err)
+	}
+	if j, err := db.ClaimImportJob(ctx, "n", 1, job.CreatedAt, job.CreatedAt.Add(time.Hour)); err != nil || j == nil {
+		t.Fatalf("claim job: %v %v", j, err)
+	}
+	if ok, err := db.SetImportJobStatus(ctx, job.ID, []string{pinfold.JobPreparingForInitialization}, pinfold.JobInitializing); !ok || err != nil {
+		t.Fatalf("to INITIALIZING: %v %v", ok, err)
+	}
+}
+
 // claimFour opens a database with one import job of four pieces, all claimed by node "n".
 func claimFour(t *testing.T) (*DB, []*pinfold.Piece) {
 	t.Helper()
@@ -26,17 +42,8 @@ func claimFour(t *testing.T) (*DB, []*pinfold.Piece) {
 	if err := db.CreateApp(ctx, &pinfold.App{ID: "app", Name: "a", CreatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
-	job := &pinfold.ImportJob{ID: "j", AppID: "app", Status: pinfold.JobCreated, CreatedAt: now,
-		Definition: pinfold.ImportDefinition{Format: "CSV", S3URL: "s3://b/k.csv", RegisterEndpoints: true}}
-	if err := db.CreateImportJob(ctx, job); err != nil {
-		t.Fatal(err)
-	}
-	if j, err := db.ClaimImportJob(ctx, "n", 1, now, now.Add(time.Hour)); err != nil || j == nil {
-		t.Fatalf("claim job: %v %v", j, err)
-	}
-	if ok, err := db.SetImportJobStatus(ctx, "j", []string{pinfold.JobPreparingForInitialization}, pinfold.JobInitializing); !ok || err != nil {
-		t.Fatalf("to INITIALIZING: %v %v", ok, err)
-	}
+	StartImportJob(t, db, &pinfold.ImportJob{ID: "j", AppID: "app", Status: pinfold.JobCreated, CreatedAt: now,
+		Definition: pinfold.ImportDefinition{Format: "CSV", S3URL: "s3://b/k.csv", RegisterEndpoints: true}})
 	var planned []*pinfold.Piece
 	for no := range 4 {
 		planned = append(planned, &pinfold.Piece{No: no, AppID: "app", Bucket: "b", Key: "k", Start: int64(no) * 10, End: int64(no+1) * 10, FirstLine: 1})

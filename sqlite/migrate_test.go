@@ -316,17 +316,8 @@ func TestMigrateJobMembersToLog(t *testing.T) {
 	}
 	path := olderDatabase(t, func(db *sqlite.DB) {
 		createApps(t, "app")(db)
-		job := &pinfold.ImportJob{ID: "j", AppID: "app", Status: pinfold.JobCreated, CreatedAt: now,
-			Definition: pinfold.ImportDefinition{Format: "CSV", S3URL: "s3://b/k.csv", RoleARN: "r", DefineSegment: true, SegmentID: "seg", SegmentName: "s"}}
-		if err := db.CreateImportJob(ctx, job); err != nil {
-			t.Fatal(err)
-		}
-		if j, err := db.ClaimImportJob(ctx, "n", 1, now, now.Add(time.Hour)); err != nil || j == nil {
-			t.Fatalf("claim job: %v %v", j, err)
-		}
-		if ok, err := db.SetImportJobStatus(ctx, "j", []string{pinfold.JobPreparingForInitialization}, pinfold.JobInitializing); !ok || err != nil {
-			t.Fatalf("to INITIALIZING: %v %v", ok, err)
-		}
+		sqlite.StartImportJob(t, db, &pinfold.ImportJob{ID: "j", AppID: "app", Status: pinfold.JobCreated, CreatedAt: now,
+			Definition: pinfold.ImportDefinition{Format: "CSV", S3URL: "s3://b/k.csv", RoleARN: "r", DefineSegment: true, SegmentID: "seg", SegmentName: "s"}})
 		if err := db.PlanImportJob(ctx, "j", []*pinfold.Piece{{No: 0, AppID: "app", Bucket: "b", Key: "k", End: 10, FirstLine: 1},
 			{No: 1, AppID: "app", Bucket: "b", Key: "k", Start: 10, End: 20, FirstLine: 2}}); err != nil {
 			t.Fatal(err)

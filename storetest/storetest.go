@@ -430,7 +430,6 @@ func testPieceWrites(t *testing.T, s Store) {
 	}
 }
 
-// runImport runs a one-piece job that adds members to segment seg.
 // testBulkPut writes a piece's worth of endpoints in one PutEndpoints, and as many segment
 // members in one AddJobMembers, more than a store writes in one statement and not a multiple
 // of it, then writes them again with some changed and the others as they were.
@@ -516,6 +515,7 @@ func testBulkPut(t *testing.T, s Store) {
 	}
 }
 
+// runImport runs a one-piece job that adds members to segment seg.
 func runImport(t *testing.T, s Store, job, seg, name string, members []pinfold.Member, at time.Time) {
 	t.Helper()
 	mustCreateJob(t, s, "app", job, pinfold.ImportDefinition{Format: "JSON", S3URL: "s3://b/" + job, RoleARN: "r", SegmentID: seg, SegmentName: name, DefineSegment: name != ""})

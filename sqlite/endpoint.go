@@ -426,32 +426,15 @@ const deactivateAddresses = `UPDATE endpoints INDEXED BY endpoints_address SET d
 	WHERE app = ?1 AND address_hash IN (SELECT value FROM json_each(?2)) AND address IN (SELECT value FROM json_each(?3))
 	AND id NOT IN (SELECT value FROM json_each(?4)) AND json_extract(data, '$.es') IS NOT 'INACTIVE'`
 
-// cancelCheckRows is how many rows eachRow writes between checks of its context.
+// cancelCheckRows is how many rows eachBatch writes between checks of its context.
 const cancelCheckRows = 256
 
-// eachRow calls write for rows 0 to n-1, each with a context that cannot end, and checks ctx
-// itself every cancelCheckRows rows. For a context that can end, modernc starts a goroutine
-// per statement to watch it: a million of them for a million-row import's endpoints, beside
-// the one writer (docs/performance.md). A row's statement takes microseconds, so a piece
-// still stops soon after its context ends. Statements that write an import's rows one at a
-// time go through here.
-func eachRow(ctx context.Context, n int, write func(rowCtx context.Context, i int) error) error {
-	rowCtx := context.WithoutCancel(ctx)
-	for i := range n {
-		if i%cancelCheckRows == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		if err := write(rowCtx, i); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// eachBatch is eachRow for statements that write up to size rows at a time: write gets rows
-// from to to-1.
+// eachBatch calls write for rows 0 to n-1, size rows at a time (write gets rows from to
+// to-1), each call with a context that cannot end, and checks ctx itself about every
+// cancelCheckRows rows. For a context that can end, modernc starts a goroutine per statement
+// to watch it: a million of them for a million-row import's endpoints, beside the one writer
+// (docs/performance.md). A statement takes microseconds, so a piece still stops soon after
+// its context ends. Statements that write an import's rows go through here.
 func eachBatch(ctx context.Context, n, size int, write func(rowCtx context.Context, from, to int) error) error {
 	rowCtx := context.WithoutCancel(ctx)
 	for from := 0; from < n; from += size {
@@ -465,6 +448,11 @@ func eachBatch(ctx context.Context, n, size int, write func(rowCtx context.Conte
 		}
 	}
 	return nil
+}
+
+// eachRow is eachBatch one row at a time.
+func eachRow(ctx context.Context, n int, write func(rowCtx context.Context, i int) error) error {
+	return eachBatch(ctx, n, 1, func(rowCtx context.Context, i, _ int) error { return write(rowCtx, i) })
 }
 
 type encodedDoc struct {

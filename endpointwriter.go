@@ -177,9 +177,9 @@ func (w *EndpointWriter) Apply(u *EndpointUpdate) error {
 		if f.err != nil {
 			return f.err
 		}
-		// The prepared endpoint is the batch's from here on: it is used once.
+		// The prepared endpoint becomes the batch's: it is used once, as the endpoint is
+		// new only until an update of it is applied.
 		e, size, names = f.e, f.size, f.names
-		delete(w.prepared, u)
 	} else {
 		var err error
 		if e, err = ApplyEndpointUpdate(w.appID, old, u, w.now); err != nil {

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -143,5 +144,104 @@ func TestMigrateJobStatesBackfill(t *testing.T) {
 		if err != nil || !slices.EqualFunc(states, tc.want, func(a, b pinfold.JobStateChange) bool { return a.Status == b.Status && a.At.Equal(b.At) }) {
 			t.Fatalf("states of %s after the migration = %v, %v; want %v", tc.job, states, err, tc.want)
 		}
+	}
+}
+
+// TestMigrateEndpointKeysByBytes opens a database whose endpoint keys had the default
+// collation before migration 0006 and checks that they compare by bytes afterwards and that
+// the rebuilt indexes still find the endpoints by user and by address.
+func TestMigrateEndpointKeysByBytes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	db := postgres.NewDB(url)
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if err := db.CreateApp(ctx, &pinfold.App{ID: "app", Name: "a", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	put := func(db *postgres.DB, updates ...*pinfold.EndpointUpdate) {
+		t.Helper()
+		err := db.UpdateEndpoints(ctx, "app", func(tx pinfold.EndpointTx) error {
+			w, err := pinfold.NewEndpointWriter(ctx, tx, "app", updates, now)
+			if err != nil {
+				return err
+			}
+			for _, u := range updates {
+				if err := w.Apply(u); err != nil {
+					return err
+				}
+			}
+			return w.Commit(ctx)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	email := func(id, user, address string) *pinfold.EndpointUpdate {
+		return &pinfold.EndpointUpdate{ID: id, ChannelType: new("EMAIL"), Address: new(address), UserID: new(user)}
+	}
+	put(db, email("e1", "Ünïcode-user", "a@example.com"), email("e2", "Ünïcode-user", "b@example.com"))
+	db.Close()
+
+	// Back to the schema of 0005.
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	collations := func() map[string]string {
+		t.Helper()
+		rows, err := conn.Query(ctx, `SELECT column_name, coalesce(collation_name, '') FROM information_schema.columns
+			WHERE table_name = 'endpoints' AND column_name IN ('app_id', 'id', 'user_id', 'address')`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for rows.Next() {
+			var column, collation string
+			if err := rows.Scan(&column, &collation); err != nil {
+				t.Fatal(err)
+			}
+			got[column] = collation
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	for _, q := range []string{
+		`ALTER TABLE endpoints ALTER COLUMN app_id TYPE text COLLATE "default", ALTER COLUMN user_id TYPE text COLLATE "default",
+			ALTER COLUMN address TYPE text COLLATE "default"`,
+		`DELETE FROM schema_migrations WHERE version = 6`,
+	} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if got := collations(); got["user_id"] == "C" {
+		t.Fatalf("collations before the migration = %v", got)
+	}
+
+	db = postgres.NewDB(url)
+	if err := db.Open(ctx); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	defer db.Close()
+	if got, want := collations(), map[string]string{"app_id": "C", "id": "C", "user_id": "C", "address": "C"}; !maps.Equal(got, want) {
+		t.Fatalf("collations after the migration = %v, want %v", got, want)
+	}
+	if es, err := db.FindEndpointsByUser(ctx, "app", "Ünïcode-user"); err != nil || len(es) != 2 {
+		t.Fatalf("endpoints of the user after the migration = %v, %v", es, err)
+	}
+	// A new endpoint with e1's address makes e1 INACTIVE: the address index was rebuilt.
+	put(db, email("e3", "other", "a@example.com"))
+	if e, err := db.FindEndpoint(ctx, "app", "e1"); err != nil || e.EndpointStatus != "INACTIVE" {
+		t.Fatalf("e1 after e3 took its address = %+v, %v", e, err)
+	}
+	if e, err := db.FindEndpoint(ctx, "app", "e2"); err != nil || e.EndpointStatus != "ACTIVE" {
+		t.Fatalf("e2 = %+v, %v", e, err)
 	}
 }

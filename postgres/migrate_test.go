@@ -12,6 +12,7 @@ import (
 	"github.com/pinfold/pinfold"
 	"github.com/pinfold/pinfold/postgres"
 	"github.com/pinfold/pinfold/postgres/pgtest"
+	"github.com/pinfold/pinfold/storetest"
 )
 
 // TestMigrateEndpointsWrittenBefore0002 opens a database whose endpoints were written before
@@ -21,38 +22,24 @@ func TestMigrateEndpointsWrittenBefore0002(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	url := pgtest.URL(t)
-	db := postgres.NewDB(url)
-	if err := db.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := open(t, postgres.NewDB(url))
 	if err := db.CreateApp(ctx, &pinfold.App{ID: "app", Name: "a", CreatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
 
 	// Back to the schema of 0001, with an endpoint as the first release wrote it.
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
+	rewind(t, url,
 		`DROP FUNCTION pinfold_iso8601`, `DROP INDEX endpoints_address`, `DROP TABLE app_attributes`,
 		`ALTER TABLE segment_versions DROP COLUMN dimensions`, `ALTER TABLE segment_versions DROP COLUMN segment_groups`,
 		`DELETE FROM schema_migrations WHERE version = 2`,
 		`INSERT INTO endpoints (app_id, id, user_id, address, channel_type, data) VALUES ('app', 'old', 'u', 'old@example.com', 'EMAIL',
 			'{"ct":"EMAIL","a":"old@example.com","at":{"plan":["gold"]},"d":{},"l":{},"m":{"visits":2},"u":"u","ua":{"plan":["x"]},"c":"7","cr":1}')`,
-	} {
-		if _, err := conn.Exec(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	conn.Close(ctx)
+	)
 
 	db = postgres.NewDB(url)
 	db.MaxAttributeNames = 3
-	if err := db.Open(ctx); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
+	open(t, db)
 	defer db.Close()
 	seg, err := pinfold.NewSegment("app", "gold", &pinfold.SegmentUpdate{Dimensions: &pinfold.SegmentDimensions{
 		Attributes: map[string]pinfold.AttributeDimension{"plan": {Values: []string{"gold"}}}}}, time.Now())
@@ -92,10 +79,7 @@ func TestMigrateJobStatesBackfill(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	url := pgtest.URL(t)
-	db := postgres.NewDB(url)
-	if err := db.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := open(t, postgres.NewDB(url))
 	created := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	if err := db.CreateApp(ctx, &pinfold.App{ID: "app", Name: "a", CreatedAt: created}); err != nil {
 		t.Fatal(err)
@@ -110,27 +94,15 @@ func TestMigrateJobStatesBackfill(t *testing.T) {
 	db.Close()
 
 	// Back to the schema of 0004, with the jobs where the old release left them.
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
+	rewind(t, url,
 		`DROP TABLE job_states`, `DROP TRIGGER job_states_insert ON import_jobs`, `DROP TRIGGER job_states_update ON import_jobs`,
 		`DROP FUNCTION pinfold_job_state`, `DELETE FROM schema_migrations WHERE version = 5`,
 		`UPDATE import_jobs SET status = 'COMPLETED', completed_at = created_at + 3600000000000 WHERE id = 'done'`,
 		`UPDATE import_jobs SET status = 'FAILED', completed_at = created_at + 60000000000 WHERE id = 'failed'`,
 		`UPDATE import_jobs SET status = 'PROCESSING' WHERE id = 'running'`,
-	} {
-		if _, err := conn.Exec(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	conn.Close(ctx)
+	)
 
-	db = postgres.NewDB(url)
-	if err := db.Open(ctx); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
+	db = open(t, postgres.NewDB(url))
 	defer db.Close()
 	for _, tc := range []struct {
 		job  string
@@ -154,94 +126,98 @@ func TestMigrateEndpointKeysByBytes(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	url := pgtest.URL(t)
-	db := postgres.NewDB(url)
-	if err := db.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := open(t, postgres.NewDB(url))
 	now := time.Now()
 	if err := db.CreateApp(ctx, &pinfold.App{ID: "app", Name: "a", CreatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
-	put := func(db *postgres.DB, updates ...*pinfold.EndpointUpdate) {
-		t.Helper()
-		err := db.UpdateEndpoints(ctx, "app", func(tx pinfold.EndpointTx) error {
-			w, err := pinfold.NewEndpointWriter(ctx, tx, "app", updates, now)
-			if err != nil {
-				return err
-			}
-			for _, u := range updates {
-				if err := w.Apply(u); err != nil {
-					return err
-				}
-			}
-			return w.Commit(ctx)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
 	email := func(id, user, address string) *pinfold.EndpointUpdate {
 		return &pinfold.EndpointUpdate{ID: id, ChannelType: new("EMAIL"), Address: new(address), UserID: new(user)}
 	}
-	put(db, email("e1", "Ünïcode-user", "a@example.com"), email("e2", "Ünïcode-user", "b@example.com"))
+	storetest.MustWriteEndpoints(t, db, "app", now, email("e1", "Ünïcode-user", "a@example.com"), email("e2", "Ünïcode-user", "b@example.com"))
 	db.Close()
 
 	// Back to the schema of 0005.
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	collations := func() map[string]string {
-		t.Helper()
-		rows, err := conn.Query(ctx, `SELECT column_name, coalesce(collation_name, '') FROM information_schema.columns
-			WHERE table_name = 'endpoints' AND column_name IN ('app_id', 'id', 'user_id', 'address')`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := map[string]string{}
-		for rows.Next() {
-			var column, collation string
-			if err := rows.Scan(&column, &collation); err != nil {
-				t.Fatal(err)
-			}
-			got[column] = collation
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-		return got
-	}
-	for _, q := range []string{
+	rewind(t, url,
 		`ALTER TABLE endpoints ALTER COLUMN app_id TYPE text COLLATE "default", ALTER COLUMN user_id TYPE text COLLATE "default",
 			ALTER COLUMN address TYPE text COLLATE "default"`,
 		`DELETE FROM schema_migrations WHERE version = 6`,
-	} {
-		if _, err := conn.Exec(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	if got := collations(); got["user_id"] == "C" {
+	)
+	if got := keyCollations(t, url); got["user_id"] == "C" {
 		t.Fatalf("collations before the migration = %v", got)
 	}
 
-	db = postgres.NewDB(url)
-	if err := db.Open(ctx); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
+	db = open(t, postgres.NewDB(url))
 	defer db.Close()
-	if got, want := collations(), map[string]string{"app_id": "C", "id": "C", "user_id": "C", "address": "C"}; !maps.Equal(got, want) {
+	if got, want := keyCollations(t, url), map[string]string{"app_id": "C", "id": "C", "user_id": "C", "address": "C"}; !maps.Equal(got, want) {
 		t.Fatalf("collations after the migration = %v, want %v", got, want)
 	}
 	if es, err := db.FindEndpointsByUser(ctx, "app", "Ünïcode-user"); err != nil || len(es) != 2 {
 		t.Fatalf("endpoints of the user after the migration = %v, %v", es, err)
 	}
 	// A new endpoint with e1's address makes e1 INACTIVE: the address index was rebuilt.
-	put(db, email("e3", "other", "a@example.com"))
+	storetest.MustWriteEndpoints(t, db, "app", now, email("e3", "other", "a@example.com"))
 	if e, err := db.FindEndpoint(ctx, "app", "e1"); err != nil || e.EndpointStatus != "INACTIVE" {
 		t.Fatalf("e1 after e3 took its address = %+v, %v", e, err)
 	}
 	if e, err := db.FindEndpoint(ctx, "app", "e2"); err != nil || e.EndpointStatus != "ACTIVE" {
 		t.Fatalf("e2 = %+v, %v", e, err)
 	}
+}
+
+// keyCollations returns the collation of each of the endpoints table's key columns.
+func keyCollations(t *testing.T, url string) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	conn := connect(t, url)
+	rows, err := conn.Query(ctx, `SELECT column_name, coalesce(collation_name, '') FROM information_schema.columns
+		WHERE table_name = 'endpoints' AND column_name IN ('app_id', 'id', 'user_id', 'address')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for rows.Next() {
+		var column, collation string
+		if err := rows.Scan(&column, &collation); err != nil {
+			t.Fatal(err)
+		}
+		got[column] = collation
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// open opens db, which applies the migrations it has not had.
+func open(t *testing.T, db *postgres.DB) *postgres.DB {
+	t.Helper()
+	if err := db.Open(context.Background()); err != nil {
+		t.Fatalf("open (and migrate): %v", err)
+	}
+	return db
+}
+
+// rewind takes the database at url back to an earlier schema, or to data an earlier release
+// wrote, with queries.
+func rewind(t *testing.T, url string, queries ...string) {
+	t.Helper()
+	ctx := context.Background()
+	conn := connect(t, url)
+	for _, q := range queries {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
+// connect opens a connection to the database at url, closed when t ends.
+func connect(t *testing.T, url string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
 }

@@ -32,7 +32,8 @@ func writeEndpoints(s Store, app string, now time.Time, updates ...*pinfold.Endp
 	})
 }
 
-func mustWriteEndpoints(t *testing.T, s Store, app string, now time.Time, updates ...*pinfold.EndpointUpdate) {
+// MustWriteEndpoints is writeEndpoints that fails t on an error.
+func MustWriteEndpoints(t *testing.T, s Store, app string, now time.Time, updates ...*pinfold.EndpointUpdate) {
 	t.Helper()
 	if err := writeEndpoints(s, app, now, updates...); err != nil {
 		t.Fatal(err)
@@ -80,7 +81,7 @@ func testUpdateEndpoints(t *testing.T, s Store) {
 		Attributes: map[string][]string{"color": {"red", "blue"}, "it's a.$name": {"x"}}, Metrics: map[string]float64{"visits": 3.5},
 		UserAttributes: map[string][]string{"tier": {"gold"}}, Demographic: pinfold.DemographicUpdate{Platform: sp("iOS"), Make: sp("Apple")},
 		Location: pinfold.LocationUpdate{Country: sp("NO"), Latitude: &lat, Longitude: &lon}, RequestID: sp("r1")}
-	mustWriteEndpoints(t, s, "app", t0, create)
+	MustWriteEndpoints(t, s, "app", t0, create)
 	want, err := pinfold.ApplyEndpointUpdate("app", nil, create, t0)
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +96,7 @@ func testUpdateEndpoints(t *testing.T, s Store) {
 	// A partial update replaces the attributes it names and keeps the rest.
 	later := t0.Add(time.Hour)
 	update := &pinfold.EndpointUpdate{ID: "e1", Attributes: map[string][]string{"color": {"green"}, "it's a.$name": {}}, OptOut: sp("ALL")}
-	mustWriteEndpoints(t, s, "app", later, update)
+	MustWriteEndpoints(t, s, "app", later, update)
 	if want, err = pinfold.ApplyEndpointUpdate("app", want, update, later); err != nil {
 		t.Fatal(err)
 	}
@@ -151,13 +152,13 @@ func testUpdateEndpoints(t *testing.T, s Store) {
 	for i := range pinfold.MaxEndpointsPerUserID - 1 {
 		batch = append(batch, &pinfold.EndpointUpdate{ID: fmt.Sprintf("u-%02d", i), ChannelType: sp("SMS"), Address: sp(fmt.Sprintf("+47%02d", i)), UserID: sp("u1")})
 	}
-	mustWriteEndpoints(t, s, "app", t0, batch...)
+	MustWriteEndpoints(t, s, "app", t0, batch...)
 	err = writeEndpoints(s, "app", t0, &pinfold.EndpointUpdate{ID: "u-99", ChannelType: sp("SMS"), Address: sp("+4799"), UserID: sp("u1")})
 	if pinfold.ErrorCode(err) != pinfold.EINVALID || !strings.Contains(pinfold.ErrorMessage(err), "already has 15 endpoints") {
 		t.Fatalf("a 16th endpoint of a user = %v", err)
 	}
 	// Moving one of them to another user makes room.
-	mustWriteEndpoints(t, s, "app", t0, &pinfold.EndpointUpdate{ID: "u-00", UserID: sp("u2")},
+	MustWriteEndpoints(t, s, "app", t0, &pinfold.EndpointUpdate{ID: "u-00", UserID: sp("u2")},
 		&pinfold.EndpointUpdate{ID: "u-99", ChannelType: sp("SMS"), Address: sp("+4799"), UserID: sp("u1")})
 	if eps, err := s.FindEndpointsByUser(ctx, "app", "u1"); err != nil || len(eps) != pinfold.MaxEndpointsPerUserID {
 		t.Fatalf("user u1 has %d endpoints, %v", len(eps), err)
@@ -173,10 +174,10 @@ func testInactiveRule(t *testing.T, s Store) {
 	ep := func(id, address string) *pinfold.EndpointUpdate {
 		return &pinfold.EndpointUpdate{ID: id, ChannelType: sp("EMAIL"), Address: sp(address), Attributes: map[string][]string{"n": {id}}}
 	}
-	mustWriteEndpoints(t, s, "app", t0, ep("a1", "same@x"), ep("b1", "b@x"), ep("blank", "blank@x"))
-	mustWriteEndpoints(t, s, "other", t0, ep("o1", "same@x"))
+	MustWriteEndpoints(t, s, "app", t0, ep("a1", "same@x"), ep("b1", "b@x"), ep("blank", "blank@x"))
+	MustWriteEndpoints(t, s, "other", t0, ep("o1", "same@x"))
 	before := mustEndpoint(t, s, "app", "a1")
-	mustWriteEndpoints(t, s, "app", t0.Add(time.Minute), ep("a2", "same@x"))
+	MustWriteEndpoints(t, s, "app", t0.Add(time.Minute), ep("a2", "same@x"))
 	status := func(app string, ids ...string) string {
 		t.Helper()
 		var out []string
@@ -198,11 +199,11 @@ func testInactiveRule(t *testing.T, s Store) {
 	}
 
 	// Writing a1 again makes it the active one; in one batch, the one written last wins.
-	mustWriteEndpoints(t, s, "app", t0.Add(2*time.Minute), ep("a1", "same@x"))
+	MustWriteEndpoints(t, s, "app", t0.Add(2*time.Minute), ep("a1", "same@x"))
 	if got := status("app", "a1", "a2"); got != "a1:ACTIVE a2:INACTIVE" {
 		t.Fatalf("after a1 was written again: %s", got)
 	}
-	mustWriteEndpoints(t, s, "app", t0.Add(3*time.Minute), ep("c1", "c@x"), ep("c2", "c@x"), ep("b1", "c@x"))
+	MustWriteEndpoints(t, s, "app", t0.Add(3*time.Minute), ep("c1", "c@x"), ep("c2", "c@x"), ep("b1", "c@x"))
 	if got := status("app", "c1", "c2", "b1", "a1"); got != "c1:INACTIVE c2:INACTIVE b1:ACTIVE a1:ACTIVE" {
 		t.Fatalf("after a batch of three with one address: %s", got)
 	}
@@ -233,23 +234,23 @@ func testAttributeNameQuota(t *testing.T, s Store) {
 	for i := range max - 3 {
 		attrs[fmt.Sprintf("a%03d", i)] = []string{"v"}
 	}
-	mustWriteEndpoints(t, s, "app", t0, &pinfold.EndpointUpdate{ID: "e1", ChannelType: sp("EMAIL"), Address: sp("1@x"), Attributes: attrs},
+	MustWriteEndpoints(t, s, "app", t0, &pinfold.EndpointUpdate{ID: "e1", ChannelType: sp("EMAIL"), Address: sp("1@x"), Attributes: attrs},
 		&pinfold.EndpointUpdate{ID: "e2", ChannelType: sp("EMAIL"), Address: sp("2@x"), Attributes: map[string][]string{"a000": {"w"}}})
-	mustWriteEndpoints(t, s, "app", t0, &pinfold.EndpointUpdate{ID: "e3", ChannelType: sp("SMS"), Address: sp("+3"),
+	MustWriteEndpoints(t, s, "app", t0, &pinfold.EndpointUpdate{ID: "e3", ChannelType: sp("SMS"), Address: sp("+3"),
 		Metrics: map[string]float64{"a000": 1}, UserAttributes: map[string][]string{"a000": {"x"}}, Attributes: map[string][]string{"last": {"y"}}})
 	names, _ = attributeNames(t, s, "app")
 	if len(names) != max || !slices.Contains(names, pinfold.AttributeKindMetric+":a000") || !slices.Contains(names, pinfold.AttributeKindUser+":a000") {
 		t.Fatalf("%d names, want %d: %v", len(names), max, names)
 	}
 	// Dropping an attribute from every endpoint frees no name.
-	mustWriteEndpoints(t, s, "app", t0, &pinfold.EndpointUpdate{ID: "e3", Attributes: map[string][]string{"last": {}}})
+	MustWriteEndpoints(t, s, "app", t0, &pinfold.EndpointUpdate{ID: "e3", Attributes: map[string][]string{"last": {}}})
 	err := writeEndpoints(s, "app", t0, &pinfold.EndpointUpdate{ID: "e4", ChannelType: sp("SMS"), Address: sp("+4"), Attributes: map[string][]string{"new": {"z"}}})
 	if pinfold.ErrorCode(err) != pinfold.EINVALID || !strings.Contains(pinfold.ErrorMessage(err), fmt.Sprintf("at most %d", max)) {
 		t.Fatalf("a name past the quota = %v", err)
 	}
 	// Known names are still fine, and other apps have quotas of their own.
-	mustWriteEndpoints(t, s, "app", t0, &pinfold.EndpointUpdate{ID: "e4", ChannelType: sp("SMS"), Address: sp("+4"), Attributes: map[string][]string{"last": {"z"}, "a001": {"z"}}})
-	mustWriteEndpoints(t, s, "other", t0, &pinfold.EndpointUpdate{ID: "e4", ChannelType: sp("SMS"), Address: sp("+4"), Attributes: map[string][]string{"new": {"z"}}})
+	MustWriteEndpoints(t, s, "app", t0, &pinfold.EndpointUpdate{ID: "e4", ChannelType: sp("SMS"), Address: sp("+4"), Attributes: map[string][]string{"last": {"z"}, "a001": {"z"}}})
+	MustWriteEndpoints(t, s, "other", t0, &pinfold.EndpointUpdate{ID: "e4", ChannelType: sp("SMS"), Address: sp("+4"), Attributes: map[string][]string{"new": {"z"}}})
 }
 
 // testConcurrentWriters has API writers and import pieces write one app's endpoints at once.
@@ -381,7 +382,7 @@ func testDeleteEndpoints(t *testing.T, s Store) {
 		}
 		updates = append(updates, &pinfold.EndpointUpdate{ID: id, ChannelType: sp("EMAIL"), Address: sp(id + "@x"), UserID: sp(user)})
 	}
-	mustWriteEndpoints(t, s, "app", t0, updates...)
+	MustWriteEndpoints(t, s, "app", t0, updates...)
 	runImport(t, s, "j", "seg", "imported", []pinfold.Member{member("x", "EMAIL"), member("a", "EMAIL")}, t0)
 
 	ids := func(eps []*pinfold.Endpoint) string {

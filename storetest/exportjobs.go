@@ -303,7 +303,7 @@ func testEndpointIDs(t *testing.T, s Store) {
 	for _, id := range []string{"b", "ab", "a-c", "A", "é", "z"} {
 		updates = append(updates, &pinfold.EndpointUpdate{ID: id, ChannelType: sp("EMAIL"), Address: sp(id + "@example.com")})
 	}
-	mustWriteEndpoints(t, s, "app", t0, updates...)
+	MustWriteEndpoints(t, s, "app", t0, updates...)
 	var got []string
 	page := pinfold.Page{Size: 4}
 	for pages := 1; ; pages++ {

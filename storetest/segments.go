@@ -315,7 +315,7 @@ func testSegmentMembers(t *testing.T, s Store) {
 			}
 			batch, endpoints = append(batch, u), append(endpoints, e)
 		}
-		mustWriteEndpoints(t, s, "app", now, batch...)
+		MustWriteEndpoints(t, s, "app", now, batch...)
 	}
 	// An IMPORT segment of every third endpoint and IDs that are not endpoints.
 	imported := map[string]bool{}

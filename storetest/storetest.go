@@ -758,7 +758,7 @@ func testDeleteApp(t *testing.T, s Store) {
 		return &pinfold.PieceOutcome{}, tx.PutEndpoints(ctx, []*pinfold.Endpoint{endpoint("app", "e", "EMAIL", "a@x", "u"), endpoint("keep", "e", "EMAIL", "a@x", "u")})
 	})
 	for _, app := range []string{"app", "keep"} {
-		mustWriteEndpoints(t, s, app, t0, &pinfold.EndpointUpdate{ID: "n", ChannelType: sp("SMS"), Address: sp("+1"), Attributes: map[string][]string{"plan": {"gold"}}})
+		MustWriteEndpoints(t, s, app, t0, &pinfold.EndpointUpdate{ID: "n", ChannelType: sp("SMS"), Address: sp("+1"), Attributes: map[string][]string{"plan": {"gold"}}})
 	}
 	mustCreateSegment(t, s, "app", "dim", &pinfold.SegmentUpdate{Name: sp("dim"), Dimensions: &pinfold.SegmentDimensions{}}, t0)
 	if _, err := s.DeleteApp(ctx, "app"); err != nil {

@@ -104,7 +104,7 @@ func (db *DB) DeleteApp(ctx context.Context, id string) (*pinfold.App, error) {
 			`DELETE FROM segment_members WHERE app_id = $1`,
 			`DELETE FROM segment_versions WHERE app_id = $1`,
 			`DELETE FROM segments WHERE app_id = $1`,
-			`DELETE FROM endpoints WHERE app_id = $1`,
+			`DELETE FROM endpoints WHERE app = (SELECT seq FROM apps WHERE id = $1)`,
 			`DELETE FROM app_attributes WHERE app_id = $1`,
 			`DELETE FROM apps WHERE id = $1`,
 		} {

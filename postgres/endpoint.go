@@ -19,7 +19,7 @@ func (db *DB) FindEndpoint(ctx context.Context, appID, endpointID string) (*pinf
 		return nil, err
 	}
 	var data []byte
-	err := db.pool.QueryRow(ctx, `SELECT data FROM endpoints WHERE app_id = $1 AND id = $2`, appID, endpointID).Scan(&data)
+	err := db.pool.QueryRow(ctx, `SELECT data FROM endpoints WHERE app = (SELECT seq FROM apps WHERE id = $1) AND id = $2`, appID, endpointID).Scan(&data)
 	if isNoRows(err) {
 		return nil, pinfold.Errorf(pinfold.ENOTFOUND, "Endpoint %q not found in application %q", endpointID, appID)
 	} else if err != nil {
@@ -46,7 +46,7 @@ func (db *DB) DeleteEndpoint(ctx context.Context, appID, endpointID string) (*pi
 			return err
 		}
 		var data []byte
-		err := tx.QueryRow(ctx, `DELETE FROM endpoints WHERE app_id = $1 AND id = $2 RETURNING data`, appID, endpointID).Scan(&data)
+		err := tx.QueryRow(ctx, `DELETE FROM endpoints WHERE app = (SELECT seq FROM apps WHERE id = $1) AND id = $2 RETURNING data`, appID, endpointID).Scan(&data)
 		if isNoRows(err) {
 			return pinfold.Errorf(pinfold.ENOTFOUND, "Endpoint %q not found in application %q", endpointID, appID)
 		} else if err != nil {
@@ -63,7 +63,7 @@ func (db *DB) FindEndpointsByUser(ctx context.Context, appID, userID string) ([]
 	if _, err := findApp(ctx, db.pool, appID); err != nil {
 		return nil, err
 	}
-	return userEndpoints(ctx, db.pool, `SELECT id, data FROM endpoints WHERE app_id = $1 AND user_id = $2 AND user_id <> ''`, appID, userID)
+	return userEndpoints(ctx, db.pool, `SELECT id, data FROM endpoints WHERE app = (SELECT seq FROM apps WHERE id = $1) AND user_id = $2 AND user_id <> ''`, appID, userID)
 }
 
 // DeleteEndpointsByUser removes a user's endpoints and returns them, by ID.
@@ -74,7 +74,7 @@ func (db *DB) DeleteEndpointsByUser(ctx context.Context, appID, userID string) (
 			return err
 		}
 		var err error
-		deleted, err = userEndpoints(ctx, tx, `DELETE FROM endpoints WHERE app_id = $1 AND user_id = $2 AND user_id <> '' RETURNING id, data`, appID, userID)
+		deleted, err = userEndpoints(ctx, tx, `DELETE FROM endpoints WHERE app = (SELECT seq FROM apps WHERE id = $1) AND user_id = $2 AND user_id <> '' RETURNING id, data`, appID, userID)
 		return err
 	})
 	return deleted, err
@@ -134,7 +134,7 @@ func (p *endpointTx) FindEndpoints(ctx context.Context, appID string, ids []stri
 	if len(ids) == 0 {
 		return found, nil
 	}
-	rows, err := p.tx.Query(ctx, `SELECT id, data FROM endpoints WHERE app_id = $1 AND id = ANY($2)`, appID, ids)
+	rows, err := p.tx.Query(ctx, `SELECT id, data FROM endpoints WHERE app = (SELECT seq FROM apps WHERE id = $1) AND id = ANY($2)`, appID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("find endpoints: %w", err)
 	}
@@ -159,7 +159,7 @@ func (p *endpointTx) FindUserEndpoints(ctx context.Context, appID string, userID
 	if len(userIDs) == 0 {
 		return members, nil
 	}
-	rows, err := p.tx.Query(ctx, `SELECT user_id, id, channel_type FROM endpoints WHERE app_id = $1 AND user_id <> '' AND user_id = ANY($2)`, appID, userIDs)
+	rows, err := p.tx.Query(ctx, `SELECT user_id, id, channel_type FROM endpoints WHERE app = (SELECT seq FROM apps WHERE id = $1) AND user_id <> '' AND user_id = ANY($2)`, appID, userIDs)
 	if err != nil {
 		return nil, fmt.Errorf("find user endpoints: %w", err)
 	}
@@ -208,7 +208,7 @@ func (p *endpointTx) AddAttributeNames(ctx context.Context, appID string, names 
 }
 
 // PutEndpoints first makes the app's other endpoints with the batch's addresses INACTIVE, in
-// one UPDATE per app over the index on (app_id, address), then writes the endpoints through
+// one UPDATE per app over the index on (app, address), then writes the endpoints through
 // the bulk path: COPY into a temporary staging table and one INSERT … ON CONFLICT. The
 // caller passes each endpoint once, so the upsert never meets a row twice.
 func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endpoint) error {
@@ -237,9 +237,9 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 		[]string{"app_id", "id", "user_id", "address", "channel_type", "data"}, pgx.CopyFromRows(rows)); err != nil {
 		return fmt.Errorf("copy endpoints: %w", err)
 	}
-	_, err := p.tx.Exec(ctx, `INSERT INTO endpoints (app_id, id, user_id, address, channel_type, data)
-		SELECT app_id, id, user_id, address, channel_type, data FROM endpoints_stage
-		ON CONFLICT (app_id, id) DO UPDATE SET user_id = excluded.user_id, address = excluded.address,
+	_, err := p.tx.Exec(ctx, `INSERT INTO endpoints (app, id, user_id, address, channel_type, data)
+		SELECT a.seq, s.id, s.user_id, s.address, s.channel_type, s.data FROM endpoints_stage s JOIN apps a ON a.id = s.app_id
+		ON CONFLICT (app, id) DO UPDATE SET user_id = excluded.user_id, address = excluded.address,
 		channel_type = excluded.channel_type, data = excluded.data
 		WHERE (endpoints.data, endpoints.user_id, endpoints.address, endpoints.channel_type)
 			IS DISTINCT FROM (excluded.data, excluded.user_id, excluded.address, excluded.channel_type)`)
@@ -257,7 +257,7 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 // piece's re-import, against 29 ms (TestDeactivatePlan). IDs are never NULL, so NOT IN means
 // what it says.
 const deactivateAddresses = `UPDATE endpoints SET data = jsonb_set(data, '{es}', '"INACTIVE"')
-	WHERE app_id = $1 AND address <> '' AND address = ANY($2) AND id NOT IN (SELECT unnest($3::text[]))
+	WHERE app = (SELECT seq FROM apps WHERE id = $1) AND address <> '' AND address = ANY($2) AND id NOT IN (SELECT unnest($3::text[]))
 	AND data->>'es' IS DISTINCT FROM 'INACTIVE'`
 
 func (p *pieceTx) AddJobMembers(ctx context.Context, jobID string, members []pinfold.Member) error {

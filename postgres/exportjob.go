@@ -197,7 +197,7 @@ func (db *DB) FindEndpointIDs(ctx context.Context, appID string, page pinfold.Pa
 		return nil, "", err
 	}
 	size := stored.PageSize(page)
-	rows, err := db.pool.Query(ctx, `SELECT id FROM endpoints WHERE app_id = $1 AND id > $2 ORDER BY id LIMIT $3`, appID, after, size+1)
+	rows, err := db.pool.Query(ctx, `SELECT id FROM endpoints WHERE app = (SELECT seq FROM apps WHERE id = $1) AND id > $2 ORDER BY id LIMIT $3`, appID, after, size+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("find endpoint IDs: %w", err)
 	}
@@ -224,7 +224,7 @@ func (db *DB) FindEndpointsByID(ctx context.Context, appID string, ids []string)
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := db.pool.Query(ctx, `SELECT id, data FROM endpoints WHERE app_id = $1 AND id = ANY($2)`, appID, ids)
+	rows, err := db.pool.Query(ctx, `SELECT id, data FROM endpoints WHERE app = (SELECT seq FROM apps WHERE id = $1) AND id = ANY($2)`, appID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("find endpoints: %w", err)
 	}

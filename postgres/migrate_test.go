@@ -29,6 +29,7 @@ func TestMigrateEndpointsWrittenBefore0002(t *testing.T) {
 	db.Close()
 
 	// Back to the schema of 0001, with an endpoint as the first release wrote it.
+	rewind(t, url, before0007...)
 	rewind(t, url,
 		`DROP FUNCTION pinfold_iso8601`, `DROP INDEX endpoints_address`, `DROP TABLE app_attributes`,
 		`ALTER TABLE segment_versions DROP COLUMN dimensions`, `ALTER TABLE segment_versions DROP COLUMN segment_groups`,
@@ -120,8 +121,9 @@ func TestMigrateJobStatesBackfill(t *testing.T) {
 }
 
 // TestMigrateEndpointKeysByBytes opens a database whose endpoint keys had the default
-// collation before migration 0006 and checks that they compare by bytes afterwards and that
-// the rebuilt indexes still find the endpoints by user and by address.
+// collation before migration 0006 (and the app's ID before 0007) and checks that they compare
+// by bytes afterwards and that the rebuilt indexes still find the endpoints by user and by
+// address.
 func TestMigrateEndpointKeysByBytes(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -137,19 +139,16 @@ func TestMigrateEndpointKeysByBytes(t *testing.T) {
 	storetest.MustWriteEndpoints(t, db, "app", now, email("e1", "Ünïcode-user", "a@example.com"), email("e2", "Ünïcode-user", "b@example.com"))
 	db.Close()
 
-	// Back to the schema of 0005.
-	rewind(t, url,
-		`ALTER TABLE endpoints ALTER COLUMN app_id TYPE text COLLATE "default", ALTER COLUMN user_id TYPE text COLLATE "default",
-			ALTER COLUMN address TYPE text COLLATE "default"`,
-		`DELETE FROM schema_migrations WHERE version = 6`,
-	)
+	// Back to the schema of 0005, with the endpoints.
+	rewind(t, url, before0007...)
+	rewind(t, url, `DELETE FROM schema_migrations WHERE version = 6`)
 	if got := keyCollations(t, url); got["user_id"] == "C" {
 		t.Fatalf("collations before the migration = %v", got)
 	}
 
 	db = open(t, postgres.NewDB(url))
 	defer db.Close()
-	if got, want := keyCollations(t, url), map[string]string{"app_id": "C", "id": "C", "user_id": "C", "address": "C"}; !maps.Equal(got, want) {
+	if got, want := keyCollations(t, url), map[string]string{"app": "", "id": "C", "user_id": "C", "address": "C"}; !maps.Equal(got, want) {
 		t.Fatalf("collations after the migration = %v, want %v", got, want)
 	}
 	if es, err := db.FindEndpointsByUser(ctx, "app", "Ünïcode-user"); err != nil || len(es) != 2 {
@@ -165,13 +164,28 @@ func TestMigrateEndpointKeysByBytes(t *testing.T) {
 	}
 }
 
+// before0007 takes the endpoints table back to its shape before migrations 0006 and 0007,
+// keyed by the app's ID and with the default collation, keeping its rows. It leaves 0006
+// recorded as applied.
+var before0007 = []string{
+	`CREATE TABLE endpoints_0005 (app_id text NOT NULL, id text COLLATE "C" NOT NULL, user_id text NOT NULL,
+		address text NOT NULL, channel_type text NOT NULL, data jsonb NOT NULL, PRIMARY KEY (app_id, id))`,
+	`INSERT INTO endpoints_0005 SELECT a.id, e.id, e.user_id, e.address, e.channel_type, e.data FROM endpoints e JOIN apps a ON a.seq = e.app`,
+	`DROP TABLE endpoints`,
+	`ALTER TABLE endpoints_0005 RENAME TO endpoints`,
+	`ALTER INDEX endpoints_0005_pkey RENAME TO endpoints_pkey`,
+	`CREATE INDEX endpoints_user ON endpoints (app_id, user_id) WHERE user_id <> ''`,
+	`CREATE INDEX endpoints_address ON endpoints (app_id, address) WHERE address <> ''`,
+	`DELETE FROM schema_migrations WHERE version = 7`,
+}
+
 // keyCollations returns the collation of each of the endpoints table's key columns.
 func keyCollations(t *testing.T, url string) map[string]string {
 	t.Helper()
 	ctx := context.Background()
 	conn := connect(t, url)
 	rows, err := conn.Query(ctx, `SELECT column_name, coalesce(collation_name, '') FROM information_schema.columns
-		WHERE table_name = 'endpoints' AND column_name IN ('app_id', 'id', 'user_id', 'address')`)
+		WHERE table_name = 'endpoints' AND column_name IN ('app', 'app_id', 'id', 'user_id', 'address')`)
 	if err != nil {
 		t.Fatal(err)
 	}

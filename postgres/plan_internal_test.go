@@ -21,16 +21,19 @@ func TestDeactivatePlan(t *testing.T) {
 }
 
 // TestDeactivatePlanWithStaleStatistics checks that the generic plan finds the batch's
-// addresses through the index on (app_id, address) in an app of 100,000 endpoints whose
+// addresses through the index on (app, address) in an app of 100,000 endpoints whose
 // statistics were taken when it had 1,000, as after the first pieces of a large import: not
 // through a scan of the app's endpoints, which would make every piece slower than the last.
 func TestDeactivatePlanWithStaleStatistics(t *testing.T) {
 	ctx := context.Background()
 	conn := deactivatePlanConn(t)
+	if _, err := conn.Exec(ctx, `INSERT INTO apps (id, name, tags, created_at) VALUES ('app', 'a', '{}', 0)`); err != nil {
+		t.Fatal(err)
+	}
 	insert := func(from, to int) {
 		t.Helper()
-		if _, err := conn.Exec(ctx, `INSERT INTO endpoints (app_id, id, user_id, address, channel_type, data)
-			SELECT 'app', md5(i::text), 'u' || (i % 30000), 'a' || md5(i::text) || '@example.com', 'EMAIL', '{"es":"ACTIVE"}'
+		if _, err := conn.Exec(ctx, `INSERT INTO endpoints (app, id, user_id, address, channel_type, data)
+			SELECT (SELECT seq FROM apps WHERE id = 'app'), md5(i::text), 'u' || (i % 30000), 'a' || md5(i::text) || '@example.com', 'EMAIL', '{"es":"ACTIVE"}'
 			FROM generate_series($1::int, $2::int) i`, from, to); err != nil {
 			t.Fatal(err)
 		}

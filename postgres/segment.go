@@ -269,7 +269,7 @@ func (db *DB) FindSegmentMembers(ctx context.Context, appID, segmentID string, v
 				return err
 			}
 			limit := c.arg(size + 1)
-			rows, err = tx.Query(ctx, `SELECT e.id FROM endpoints e WHERE e.app_id = $1 AND e.id > $2 AND (`+where+`)
+			rows, err = tx.Query(ctx, `SELECT e.id FROM endpoints e WHERE e.app = (SELECT seq FROM apps WHERE id = $1) AND e.id > $2 AND (`+where+`)
 				ORDER BY e.id LIMIT `+limit, c.args...)
 		}
 		if err != nil {

@@ -12,16 +12,23 @@ import (
 
 // TestDeactivatePlan checks that the INACTIVE rule's UPDATE tells the batch's own endpoints
 // apart through a hashed lookup even in a generic plan (the plan a prepared statement settles
-// on), not through a scan of the array of IDs for each endpoint with one of the addresses.
+// on), not through a scan of the array of IDs for each endpoint with one of the addresses, and
+// that it compares the addresses whose hashes the index finds.
 func TestDeactivatePlan(t *testing.T) {
 	conn := deactivatePlanConn(t)
-	if plan := explainDeactivate(t, conn, []string{"a@example.com"}, []string{"e1"}); !strings.Contains(plan, "hashed SubPlan") {
+	plan := explainDeactivate(t, conn, []string{"a@example.com"}, []string{"e1"})
+	if !strings.Contains(plan, "hashed SubPlan") {
 		t.Fatalf("the IDs are not looked up through a hash:\n%s", plan)
+	}
+	// The index holds the addresses' hashes (migration 0008): two addresses with one hash must
+	// not both match.
+	if !strings.Contains(plan, "(address = ANY (") {
+		t.Fatalf("the addresses themselves are not compared:\n%s", plan)
 	}
 }
 
 // TestDeactivatePlanWithStaleStatistics checks that the generic plan finds the batch's
-// addresses through the index on (app, address) in an app of 100,000 endpoints whose
+// addresses through the index on (app, hash of the address) in an app of 100,000 endpoints whose
 // statistics were taken when it had 1,000, as after the first pieces of a large import: not
 // through a scan of the app's endpoints, which would make every piece slower than the last.
 func TestDeactivatePlanWithStaleStatistics(t *testing.T) {

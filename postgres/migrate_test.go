@@ -29,7 +29,7 @@ func TestMigrateEndpointsWrittenBefore0002(t *testing.T) {
 	db.Close()
 
 	// Back to the schema of 0001, with an endpoint as the first release wrote it.
-	rewind(t, url, before0007...)
+	rewind(t, url, endpointsOf0005...)
 	rewind(t, url,
 		`DROP FUNCTION pinfold_iso8601`, `DROP INDEX endpoints_address`, `DROP TABLE app_attributes`,
 		`ALTER TABLE segment_versions DROP COLUMN dimensions`, `ALTER TABLE segment_versions DROP COLUMN segment_groups`,
@@ -140,7 +140,7 @@ func TestMigrateEndpointKeysByBytes(t *testing.T) {
 	db.Close()
 
 	// Back to the schema of 0005, with the endpoints.
-	rewind(t, url, before0007...)
+	rewind(t, url, endpointsOf0005...)
 	rewind(t, url, `DELETE FROM schema_migrations WHERE version = 6`)
 	if got := keyCollations(t, url); got["user_id"] == "C" {
 		t.Fatalf("collations before the migration = %v", got)
@@ -164,10 +164,10 @@ func TestMigrateEndpointKeysByBytes(t *testing.T) {
 	}
 }
 
-// before0007 takes the endpoints table back to its shape before migrations 0006 and 0007,
-// keyed by the app's ID and with the default collation, keeping its rows. It leaves 0006
-// recorded as applied.
-var before0007 = []string{
+// endpointsOf0005 takes the endpoints table back to its shape before migrations 0006–0008,
+// keyed by the app's ID, with the default collation and the addresses themselves indexed,
+// keeping its rows. It leaves 0006 recorded as applied.
+var endpointsOf0005 = []string{
 	`CREATE TABLE endpoints_0005 (app_id text NOT NULL, id text COLLATE "C" NOT NULL, user_id text NOT NULL,
 		address text NOT NULL, channel_type text NOT NULL, data jsonb NOT NULL, PRIMARY KEY (app_id, id))`,
 	`INSERT INTO endpoints_0005 SELECT a.id, e.id, e.user_id, e.address, e.channel_type, e.data FROM endpoints e JOIN apps a ON a.seq = e.app`,
@@ -176,7 +176,7 @@ var before0007 = []string{
 	`ALTER INDEX endpoints_0005_pkey RENAME TO endpoints_pkey`,
 	`CREATE INDEX endpoints_user ON endpoints (app_id, user_id) WHERE user_id <> ''`,
 	`CREATE INDEX endpoints_address ON endpoints (app_id, address) WHERE address <> ''`,
-	`DELETE FROM schema_migrations WHERE version = 7`,
+	`DELETE FROM schema_migrations WHERE version IN (7, 8)`,
 }
 
 // keyCollations returns the collation of each of the endpoints table's key columns.

@@ -252,11 +252,11 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 
 // deactivateAddresses makes INACTIVE the endpoints of app $1 with one of the addresses $2 but
 // none of the IDs $3. It finds them through the index on the addresses' hashes (migration
-// 0008), then compares the addresses themselves. The IDs are excluded through NOT IN a subquery, which PostgreSQL hashes
-// once; NOT (id = ANY($3)) was a linear scan of the array for every endpoint with one of the
-// addresses in the generic plan pgx's prepared statement settles on: 0.85 s of a 12k-row
-// piece's re-import, against 29 ms (TestDeactivatePlan). IDs are never NULL, so NOT IN means
-// what it says.
+// 0008), then compares the addresses themselves. The IDs are excluded through NOT IN a
+// subquery, which PostgreSQL hashes once; NOT (id = ANY($3)) was a linear scan of the array
+// for every endpoint with one of the addresses in the generic plan pgx's prepared statement
+// settles on: 0.85 s of a 12k-row piece's re-import, against 29 ms (TestDeactivatePlan). IDs
+// are never NULL, so NOT IN means what it says.
 const deactivateAddresses = `UPDATE endpoints SET data = jsonb_set(data, '{es}', '"INACTIVE"')
 	WHERE app = (SELECT seq FROM apps WHERE id = $1) AND address <> ''
 	AND hashtextextended(address, 0) = ANY(ARRAY(SELECT hashtextextended(a, 0) FROM unnest($2::text[]) a))

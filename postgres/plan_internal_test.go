@@ -32,24 +32,8 @@ func TestDeactivatePlan(t *testing.T) {
 // statistics were taken when it had 1,000, as after the first pieces of a large import: not
 // through a scan of the app's endpoints, which would make every piece slower than the last.
 func TestDeactivatePlanWithStaleStatistics(t *testing.T) {
-	ctx := context.Background()
 	conn := deactivatePlanConn(t)
-	if _, err := conn.Exec(ctx, `INSERT INTO apps (id, name, tags, created_at) VALUES ('app', 'a', '{}', 0)`); err != nil {
-		t.Fatal(err)
-	}
-	insert := func(from, to int) {
-		t.Helper()
-		if _, err := conn.Exec(ctx, `INSERT INTO endpoints (app, id, user_id, address, channel_type, data)
-			SELECT (SELECT seq FROM apps WHERE id = 'app'), md5(i::text), 'u' || (i % 30000), 'a' || md5(i::text) || '@example.com', 'EMAIL', '{"es":"ACTIVE"}'
-			FROM generate_series($1::int, $2::int) i`, from, to); err != nil {
-			t.Fatal(err)
-		}
-	}
-	insert(1, 1_000)
-	if _, err := conn.Exec(ctx, `ANALYZE endpoints`); err != nil {
-		t.Fatal(err)
-	}
-	insert(1_001, 100_000)
+	fillWithStaleStatistics(t, conn)
 	var addresses, ids []string
 	for i := range 3_000 {
 		addresses = append(addresses, fmt.Sprintf("new%d@example.com", i))
@@ -65,6 +49,13 @@ func TestDeactivatePlanWithStaleStatistics(t *testing.T) {
 // statement generically; it is released when t ends.
 func deactivatePlanConn(t *testing.T) *pgxpool.Conn {
 	t.Helper()
+	return planConn(t, "force_generic_plan")
+}
+
+// planConn opens a new database and returns a connection to it with plan_cache_mode set to
+// mode; it is released when t ends.
+func planConn(t *testing.T, mode string) *pgxpool.Conn {
+	t.Helper()
 	ctx := context.Background()
 	db := NewDB(pgtest.URL(t))
 	if err := db.Open(ctx); err != nil {
@@ -76,7 +67,7 @@ func deactivatePlanConn(t *testing.T) *pgxpool.Conn {
 		t.Fatal(err)
 	}
 	t.Cleanup(conn.Release)
-	if _, err := conn.Exec(ctx, `SET plan_cache_mode = force_generic_plan`); err != nil {
+	if _, err := conn.Exec(ctx, `SET plan_cache_mode = `+mode); err != nil {
 		t.Fatal(err)
 	}
 	return conn
@@ -85,13 +76,21 @@ func deactivatePlanConn(t *testing.T) *pgxpool.Conn {
 // explainDeactivate returns the generic plan of deactivateAddresses for app "app".
 func explainDeactivate(t *testing.T, conn *pgxpool.Conn, addresses, ids []string) string {
 	t.Helper()
+	return explainPrepared(t, conn, "deactivate(text, text[], text[])", deactivateAddresses,
+		`'app', '{`+strings.Join(addresses, ",")+`}', '{`+strings.Join(ids, ",")+`}'`)
+}
+
+// explainPrepared prepares query as statement (a name with its parameter types) and returns
+// the plan of its execution with args, SQL literals: EXECUTE takes no parameters of its own.
+func explainPrepared(t *testing.T, conn *pgxpool.Conn, statement, query, args string) string {
+	t.Helper()
 	ctx := context.Background()
-	if _, err := conn.Exec(ctx, `PREPARE deactivate(text, text[], text[]) AS `+deactivateAddresses); err != nil {
+	name, _, _ := strings.Cut(statement, "(")
+	if _, err := conn.Exec(ctx, `PREPARE `+statement+` AS `+query); err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Exec(ctx, `DEALLOCATE deactivate`)
-	// EXECUTE takes no parameters of its own: the arrays are literals.
-	rows, err := conn.Query(ctx, `EXPLAIN EXECUTE deactivate('app', '{`+strings.Join(addresses, ",")+`}', '{`+strings.Join(ids, ",")+`}')`)
+	defer conn.Exec(ctx, `DEALLOCATE `+name)
+	rows, err := conn.Query(ctx, `EXPLAIN EXECUTE `+name+`(`+args+`)`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,4 +107,54 @@ func explainDeactivate(t *testing.T, conn *pgxpool.Conn, addresses, ids []string
 		t.Fatal(err)
 	}
 	return strings.Join(plan, "\n")
+}
+
+// fillWithStaleStatistics gives app "app" 100,000 endpoints, of users u0 to u29999, with
+// statistics taken when it had 1,000, as after the first pieces of a large import.
+func fillWithStaleStatistics(t *testing.T, conn *pgxpool.Conn) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := conn.Exec(ctx, `INSERT INTO apps (id, name, tags, created_at) VALUES ('app', 'a', '{}', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	insert := func(from, to int) {
+		t.Helper()
+		if _, err := conn.Exec(ctx, `INSERT INTO endpoints (app, id, user_id, address, channel_type, data)
+			SELECT (SELECT seq FROM apps WHERE id = 'app'), md5(i::text), 'u' || (i % 30000), 'a' || md5(i::text) || '@example.com', 'EMAIL', '{"es":"ACTIVE"}'
+			FROM generate_series($1::int, $2::int) i`, from, to); err != nil {
+			t.Fatal(err)
+		}
+	}
+	insert(1, 1_000)
+	if _, err := conn.Exec(ctx, `ANALYZE endpoints`); err != nil {
+		t.Fatal(err)
+	}
+	insert(1_001, 100_000)
+}
+
+// TestLookupPlansWithStaleStatistics checks that a piece's lookups of its 12,000 IDs and of
+// its users' endpoints descend the indexes once per element in an app whose statistics are
+// stale (fillWithStaleStatistics), in the custom plans a prepared statement starts with as in
+// the generic one: not through a read of every endpoint of the app, which made every piece of
+// a large fresh import slower than the last.
+func TestLookupPlansWithStaleStatistics(t *testing.T) {
+	var ids, users []string
+	for i := range 12_000 {
+		ids = append(ids, fmt.Sprintf("new%d", i))
+		users = append(users, fmt.Sprintf("newuser%d", i))
+	}
+	for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
+		t.Run(mode, func(t *testing.T) {
+			conn := planConn(t, mode)
+			fillWithStaleStatistics(t, conn)
+			plan := explainPrepared(t, conn, "byid(text, text[])", endpointsByID, `'app', '{`+strings.Join(ids, ",")+`}'`)
+			if !strings.Contains(plan, "endpoints_pkey") || !strings.Contains(plan, "Index Cond: ((app = $0) AND (id = ANY ($1)))") {
+				t.Errorf("the IDs are not looked up in the index on (app, id):\n%s", plan)
+			}
+			plan = explainPrepared(t, conn, "byuser(text, text[])", membersByUser, `'app', '{`+strings.Join(users, ",")+`}'`)
+			if !strings.Contains(plan, "endpoints_user") || !strings.Contains(plan, "Index Cond: ((app = $0) AND (user_id = ANY ($1)))") {
+				t.Errorf("the users are not looked up in the index on (app, user_id):\n%s", plan)
+			}
+		})
+	}
 }

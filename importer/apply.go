@@ -58,9 +58,9 @@ func applyRows(ctx context.Context, tx pinfold.PieceTx, job *pinfold.ImportJob, 
 	// INACTIVE rule) through the same writer; a row that breaks one is a row failure.
 	updates := make([]*pinfold.EndpointUpdate, len(writes))
 	for i, w := range writes {
-		u := *w.update
-		u.ID = w.id
-		updates[i] = &u
+		// In place: the rows are the piece's own, and a second call finds the same IDs.
+		w.update.ID = w.id
+		updates[i] = w.update
 	}
 	writer, err := pinfold.NewEndpointWriter(ctx, tx, job.AppID, updates, now)
 	if err != nil {

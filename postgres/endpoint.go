@@ -240,17 +240,24 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 		(app_id text, id text, user_id text, address text, channel_type text, data jsonb) ON COMMIT DELETE ROWS`); err != nil {
 		return fmt.Errorf("create staging table: %w", err)
 	}
-	rows := make([][]any, len(endpoints))
-	var buf []byte
-	for i, e := range endpoints {
+	// pgx encodes each row before it asks for the next, so one row and one document buffer
+	// serve them all, and a document goes as the bytes of its JSON.
+	row, buf, next := make([]any, 6), []byte(nil), 0
+	rows := pgx.CopyFromFunc(func() ([]any, error) {
+		if next == len(endpoints) {
+			return nil, nil
+		}
+		e := endpoints[next]
+		next++
 		var err error
 		if buf, err = stored.AppendEndpoint(buf[:0], e); err != nil {
-			return err
+			return nil, err
 		}
-		rows[i] = []any{e.AppID, e.ID, e.User.UserID, e.Address, e.ChannelType, string(buf)}
-	}
+		row[0], row[1], row[2], row[3], row[4], row[5] = e.AppID, e.ID, e.User.UserID, e.Address, e.ChannelType, buf
+		return row, nil
+	})
 	if _, err := p.tx.CopyFrom(ctx, pgx.Identifier{"endpoints_stage"},
-		[]string{"app_id", "id", "user_id", "address", "channel_type", "data"}, pgx.CopyFromRows(rows)); err != nil {
+		[]string{"app_id", "id", "user_id", "address", "channel_type", "data"}, rows); err != nil {
 		return fmt.Errorf("copy endpoints: %w", err)
 	}
 	_, err := p.tx.Exec(ctx, `INSERT INTO endpoints (app, id, user_id, address, channel_type, data)

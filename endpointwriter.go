@@ -103,7 +103,9 @@ const prepareChunk = 256
 // another goroutine may be reading them.
 func NewEndpointWriter(ctx context.Context, tx EndpointTx, appID string, updates []*EndpointUpdate, now time.Time) (*EndpointWriter, error) {
 	var ids, userIDs []string
-	seenIDs, seenUsers := map[string]bool{}, map[string]bool{}
+	// Sized for the batch: an import's holds thousands of updates, and growing a map
+	// rehashes it, inside the write's transaction.
+	seenIDs, seenUsers := make(map[string]bool, len(updates)), map[string]bool{}
 	for _, u := range updates {
 		if u.ID != "" && !seenIDs[u.ID] {
 			seenIDs[u.ID] = true
@@ -114,8 +116,8 @@ func NewEndpointWriter(ctx context.Context, tx EndpointTx, appID string, updates
 			userIDs = append(userIDs, *u.UserID)
 		}
 	}
-	w := &EndpointWriter{tx: tx, appID: appID, now: now, read: seenIDs, users: map[string]map[string]bool{},
-		names: map[AttributeName]bool{}, index: map[string]int{}, lastWrite: map[string]int{}}
+	w := &EndpointWriter{tx: tx, appID: appID, now: now, read: seenIDs, users: make(map[string]map[string]bool, len(userIDs)),
+		names: map[AttributeName]bool{}, index: make(map[string]int, len(ids)), lastWrite: make(map[string]int, len(ids))}
 	var err error
 	if w.endpoints, err = tx.FindEndpoints(ctx, appID, ids); err != nil {
 		return nil, err
@@ -307,7 +309,7 @@ func attributeNames(u *EndpointUpdate) []AttributeName {
 // PutEndpoints should store them: of those that share an Address, all but the one written
 // last are INACTIVE.
 func (w *EndpointWriter) Changed() []*Endpoint {
-	last := map[string]string{} // address → ID written last
+	last := make(map[string]string, len(w.changed)) // address → ID written last
 	for _, e := range w.changed {
 		if e.Address == "" {
 			continue

@@ -15,7 +15,7 @@ import (
 // on), not through a scan of the array of IDs for each endpoint with one of the addresses, and
 // that it compares the addresses whose hashes the index finds.
 func TestDeactivatePlan(t *testing.T) {
-	conn := deactivatePlanConn(t)
+	conn := planConn(t, "force_generic_plan")
 	plan := explainDeactivate(t, conn, []string{"a@example.com"}, []string{"e1"})
 	if !strings.Contains(plan, "hashed SubPlan") {
 		t.Fatalf("the IDs are not looked up through a hash:\n%s", plan)
@@ -32,7 +32,7 @@ func TestDeactivatePlan(t *testing.T) {
 // statistics were taken when it had 1,000, as after the first pieces of a large import: not
 // through a scan of the app's endpoints, which would make every piece slower than the last.
 func TestDeactivatePlanWithStaleStatistics(t *testing.T) {
-	conn := deactivatePlanConn(t)
+	conn := planConn(t, "force_generic_plan")
 	fillWithStaleStatistics(t, conn)
 	var addresses, ids []string
 	for i := range 3_000 {
@@ -43,13 +43,6 @@ func TestDeactivatePlanWithStaleStatistics(t *testing.T) {
 		!strings.Contains(plan, "Bitmap Index Scan on endpoints_address") {
 		t.Fatalf("the addresses are not found through the index on them:\n%s", plan)
 	}
-}
-
-// deactivatePlanConn opens a new database and returns a connection to it that plans every
-// statement generically; it is released when t ends.
-func deactivatePlanConn(t *testing.T) *pgxpool.Conn {
-	t.Helper()
-	return planConn(t, "force_generic_plan")
 }
 
 // planConn opens a new database and returns a connection to it with plan_cache_mode set to

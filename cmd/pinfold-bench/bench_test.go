@@ -4,19 +4,63 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/pinfold/pinfold/postgres/pgtest"
 )
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 // TestSmoke runs the tool as a user would, small: every figure of the decode, store and
 // import sections must be in the table with a positive value, baseline and ratio.
 func TestSmoke(t *testing.T) {
 	t.Parallel()
+	rows := smokeRows(t, "--rows", "2000", "--only", "decode,store,import", "--dir", t.TempDir())
+	for _, want := range []string{
+		"CSV decoder, 1 goroutine [rows/s]", "CSV decoder, 1 goroutine [MB/s]",
+		"NDJSON decoder, 1 goroutine [rows/s]", "NDJSON decoder, 1 goroutine [MB/s]",
+		"SQLite store limit [endpoints/s]",
+		"SQLite CSV import, fresh app [endpoints/s]", "SQLite CSV import, re-import (all updates) [endpoints/s]",
+		"SQLite NDJSON import, fresh app [endpoints/s]", "SQLite NDJSON import, re-import (all updates) [endpoints/s]",
+	} {
+		if !rows[want] {
+			t.Errorf("no row %q in the table", want)
+		}
+	}
+	if len(rows) != 9 {
+		t.Errorf("the table has %d rows, want 9", len(rows))
+	}
+}
+
+// TestSmokePostgresAlone runs the store and import sections on PostgreSQL alone
+// (--sqlite=false), small, with the memory case, which is SQLite's and so skipped.
+func TestSmokePostgresAlone(t *testing.T) {
+	t.Parallel()
+	rows := smokeRows(t, "--rows", "2000", "--format", "csv", "--only", "store,import,memory", "--sqlite=false",
+		"--postgres", pgtest.URL(t), "--dir", t.TempDir())
+	for _, want := range []string{
+		"PostgreSQL store limit [endpoints/s]",
+		"PostgreSQL CSV import, fresh app [endpoints/s]", "PostgreSQL CSV import, re-import (all updates) [endpoints/s]",
+	} {
+		if !rows[want] {
+			t.Errorf("no row %q in the table", want)
+		}
+	}
+	if len(rows) != 3 {
+		t.Errorf("the table has %d rows, want 3", len(rows))
+	}
+}
+
+// smokeRows runs the tool with args and returns the figures of its table ("FIGURE [UNIT]"),
+// checking that each has a positive value, baseline value and ratio.
+func smokeRows(t *testing.T, args ...string) map[string]bool {
+	t.Helper()
 	var out, log bytes.Buffer
-	err := Run(context.Background(), []string{"--rows", "2000", "--only", "decode,store,import", "--dir", t.TempDir()}, &out, &log)
-	if err != nil {
+	if err := Run(context.Background(), args, &out, &log); err != nil {
 		t.Fatalf("run: %v\n%s", err, log.String())
 	}
 	t.Logf("\n%s", out.String())
@@ -34,20 +78,7 @@ func TestSmoke(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{
-		"CSV decoder, 1 goroutine [rows/s]", "CSV decoder, 1 goroutine [MB/s]",
-		"NDJSON decoder, 1 goroutine [rows/s]", "NDJSON decoder, 1 goroutine [MB/s]",
-		"SQLite store limit [endpoints/s]",
-		"SQLite CSV import, fresh app [endpoints/s]", "SQLite CSV import, re-import (all updates) [endpoints/s]",
-		"SQLite NDJSON import, fresh app [endpoints/s]", "SQLite NDJSON import, re-import (all updates) [endpoints/s]",
-	} {
-		if !rows[want] {
-			t.Errorf("no row %q in the table", want)
-		}
-	}
-	if len(rows) != 9 {
-		t.Errorf("the table has %d rows, want 9", len(rows))
-	}
+	return rows
 }
 
 func TestJSONReport(t *testing.T) {
@@ -78,6 +109,7 @@ func TestOptionErrors(t *testing.T) {
 		{[]string{"--only", "decode,speed"}, `--only: "speed" is not one of decode,store,import,api,memory`},
 		{[]string{"--postgres", "mysql://x"}, `--postgres: must be a postgres:// URL or "auto"`},
 		{[]string{"--rows", "0"}, "--rows: must be at least 1"},
+		{[]string{"--sqlite=false"}, "--sqlite=false: without --postgres there is no store to measure"},
 	} {
 		err := Run(context.Background(), tc.args, &bytes.Buffer{}, &bytes.Buffer{})
 		if err == nil || !strings.Contains(err.Error(), tc.msg) {

@@ -52,6 +52,7 @@ type options struct {
 	seed        uint64
 	only        map[string]bool
 	postgres    string // "", "auto" or a postgres:// URL
+	sqlite      bool   // measure SQLite in the store and import sections
 	json        bool
 	keep        bool
 	workers     int
@@ -76,6 +77,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.rows, "rows", 1_000_000, "rows of the generated endpoint files (the targets are stated for 1,000,000)")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the generated data; the same seed gives the same files")
 	fs.StringVar(&o.postgres, "postgres", "", `measure PostgreSQL too: a postgres:// URL of a role that may create databases, or "auto" to start a throwaway cluster`)
+	fs.BoolVar(&o.sqlite, "sqlite", true, "measure SQLite in the store and import sections; --sqlite=false with --postgres measures PostgreSQL alone there, and skips the memory case, which is SQLite's")
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON instead of a table")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary folder (files, databases, server data) and print its path")
 	fs.IntVar(&o.workers, "workers", 4, "import workers of the server (--import-workers), and store-limit writers")
@@ -108,6 +110,9 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	}
 	if o.postgres != "" && o.postgres != "auto" && !strings.HasPrefix(o.postgres, "postgres://") && !strings.HasPrefix(o.postgres, "postgresql://") {
 		return nil, fmt.Errorf(`--postgres: must be a postgres:// URL or "auto", got %q`, o.postgres)
+	}
+	if !o.sqlite && o.postgres == "" {
+		return nil, fmt.Errorf("--sqlite=false: without --postgres there is no store to measure")
 	}
 	switch {
 	case o.rows < 1:

@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/pinfold/pinfold"
 	"github.com/pinfold/pinfold/postgres"
 	"github.com/pinfold/pinfold/sqlite"
 )
@@ -177,6 +178,19 @@ func (b *bench) store(ctx context.Context) error {
 	defer debug.FreeOSMemory()
 	b.logf("store: %d endpoints in %d pieces of %d", len(all), len(pieces), perPiece)
 
+	if b.o.sqlite {
+		if err := b.storeSQLite(ctx, appID, pieces, all, docs); err != nil {
+			return err
+		}
+	}
+	if b.pg != nil {
+		return b.storePostgres(ctx, appID, pieces, all, docs)
+	}
+	return nil
+}
+
+// storeSQLite measures the SQLite store limit and its baseline.
+func (b *bench) storeSQLite(ctx context.Context, appID string, pieces [][]*pinfold.Endpoint, all []*pinfold.Endpoint, docs []string) error {
 	db := sqlite.NewDB(filepath.Join(b.dir, "store-sqlite", "pinfold.db"))
 	if err := db.Open(); err != nil {
 		return err
@@ -196,10 +210,12 @@ func (b *bench) store(ctx context.Context) error {
 	b.rep.add(Result{Section: "store", Figure: "SQLite store limit", Value: limit, Unit: "endpoints/s",
 		Baseline: "INSERT OR REPLACE loop", BaseVal: base}).atLeast(60_000, "endpoints/s")
 	b.logf("store SQLite: %.0f endpoints/s (INSERT OR REPLACE loop: %.0f rows/s)", limit, base)
+	return nil
+}
 
-	if b.pg == nil {
-		return nil
-	}
+// storePostgres measures the PostgreSQL store limit and its baseline, each in a database of
+// its own.
+func (b *bench) storePostgres(ctx context.Context, appID string, pieces [][]*pinfold.Endpoint, all []*pinfold.Endpoint, docs []string) error {
 	url, err := b.pg.newDatabase(ctx, "store")
 	if err != nil {
 		return err
@@ -209,7 +225,7 @@ func (b *bench) store(ctx context.Context) error {
 		return err
 	}
 	runtime.GC()
-	limit, err = measureStore(ctx, pdb, appID, pieces, b.o.workers)
+	limit, err := measureStore(ctx, pdb, appID, pieces, b.o.workers)
 	pdb.Close()
 	if err != nil {
 		return fmt.Errorf("PostgreSQL: %w", err)
@@ -218,7 +234,8 @@ func (b *bench) store(ctx context.Context) error {
 		return err
 	}
 	runtime.GC()
-	if base, err = postgresBaseline(ctx, url, all, docs); err != nil {
+	base, err := postgresBaseline(ctx, url, all, docs)
+	if err != nil {
 		return fmt.Errorf("PostgreSQL baseline: %w", err)
 	}
 	b.storeLimit["PostgreSQL"] = limit
@@ -251,7 +268,10 @@ func (b *bench) importCase(ctx context.Context, store, format string, rows int) 
 }
 
 func (b *bench) imports(ctx context.Context) error {
-	stores := []string{"SQLite"}
+	var stores []string
+	if b.o.sqlite {
+		stores = append(stores, "SQLite")
+	}
 	if b.pg != nil {
 		stores = append(stores, "PostgreSQL")
 	}
@@ -317,6 +337,10 @@ func (b *bench) api(ctx context.Context) error {
 }
 
 func (b *bench) memory(ctx context.Context) error {
+	if !b.o.sqlite {
+		b.logf("memory: skipped, --sqlite=false (the memory case imports into SQLite)")
+		return nil
+	}
 	if b.importPeak == 0 {
 		c, err := b.importCase(ctx, "SQLite", "csv", b.o.rows)
 		if err != nil {

@@ -27,21 +27,27 @@ func TestDeactivatePlan(t *testing.T) {
 	}
 }
 
-// TestDeactivatePlanWithStaleStatistics checks that the generic plan finds the batch's
-// addresses through the index on (app, hash of the address) in an app of 100,000 endpoints whose
+// TestDeactivatePlanWithStaleStatistics checks that the plan finds the batch's addresses
+// through the index on (app, hash of the address) in an app of 100,000 endpoints whose
 // statistics were taken when it had 1,000, as after the first pieces of a large import: not
 // through a scan of the app's endpoints, which would make every piece slower than the last.
+// Both the generic plan and the custom plans a prepared statement starts with, which see the
+// arrays (TestLookupPlansWithStaleStatistics).
 func TestDeactivatePlanWithStaleStatistics(t *testing.T) {
-	conn := planConn(t, "force_generic_plan")
-	fillWithStaleStatistics(t, conn)
 	var addresses, ids []string
-	for i := range 3_000 {
+	for i := range 12_000 {
 		addresses = append(addresses, fmt.Sprintf("new%d@example.com", i))
 		ids = append(ids, fmt.Sprintf("new%d", i))
 	}
-	if plan := explainDeactivate(t, conn, addresses, ids); !strings.Contains(plan, "Index Scan using endpoints_address") &&
-		!strings.Contains(plan, "Bitmap Index Scan on endpoints_address") {
-		t.Fatalf("the addresses are not found through the index on them:\n%s", plan)
+	for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
+		t.Run(mode, func(t *testing.T) {
+			conn := planConn(t, mode)
+			fillWithStaleStatistics(t, conn)
+			if plan := explainDeactivate(t, conn, addresses, ids); !strings.Contains(plan, "Index Scan using endpoints_address") &&
+				!strings.Contains(plan, "Bitmap Index Scan on endpoints_address") {
+				t.Fatalf("the addresses are not found through the index on them:\n%s", plan)
+			}
+		})
 	}
 }
 
@@ -66,7 +72,7 @@ func planConn(t *testing.T, mode string) *pgxpool.Conn {
 	return conn
 }
 
-// explainDeactivate returns the generic plan of deactivateAddresses for app "app".
+// explainDeactivate returns the plan of deactivateAddresses for app "app".
 func explainDeactivate(t *testing.T, conn *pgxpool.Conn, addresses, ids []string) string {
 	t.Helper()
 	return explainPrepared(t, conn, "deactivate(text, text[], text[])", deactivateAddresses,

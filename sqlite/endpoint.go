@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/pinfold/pinfold"
 	"github.com/pinfold/pinfold/internal/stored"
@@ -22,7 +23,7 @@ func (db *DB) FindEndpoint(ctx context.Context, appID, endpointID string) (*pinf
 		return nil, err
 	}
 	var data []byte
-	err := db.read.QueryRowContext(ctx, `SELECT data FROM endpoints WHERE app = (SELECT seq FROM apps WHERE id = ?) AND id = ?`, appID, endpointID).Scan(&data)
+	err := db.read.QueryRowContext(ctx, findEndpoint, appID, endpointID).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, pinfold.Errorf(pinfold.ENOTFOUND, "Endpoint %q not found in application %q", endpointID, appID)
 	} else if err != nil {
@@ -30,6 +31,8 @@ func (db *DB) FindEndpoint(ctx context.Context, appID, endpointID string) (*pinf
 	}
 	return stored.DecodeEndpoint(appID, endpointID, data)
 }
+
+const findEndpoint = `SELECT data FROM endpoints WHERE app = (SELECT seq FROM apps WHERE id = ?) AND id = ?`
 
 // UpdateEndpoints runs fn in one write transaction of the app.
 func (db *DB) UpdateEndpoints(ctx context.Context, appID string, fn func(tx pinfold.EndpointTx) error) error {
@@ -163,76 +166,103 @@ func valueRows(n, columns int) string {
 	return strings.TrimSuffix(strings.Repeat("("+placeholders(columns)+"),", n), ",")
 }
 
+// The two reads of an import's piece, FindEndpoints and FindUserEndpoints, each take the
+// piece's keys as one JSON array, sorted, and join it to the index: one statement per call,
+// prepared once per connection, that seeks the index once per key in key order. An IN list
+// of bound parameters cost a statement prepared for every 500 keys, and SQLite copied each
+// list into an ephemeral index before it seeked (docs/performance.md).
+const (
+	findEndpoints = `SELECT e.id, e.data FROM json_each(?2) k CROSS JOIN endpoints e
+	WHERE e.app = (SELECT seq FROM apps WHERE id = ?1) AND e.id = k.value`
+	// The index holds hashes; rows of another user with the same hash are dropped by the
+	// caller, which knows the users it asked for.
+	findUsersEndpoints = `SELECT e.user_id, e.id, e.channel_type FROM json_each(?2) k CROSS JOIN endpoints e INDEXED BY endpoints_user
+	WHERE e.app = (SELECT seq FROM apps WHERE id = ?1) AND e.user_hash = k.value`
+)
+
 func (p *endpointTx) FindEndpoints(ctx context.Context, appID string, ids []string) (map[string]*pinfold.Endpoint, error) {
 	found := make(map[string]*pinfold.Endpoint, len(ids))
-	for len(ids) > 0 {
-		chunk := ids[:min(len(ids), lookupChunk)]
-		ids = ids[len(chunk):]
-		args := []any{appID}
-		for _, id := range chunk {
-			args = append(args, id)
+	if len(ids) == 0 {
+		return found, nil
+	}
+	sorted := slices.Compact(slices.Sorted(slices.Values(ids)))
+	// JSON cannot carry an ID that is not valid UTF-8 (the API takes IDs from the path as
+	// they come; json.Marshal would replace the bytes): such an ID is looked up alone.
+	valid := sorted[:0]
+	for _, id := range sorted {
+		if utf8.ValidString(id) {
+			valid = append(valid, id)
+			continue
 		}
-		rows, err := p.tx.QueryContext(ctx, `SELECT id, data FROM endpoints WHERE app = (SELECT seq FROM apps WHERE id = ?) AND id IN (`+placeholders(len(chunk))+`)`, args...)
-		if err != nil {
+		var data []byte
+		err := p.tx.QueryRowContext(ctx, findEndpoint, appID, id).Scan(&data)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		} else if err != nil {
 			return nil, fmt.Errorf("find endpoints: %w", err)
 		}
-		for rows.Next() {
-			var id string
-			var data []byte
-			if err := rows.Scan(&id, &data); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			e, err := stored.DecodeEndpoint(appID, id, data)
-			if err != nil {
-				rows.Close()
-				return nil, err
-			}
-			found[id] = e
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		if found[id], err = stored.DecodeEndpoint(appID, id, data); err != nil {
 			return nil, err
 		}
 	}
-	return found, nil
+	keys, err := json.Marshal(valid)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := p.tx.QueryContext(ctx, findEndpoints, appID, keys)
+	if err != nil {
+		return nil, fmt.Errorf("find endpoints: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var data []byte
+		if err := rows.Scan(&id, &data); err != nil {
+			return nil, err
+		}
+		e, err := stored.DecodeEndpoint(appID, id, data)
+		if err != nil {
+			return nil, err
+		}
+		found[id] = e
+	}
+	return found, rows.Err()
 }
 
 func (p *endpointTx) FindUserEndpoints(ctx context.Context, appID string, userIDs []string) (map[string][]pinfold.Member, error) {
 	members := map[string][]pinfold.Member{}
-	for len(userIDs) > 0 {
-		chunk := userIDs[:min(len(userIDs), lookupChunk)]
-		userIDs = userIDs[len(chunk):]
-		args := make([]any, 1, 1+2*len(chunk))
-		args[0] = appID
-		for _, id := range chunk {
-			args = append(args, keyHash(id))
-		}
-		for _, id := range chunk {
-			args = append(args, id)
-		}
-		// As in PutEndpoints: the index on the user's hash, not a scan of the app's endpoints.
-		rows, err := p.tx.QueryContext(ctx, `SELECT user_id, id, channel_type FROM endpoints INDEXED BY endpoints_user
-			WHERE app = (SELECT seq FROM apps WHERE id = ?) AND user_hash IN (`+placeholders(len(chunk))+`)
-			AND user_id IN (`+placeholders(len(chunk))+`)`, args...)
-		if err != nil {
-			return nil, fmt.Errorf("find user endpoints: %w", err)
-		}
-		for rows.Next() {
-			var user string
-			var m pinfold.Member
-			if err := rows.Scan(&user, &m.EndpointID, &m.ChannelType); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			members[user] = append(members[user], m)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
+	wanted := make(map[string]bool, len(userIDs))
+	hashes := make([]int64, 0, len(userIDs))
+	for _, u := range userIDs {
+		if h, ok := keyHash(u).(int64); ok && !wanted[u] {
+			wanted[u] = true
+			hashes = append(hashes, h)
 		}
 	}
-	return members, nil
+	if len(hashes) == 0 {
+		return members, nil
+	}
+	slices.Sort(hashes)
+	keys, err := json.Marshal(slices.Compact(hashes))
+	if err != nil {
+		return nil, err
+	}
+	rows, err := p.tx.QueryContext(ctx, findUsersEndpoints, appID, keys)
+	if err != nil {
+		return nil, fmt.Errorf("find user endpoints: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var user string
+		var m pinfold.Member
+		if err := rows.Scan(&user, &m.EndpointID, &m.ChannelType); err != nil {
+			return nil, err
+		}
+		if wanted[user] {
+			members[user] = append(members[user], m)
+		}
+	}
+	return members, rows.Err()
 }
 
 func (p *endpointTx) FindAttributeNames(ctx context.Context, appID string) ([]pinfold.AttributeName, int, error) {

@@ -10,7 +10,7 @@ import (
 )
 
 // TestQueryPlans checks that lookups by a user or an address seek the index on its hash, not
-// a walk of the app's endpoints.
+// a walk of the app's endpoints, and that a piece's lookups seek once per key.
 func TestQueryPlans(t *testing.T) {
 	db := NewDB(filepath.Join(t.TempDir(), "pinfold.db"))
 	if err := db.Open(); err != nil {
@@ -25,6 +25,9 @@ func TestQueryPlans(t *testing.T) {
 		{findUserEndpoints, []any{"app", 1, "user"}, "SEARCH endpoints USING INDEX endpoints_user (app=? AND user_hash=?)"},
 		{deleteUserEndpoints, []any{"app", 1, "user"}, "SEARCH endpoints USING INDEX endpoints_user (app=? AND user_hash=?)"},
 		{deactivateAddresses, []any{1, "[1]", `["a"]`, `["e"]`}, "SEARCH endpoints USING INDEX endpoints_address (app=? AND address_hash=?)"},
+		// The keys drive the join: one seek of the index per key, no ephemeral index of them.
+		{findEndpoints, []any{"app", `["a","b"]`}, "SCAN k VIRTUAL TABLE INDEX 1:\nSEARCH e USING INDEX endpoints_key (app=? AND id=?)"},
+		{findUsersEndpoints, []any{"app", "[1,2]"}, "SCAN k VIRTUAL TABLE INDEX 1:\nSEARCH e USING INDEX endpoints_user (app=? AND user_hash=?)"},
 	} {
 		rows, err := db.read.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+tc.query, tc.args...)
 		if err != nil {

@@ -40,6 +40,16 @@ func EncodeEndpoint(e *pinfold.Endpoint) ([]byte, error) {
 
 // DecodeEndpoint turns a stored document back into the endpoint appID/id.
 func DecodeEndpoint(appID, id string, data []byte) (*pinfold.Endpoint, error) {
+	e := &pinfold.Endpoint{ID: id, AppID: appID}
+	if decodeDoc(data, e) {
+		return e, nil
+	}
+	return decodeEndpointJSON(appID, id, data)
+}
+
+// decodeEndpointJSON is DecodeEndpoint through encoding/json, for the documents decodeDoc
+// leaves to it.
+func decodeEndpointJSON(appID, id string, data []byte) (*pinfold.Endpoint, error) {
 	var d endpointDoc
 	if err := json.Unmarshal(data, &d); err != nil {
 		return nil, fmt.Errorf("endpoint %s: %w", id, err)

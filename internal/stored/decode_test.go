@@ -45,6 +45,8 @@ func TestDecodeDoc(t *testing.T) {
 	docs = append(docs,
 		`{"a": "a@example.com", "c": "42", "d": {"Make": "", "Model": "", "Locale": "", "Platform": "", "Timezone": "", "AppVersion": "", "ModelVersion": "", "PlatformVersion": ""}, "l": {"City": "", "Region": "", "Country": "", "Latitude": 47.6062, "Longitude": -1.22e2, "PostalCode": ""}, "m": {"x": 1.0, "y": 0.5E-3}, "u": "", "at": {"k": ["v\u00e9", "w\/x"]}, "ct": "EMAIL", "ed": "2026-11-28T10:00:00.000Z", "es": "INACTIVE", "cr": 1764324000000000123}`,
 		" {\n\t\"at\" : { } , \"m\":{},\"ua\":null,\"l\":null,\"d\":null,\"cr\":null,\"a\":null } \n",
+		// PostgreSQL 15's text of a jsonb document after jsonb_set, as pgx reads it.
+		`{"a": "a<b>@example.com", "c": "42", "d": {"Make": "", "Model": "", "Locale": "", "Platform": "", "Timezone": "", "AppVersion": "", "ModelVersion": "", "PlatformVersion": ""}, "l": {"City": "", "Region": "", "Country": "", "Latitude": 0.0000001, "Longitude": null, "PostalCode": ""}, "m": {"s": 1000000000000000000000, "t": -0.5, "u": 3}, "o": "NONE", "u": "ユーザー", "at": {"k": ["v`+"\u2028"+`", "x\ty", "é"]}, "cr": 1764324000000000123, "ct": "EMAIL", "ed": "2026", "es": "INACTIVE"}`,
 	)
 	for _, doc := range docs {
 		var got pinfold.Endpoint

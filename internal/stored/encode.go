@@ -14,8 +14,8 @@ import (
 // encoding/json writes for endpointDoc (TestEncodeEndpointIsJSONMarshal and
 // FuzzEncodeEndpoint compare the two): every imported endpoint is encoded once, and through
 // encoding/json's reflection and its sorting of map keys that was a tenth of an import's CPU,
-// beside SQLite's one writer on two cores (docs/performance.md). DecodeEndpoint still reads
-// documents with encoding/json.
+// beside SQLite's one writer on two cores (docs/performance.md). DecodeEndpoint reads them
+// by hand too (decode.go).
 
 // AppendEndpoint appends the stored document of e (without its app and ID, which are keys)
 // to b: EncodeEndpoint for a caller that reuses its buffer.

@@ -497,12 +497,21 @@ func mergeValues(dst, src map[string][]string) map[string][]string {
 	if dst == nil {
 		dst = make(map[string][]string, len(src))
 	}
+	// One array holds every copied value; each name's values are a slice of it whose
+	// capacity ends with them, so that an append to one never writes into the next.
+	n := 0
+	for _, values := range src {
+		n += len(values)
+	}
+	all := make([]string, 0, n)
 	for name, values := range src {
 		if len(values) == 0 {
 			delete(dst, name)
 			continue
 		}
-		dst[name] = slices.Clone(values)
+		start := len(all)
+		all = append(all, values...)
+		dst[name] = all[start:len(all):len(all)]
 	}
 	if len(dst) == 0 {
 		return nil

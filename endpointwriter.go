@@ -286,7 +286,7 @@ func (w *EndpointWriter) newNames(names []AttributeName) []AttributeName {
 // attributeNames returns the custom attribute names u uses, sorted. An attribute present
 // without values removes it from the endpoint and uses no name.
 func attributeNames(u *EndpointUpdate) []AttributeName {
-	var names []AttributeName
+	names := make([]AttributeName, 0, len(u.Attributes)+len(u.Metrics)+len(u.UserAttributes))
 	add := func(kind string, attrs map[string][]string) {
 		for name, values := range attrs {
 			if len(values) > 0 {

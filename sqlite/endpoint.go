@@ -154,9 +154,6 @@ type pieceTx struct {
 	endpointTx
 }
 
-// SQLite allows 32766 parameters in a statement; lookups go in chunks well below that.
-const lookupChunk = 500
-
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
 }
@@ -166,11 +163,11 @@ func valueRows(n, columns int) string {
 	return strings.TrimSuffix(strings.Repeat("("+placeholders(columns)+"),", n), ",")
 }
 
-// The two reads of an import's piece, FindEndpoints and FindUserEndpoints, each take the
-// piece's keys as one JSON array, sorted, and join it to the index: one statement per call,
-// prepared once per connection, that seeks the index once per key in key order. An IN list
-// of bound parameters cost a statement prepared for every 500 keys, and SQLite copied each
-// list into an ephemeral index before it seeked (docs/performance.md).
+// The two reads of an import's piece, FindEndpoints and FindUserEndpoints (and an export's
+// FindEndpointsByID), each take their keys as one JSON array, sorted, and join it to the
+// index: one statement per call, which seeks the index once per key, in key order. An IN
+// list of bound parameters cost a statement prepared for every 500 keys, and SQLite copied
+// each list into an ephemeral index before it seeked (docs/performance.md).
 const (
 	findEndpoints = `SELECT e.id, e.data FROM json_each(?2) k CROSS JOIN endpoints e
 	WHERE e.app = (SELECT seq FROM apps WHERE id = ?1) AND e.id = k.value`
@@ -182,12 +179,19 @@ const (
 
 func (p *endpointTx) FindEndpoints(ctx context.Context, appID string, ids []string) (map[string]*pinfold.Endpoint, error) {
 	found := make(map[string]*pinfold.Endpoint, len(ids))
+	err := endpointsByID(ctx, p.tx, appID, ids, func(e *pinfold.Endpoint) { found[e.ID] = e })
+	return found, err
+}
+
+// endpointsByID calls found with each stored endpoint of the app whose ID is among ids, once
+// per endpoint, in ID order except for IDs that are not valid UTF-8. JSON cannot carry those
+// (the API takes IDs from the request path as they come; json.Marshal would turn the bytes
+// into U+FFFD, another endpoint's ID), so each is looked up alone, first.
+func endpointsByID(ctx context.Context, q queryer, appID string, ids []string, found func(*pinfold.Endpoint)) error {
 	if len(ids) == 0 {
-		return found, nil
+		return nil
 	}
 	sorted := slices.Compact(slices.Sorted(slices.Values(ids)))
-	// JSON cannot carry an ID that is not valid UTF-8 (the API takes IDs from the path as
-	// they come; json.Marshal would replace the bytes): such an ID is looked up alone.
 	valid := sorted[:0]
 	for _, id := range sorted {
 		if utf8.ValidString(id) {
@@ -195,38 +199,40 @@ func (p *endpointTx) FindEndpoints(ctx context.Context, appID string, ids []stri
 			continue
 		}
 		var data []byte
-		err := p.tx.QueryRowContext(ctx, findEndpoint, appID, id).Scan(&data)
+		err := q.QueryRowContext(ctx, findEndpoint, appID, id).Scan(&data)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		} else if err != nil {
-			return nil, fmt.Errorf("find endpoints: %w", err)
+			return fmt.Errorf("find endpoints: %w", err)
 		}
-		if found[id], err = stored.DecodeEndpoint(appID, id, data); err != nil {
-			return nil, err
+		e, err := stored.DecodeEndpoint(appID, id, data)
+		if err != nil {
+			return err
 		}
+		found(e)
 	}
 	keys, err := json.Marshal(valid)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	rows, err := p.tx.QueryContext(ctx, findEndpoints, appID, keys)
+	rows, err := q.QueryContext(ctx, findEndpoints, appID, keys)
 	if err != nil {
-		return nil, fmt.Errorf("find endpoints: %w", err)
+		return fmt.Errorf("find endpoints: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var id string
 		var data []byte
 		if err := rows.Scan(&id, &data); err != nil {
-			return nil, err
+			return err
 		}
 		e, err := stored.DecodeEndpoint(appID, id, data)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		found[id] = e
+		found(e)
 	}
-	return found, rows.Err()
+	return rows.Err()
 }
 
 func (p *endpointTx) FindUserEndpoints(ctx context.Context, appID string, userIDs []string) (map[string][]pinfold.Member, error) {

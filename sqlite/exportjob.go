@@ -229,35 +229,8 @@ func (db *DB) FindEndpointsByID(ctx context.Context, appID string, ids []string)
 		return nil, err
 	}
 	var endpoints []*pinfold.Endpoint
-	for len(ids) > 0 {
-		chunk := ids[:min(len(ids), lookupChunk)]
-		ids = ids[len(chunk):]
-		args := []any{appID}
-		for _, id := range chunk {
-			args = append(args, id)
-		}
-		rows, err := db.read.QueryContext(ctx, `SELECT id, data FROM endpoints WHERE app = (SELECT seq FROM apps WHERE id = ?) AND id IN (`+placeholders(len(chunk))+`)`, args...)
-		if err != nil {
-			return nil, fmt.Errorf("find endpoints: %w", err)
-		}
-		for rows.Next() {
-			var id string
-			var data []byte
-			if err := rows.Scan(&id, &data); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			e, err := stored.DecodeEndpoint(appID, id, data)
-			if err != nil {
-				rows.Close()
-				return nil, err
-			}
-			endpoints = append(endpoints, e)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
+	if err := endpointsByID(ctx, db.read, appID, ids, func(e *pinfold.Endpoint) { endpoints = append(endpoints, e) }); err != nil {
+		return nil, err
 	}
 	slices.SortFunc(endpoints, func(a, b *pinfold.Endpoint) int { return strings.Compare(a.ID, b.ID) })
 	return endpoints, nil

@@ -91,14 +91,15 @@ func benchmarkPieceLookups(b *testing.B, db *sqlite.DB, id, user func(int) strin
 
 // TestFindEndpointsNotUTF8 checks that an ID that is not valid UTF-8, which the API takes
 // from a request's path as it comes, is found as itself: FindEndpoints passes its keys as
-// JSON, which would turn the bytes into U+FFFD, the ID of another endpoint here.
+// JSON, which would turn the bytes into U+FFFD, the ID of another endpoint here. An ID that
+// JSON escapes is found too.
 func TestFindEndpointsNotUTF8(t *testing.T) {
 	ctx := context.Background()
 	db := mustOpenDB(t)
 	if err := db.CreateApp(ctx, &pinfold.App{ID: "app", Name: "a", CreatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	ids := []string{"a\xffb", "a\uFFFDb", "plain"}
+	ids := []string{"a\xffb", "a\uFFFDb", "plain", `<&"\>` + "\u2028\t"} // the last escaped by json.Marshal
 	var batch []*pinfold.Endpoint
 	for i, id := range ids {
 		batch = append(batch, &pinfold.Endpoint{AppID: "app", ID: id, ChannelType: "EMAIL", Address: fmt.Sprintf("u%d@example.com", i),
@@ -108,12 +109,12 @@ func TestFindEndpointsNotUTF8(t *testing.T) {
 		if err := tx.PutEndpoints(ctx, batch); err != nil {
 			return err
 		}
-		for _, want := range [][]string{{"a\xffb"}, {"a\uFFFDb"}, {"plain", "a\xffb", "a\uFFFDb", "missing\xfe"}} {
+		for _, want := range [][]string{{"a\xffb"}, {"a\uFFFDb"}, {ids[3]}, {"plain", "a\xffb", "a\uFFFDb", ids[3], "missing\xfe"}} {
 			found, err := tx.FindEndpoints(ctx, "app", want)
 			if err != nil {
 				return err
 			}
-			if len(found) != min(len(want), 3) {
+			if len(found) != min(len(want), 4) {
 				t.Errorf("FindEndpoints(%q) found %d endpoints", want, len(found))
 			}
 			for id, e := range found {

@@ -1,6 +1,7 @@
 package stored
 
 import (
+	"slices"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -382,70 +383,41 @@ func (r *docReader) metrics(dst *map[string]float64) bool {
 	})
 }
 
-func (r *docReader) demographic(d *pinfold.Demographic) bool {
+// members reads an object, or a null, whose members may be names, calling read with the
+// index of each in names: a name not among them, or one read before, makes it give up.
+func (r *docReader) members(names []string, read func(i int) bool) bool {
 	if r.null() {
 		return true
 	}
-	var seen uint8
+	var seen uint32
 	return r.object(func(key string) bool {
-		var dst *string
-		var bit uint8
-		switch key {
-		case "AppVersion":
-			dst, bit = &d.AppVersion, 1<<0
-		case "Locale":
-			dst, bit = &d.Locale, 1<<1
-		case "Make":
-			dst, bit = &d.Make, 1<<2
-		case "Model":
-			dst, bit = &d.Model, 1<<3
-		case "ModelVersion":
-			dst, bit = &d.ModelVersion, 1<<4
-		case "Platform":
-			dst, bit = &d.Platform, 1<<5
-		case "PlatformVersion":
-			dst, bit = &d.PlatformVersion, 1<<6
-		case "Timezone":
-			dst, bit = &d.Timezone, 1<<7
-		default:
+		i := slices.Index(names, key)
+		if i < 0 || seen&(1<<i) != 0 {
 			return false
 		}
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return r.str(dst)
+		seen |= 1 << i
+		return read(i)
 	})
 }
 
+var demographicNames = []string{"AppVersion", "Locale", "Make", "Model", "ModelVersion", "Platform", "PlatformVersion", "Timezone"}
+
+func (r *docReader) demographic(d *pinfold.Demographic) bool {
+	fields := [...]*string{&d.AppVersion, &d.Locale, &d.Make, &d.Model, &d.ModelVersion, &d.Platform, &d.PlatformVersion, &d.Timezone}
+	return r.members(demographicNames, func(i int) bool { return r.str(fields[i]) })
+}
+
+var locationNames = []string{"City", "Country", "PostalCode", "Region", "Latitude", "Longitude"}
+
 func (r *docReader) location(l *pinfold.Location) bool {
-	if r.null() {
-		return true
-	}
-	var seen uint8
-	return r.object(func(key string) bool {
-		var bit uint8
-		var ok bool
-		switch key {
-		case "City":
-			bit, ok = 1<<0, r.str(&l.City)
-		case "Country":
-			bit, ok = 1<<1, r.str(&l.Country)
-		case "PostalCode":
-			bit, ok = 1<<2, r.str(&l.PostalCode)
-		case "Region":
-			bit, ok = 1<<3, r.str(&l.Region)
-		case "Latitude":
-			bit, ok = 1<<4, r.floatPointer(&l.Latitude)
-		case "Longitude":
-			bit, ok = 1<<5, r.floatPointer(&l.Longitude)
-		default:
-			return false
+	fields := [...]*string{&l.City, &l.Country, &l.PostalCode, &l.Region}
+	return r.members(locationNames, func(i int) bool {
+		switch i {
+		case 4:
+			return r.floatPointer(&l.Latitude)
+		case 5:
+			return r.floatPointer(&l.Longitude)
 		}
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return ok
+		return r.str(fields[i])
 	})
 }

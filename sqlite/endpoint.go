@@ -184,9 +184,9 @@ func (p *endpointTx) FindEndpoints(ctx context.Context, appID string, ids []stri
 }
 
 // endpointsByID calls found with each stored endpoint of the app whose ID is among ids, once
-// per endpoint, in ID order except for IDs that are not valid UTF-8. JSON cannot carry those
-// (the API takes IDs from the request path as they come; json.Marshal would turn the bytes
-// into U+FFFD, another endpoint's ID), so each is looked up alone, first.
+// per endpoint, in no order the caller may rely on. JSON cannot carry an ID that is not valid
+// UTF-8 (the API takes IDs from the request path as they come; json.Marshal would turn the
+// bytes into U+FFFD, another endpoint's ID), so each such ID is looked up alone.
 func endpointsByID(ctx context.Context, q queryer, appID string, ids []string, found func(*pinfold.Endpoint)) error {
 	if len(ids) == 0 {
 		return nil

@@ -17,7 +17,7 @@ import (
 // know, a name in another case, a repeated member, a value of another type, invalid UTF-8,
 // a number encoding/json would refuse — makes it give up, and DecodeEndpoint reads the
 // document with encoding/json instead, so that the result is always encoding/json's.
-// FuzzDecodeEndpoint checks that whatever decodeDoc accepts, encoding/json reads the same.
+// FuzzDecodeDoc checks that whatever decodeDoc accepts, encoding/json reads the same.
 
 // docReader reads one document. s is the whole document as one string, so that the strings
 // it returns without escapes are substrings of it: one allocation for all of them.

@@ -39,14 +39,22 @@ func TestDeactivatePlanWithStaleStatistics(t *testing.T) {
 		addresses = append(addresses, fmt.Sprintf("new%d@example.com", i))
 		ids = append(ids, fmt.Sprintf("new%d", i))
 	}
+	withStaleStatistics(t, func(t *testing.T, conn *pgxpool.Conn) {
+		if plan := explainDeactivate(t, conn, addresses, ids); !strings.Contains(plan, "Index Scan using endpoints_address") &&
+			!strings.Contains(plan, "Bitmap Index Scan on endpoints_address") {
+			t.Fatalf("the addresses are not found through the index on them:\n%s", plan)
+		}
+	})
+}
+
+// withStaleStatistics runs check in a subtest for the custom plans and one for the generic
+// plan, each on a new database filled by fillWithStaleStatistics.
+func withStaleStatistics(t *testing.T, check func(t *testing.T, conn *pgxpool.Conn)) {
 	for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
 		t.Run(mode, func(t *testing.T) {
 			conn := planConn(t, mode)
 			fillWithStaleStatistics(t, conn)
-			if plan := explainDeactivate(t, conn, addresses, ids); !strings.Contains(plan, "Index Scan using endpoints_address") &&
-				!strings.Contains(plan, "Bitmap Index Scan on endpoints_address") {
-				t.Fatalf("the addresses are not found through the index on them:\n%s", plan)
-			}
+			check(t, conn)
 		})
 	}
 }
@@ -142,18 +150,14 @@ func TestLookupPlansWithStaleStatistics(t *testing.T) {
 		ids = append(ids, fmt.Sprintf("new%d", i))
 		users = append(users, fmt.Sprintf("newuser%d", i))
 	}
-	for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
-		t.Run(mode, func(t *testing.T) {
-			conn := planConn(t, mode)
-			fillWithStaleStatistics(t, conn)
-			plan := explainPrepared(t, conn, "byid(text, text[])", endpointsByID, `'app', '{`+strings.Join(ids, ",")+`}'`)
-			if !strings.Contains(plan, "endpoints_pkey") || !strings.Contains(plan, "Index Cond: ((app = $0) AND (id = ANY ($1)))") {
-				t.Errorf("the IDs are not looked up in the index on (app, id):\n%s", plan)
-			}
-			plan = explainPrepared(t, conn, "byuser(text, text[])", membersByUser, `'app', '{`+strings.Join(users, ",")+`}'`)
-			if !strings.Contains(plan, "endpoints_user") || !strings.Contains(plan, "Index Cond: ((app = $0) AND (user_id = ANY ($1)))") {
-				t.Errorf("the users are not looked up in the index on (app, user_id):\n%s", plan)
-			}
-		})
-	}
+	withStaleStatistics(t, func(t *testing.T, conn *pgxpool.Conn) {
+		plan := explainPrepared(t, conn, "byid(text, text[])", endpointsByID, `'app', '{`+strings.Join(ids, ",")+`}'`)
+		if !strings.Contains(plan, "endpoints_pkey") || !strings.Contains(plan, "Index Cond: ((app = $0) AND (id = ANY ($1)))") {
+			t.Errorf("the IDs are not looked up in the index on (app, id):\n%s", plan)
+		}
+		plan = explainPrepared(t, conn, "byuser(text, text[])", membersByUser, `'app', '{`+strings.Join(users, ",")+`}'`)
+		if !strings.Contains(plan, "endpoints_user") || !strings.Contains(plan, "Index Cond: ((app = $0) AND (user_id = ANY ($1)))") {
+			t.Errorf("the users are not looked up in the index on (app, user_id):\n%s", plan)
+		}
+	})
 }

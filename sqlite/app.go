@@ -19,7 +19,7 @@ func (db *DB) CreateApp(ctx context.Context, app *pinfold.App) error {
 	if err != nil {
 		return err
 	}
-	_, err = db.write.ExecContext(ctx, `INSERT INTO apps (id, name, tags, created_at) VALUES (?, ?, ?, ?)`,
+	_, err = db.exec(ctx, `INSERT INTO apps (id, name, tags, created_at) VALUES (?, ?, ?, ?)`,
 		app.ID, app.Name, string(tags), stored.Nanos(app.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("insert app: %w", err)

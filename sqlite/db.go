@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -52,11 +53,16 @@ type DB struct {
 	// taken at that Open.
 	CacheBytes int64
 
+	// write is the pool of the one write connection. Every use of it ends by counting itself
+	// in writes, as exec, writeTx and recordTx do (TestWritesCounted holds the package to
+	// that): FindImportJob keeps a job it read only until the count moves.
 	write    *sql.DB
-	writeKiB int64 // the write connection's cache_size, in KiB
+	writes   atomic.Uint64 // the uses of write that have ended, committed or not
+	writeKiB int64         // the write connection's cache_size, in KiB
 	read     *sql.DB
 	reads    *stmtCache // statements prepared on read
 	jobs     stored.JobCache
+	polled   jobSnapshots
 	group    groupCommit
 	lock     *os.File
 
@@ -161,7 +167,7 @@ func (db *DB) Close() error {
 }
 
 func (db *DB) migrate(ctx context.Context) error {
-	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)`); err != nil {
+	if _, err := db.exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)`); err != nil {
 		return err
 	}
 	names, err := fs.Glob(migrations, "migrations/*.sql")
@@ -207,9 +213,16 @@ func (db *DB) requeueAbandoned(ctx context.Context) error {
 	})
 }
 
+// exec runs one statement on the write connection, in a transaction of its own.
+func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	defer db.writes.Add(1)
+	return db.write.ExecContext(ctx, query, args...)
+}
+
 // writeTx runs fn in a write transaction and commits it when fn returns nil. A failure
 // because the disk is full wraps pinfold.ErrDiskFull.
 func (db *DB) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	defer db.writes.Add(1) // after the commit or the rollback
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return checkFull(err)
@@ -229,6 +242,7 @@ func (db *DB) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // deletes the reserve file and tries once more, holding the one write connection all along so
 // that no other writer takes the room the reserve left.
 func (db *DB) recordTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	defer db.writes.Add(1)
 	conn, err := db.write.Conn(ctx)
 	if err != nil {
 		return checkFull(err)

@@ -26,7 +26,7 @@ func (db *DB) CreateExportJob(ctx context.Context, job *pinfold.ExportJob) error
 	if err != nil {
 		return err
 	}
-	_, err = db.write.ExecContext(ctx, `INSERT INTO import_jobs (id, app_id, kind, segment_id, definition, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	_, err = db.exec(ctx, `INSERT INTO import_jobs (id, app_id, kind, segment_id, definition, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		job.ID, job.AppID, pinfold.JobTypeExport, job.Definition.SegmentID, string(def), job.Status, stored.Nanos(job.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("insert export job: %w", err)

@@ -24,7 +24,7 @@ func (db *DB) CreateImportJob(ctx context.Context, job *pinfold.ImportJob) error
 	if err != nil {
 		return err
 	}
-	_, err = db.write.ExecContext(ctx, `INSERT INTO import_jobs (id, app_id, segment_id, definition, status, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+	_, err = db.exec(ctx, `INSERT INTO import_jobs (id, app_id, segment_id, definition, status, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		job.ID, job.AppID, job.Definition.SegmentID, string(def), job.Status, stored.Nanos(job.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("insert import job: %w", err)
@@ -62,14 +62,28 @@ func findJob(ctx context.Context, q queryer, appID, jobID string) (*pinfold.Impo
 	return j, nil
 }
 
-// FindImportJob returns a job with its first failures. The job's constant parts come from
-// db.jobs once it has been read, so that a poll reads only the columns that change.
+// FindImportJob returns a job with its first failures. A job read since the last write to
+// the database ended is taken as it was read (jobSnapshots); otherwise its constant parts
+// come from db.jobs once it has been read, so that a poll reads only the columns that change.
 func (db *DB) FindImportJob(ctx context.Context, appID, jobID string) (*pinfold.ImportJob, error) {
 	// The read runs to its end even if the request is canceled: it takes microseconds, and
 	// waits for no writer (WAL), only for one of the other reads' connections. A context that
 	// can be canceled costs more than that: database/sql and the driver each start a
 	// goroutine per statement to watch it (BenchmarkFindImportJob: 9.6 → 5.9 µs of CPU).
 	ctx = context.WithoutCancel(ctx)
+	writes := db.writes.Load()
+	if j, ok := db.polled.get(jobID, writes); ok && (appID == "" || appID == j.AppID) {
+		return j, nil
+	}
+	j, err := db.readImportJob(ctx, appID, jobID)
+	if err == nil {
+		db.polled.put(j, writes)
+	}
+	return j, err
+}
+
+// readImportJob is FindImportJob's read of the database.
+func (db *DB) readImportJob(ctx context.Context, appID, jobID string) (*pinfold.ImportJob, error) {
 	q := cachedQueryer{c: db.reads}
 	if k, ok := db.jobs.Get(jobID); ok && (appID == "" || appID == k.AppID) {
 		j := &pinfold.ImportJob{ID: jobID, AppID: k.AppID, Definition: k.Definition, CreatedAt: k.CreatedAt}
@@ -314,7 +328,7 @@ func (db *DB) setJobStatus(ctx context.Context, kind, jobID string, from []strin
 	for _, s := range from {
 		args = append(args, s)
 	}
-	res, err := db.write.ExecContext(ctx, `UPDATE import_jobs SET status = ? WHERE id = ? AND kind = ? AND status IN (`+placeholders(len(from))+`)`, args...)
+	res, err := db.exec(ctx, `UPDATE import_jobs SET status = ? WHERE id = ? AND kind = ? AND status IN (`+placeholders(len(from))+`)`, args...)
 	if err != nil {
 		return false, fmt.Errorf("set job status: %w", err)
 	}
@@ -460,7 +474,7 @@ func (db *DB) failClaimable(ctx context.Context, kind string, now time.Time, err
 
 // ExtendPieceLease keeps a claimed piece's lease alive.
 func (db *DB) ExtendPieceLease(ctx context.Context, p *pinfold.Piece, node string, leaseUntil time.Time) (bool, error) {
-	res, err := db.write.ExecContext(ctx, `UPDATE import_pieces SET lease_until = ? WHERE job_id = ? AND no = ? AND owner = ? AND state = 'running'`,
+	res, err := db.exec(ctx, `UPDATE import_pieces SET lease_until = ? WHERE job_id = ? AND no = ? AND owner = ? AND state = 'running'`,
 		stored.Nanos(leaseUntil), p.JobID, p.No, node)
 	if err != nil {
 		return false, fmt.Errorf("extend piece lease: %w", err)
@@ -497,7 +511,7 @@ func (db *DB) FailPiece(ctx context.Context, p *pinfold.Piece, node, reason stri
 
 // ReleasePiece returns a piece to the queue after a transient error.
 func (db *DB) ReleasePiece(ctx context.Context, p *pinfold.Piece, node string, notBefore time.Time) error {
-	_, err := db.write.ExecContext(ctx, `UPDATE import_pieces SET state = 'pending', owner = '', lease_until = 0, not_before = ?
+	_, err := db.exec(ctx, `UPDATE import_pieces SET state = 'pending', owner = '', lease_until = 0, not_before = ?
 		WHERE job_id = ? AND no = ? AND owner = ? AND state = 'running'`, stored.Nanos(notBefore), p.JobID, p.No, node)
 	if err != nil {
 		return fmt.Errorf("release piece: %w", err)

@@ -22,7 +22,7 @@ func (db *DB) CreateKey(ctx context.Context, key *pinfold.AccessKey) error {
 	if err != nil {
 		return err
 	}
-	_, err = db.write.ExecContext(ctx, `INSERT INTO access_keys (id, secret, app_ids, read_only, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)`,
+	_, err = db.exec(ctx, `INSERT INTO access_keys (id, secret, app_ids, read_only, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		key.ID, key.Secret, string(apps), key.ReadOnly, stored.Nanos(key.CreatedAt), stored.Nanos(key.RevokedAt))
 	if err != nil {
 		return fmt.Errorf("insert access key %s: %w", key.ID, err)
@@ -70,9 +70,13 @@ func (db *DB) FindKeys(ctx context.Context, page pinfold.Page) ([]*pinfold.Acces
 
 // RevokeKey marks an access key revoked, once.
 func (db *DB) RevokeKey(ctx context.Context, id string, at time.Time) (*pinfold.AccessKey, error) {
-	key, _, err := scanKey(db.write.QueryRowContext(ctx, `UPDATE access_keys
-		SET revoked_at = CASE WHEN revoked_at = 0 THEN ? ELSE revoked_at END
-		WHERE id = ? RETURNING `+keyColumns, stored.Nanos(at), id))
+	var key *pinfold.AccessKey
+	err := db.writeTx(ctx, func(tx *sql.Tx) (err error) {
+		key, _, err = scanKey(tx.QueryRowContext(ctx, `UPDATE access_keys
+			SET revoked_at = CASE WHEN revoked_at = 0 THEN ? ELSE revoked_at END
+			WHERE id = ? RETURNING `+keyColumns, stored.Nanos(at), id))
+		return err
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, pinfold.Errorf(pinfold.ENOTFOUND, "access key %q not found", id)
 	} else if err != nil {

@@ -428,7 +428,8 @@ const NewEndpointMissingFields = "a new endpoint needs ChannelType and Address"
 // values is removed from the endpoint), and bookkeeping fields are filled as Pinpoint does
 // (CreationDate on first write, EffectiveDate defaulting to the write's time, EndpointStatus
 // ACTIVE, OptOut NONE, CohortId from the ID). A new endpoint without ChannelType and Address
-// is EINVALID.
+// is EINVALID. A new endpoint may share u's maps and their values: u must not change
+// afterwards.
 func ApplyEndpointUpdate(appID string, existing *Endpoint, u *EndpointUpdate, now time.Time) (*Endpoint, error) {
 	var e Endpoint
 	if existing != nil {
@@ -472,13 +473,21 @@ func ApplyEndpointUpdate(appID string, existing *Endpoint, u *EndpointUpdate, no
 	if ul.Longitude != nil {
 		l.Longitude = ptr(*ul.Longitude)
 	}
-	e.Attributes = mergeValues(e.Attributes, u.Attributes)
-	e.User.UserAttributes = mergeValues(e.User.UserAttributes, u.UserAttributes)
-	if len(u.Metrics) > 0 {
-		if e.Metrics == nil {
-			e.Metrics = make(map[string]float64, len(u.Metrics))
+	if existing == nil {
+		e.Attributes = takeValues(u.Attributes)
+		e.User.UserAttributes = takeValues(u.UserAttributes)
+		if len(u.Metrics) > 0 {
+			e.Metrics = u.Metrics
 		}
-		maps.Copy(e.Metrics, u.Metrics)
+	} else {
+		e.Attributes = mergeValues(e.Attributes, u.Attributes)
+		e.User.UserAttributes = mergeValues(e.User.UserAttributes, u.UserAttributes)
+		if len(u.Metrics) > 0 {
+			if e.Metrics == nil {
+				e.Metrics = make(map[string]float64, len(u.Metrics))
+			}
+			maps.Copy(e.Metrics, u.Metrics)
+		}
 	}
 	e.EffectiveDate = FormatISO8601(now)
 	set(&e.EffectiveDate, u.EffectiveDate)
@@ -488,6 +497,24 @@ func ApplyEndpointUpdate(appID string, existing *Endpoint, u *EndpointUpdate, no
 		e.OptOut = "NONE"
 	}
 	return &e, nil
+}
+
+// takeValues returns a new endpoint's attributes (or user attributes) for an update's src:
+// src itself when every name in it has values, as its map and slices are then exactly what
+// the merge would make. The endpoint and the update then share them, which is safe because
+// an update is not changed once applied (callers' rule) and an endpoint's maps are never
+// changed in place: a later merge works on clones. An import's new endpoints thus cost no
+// second copy of their attributes (docs/performance.md).
+func takeValues(src map[string][]string) map[string][]string {
+	for _, values := range src {
+		if len(values) == 0 {
+			return mergeValues(nil, src)
+		}
+	}
+	if len(src) == 0 {
+		return nil
+	}
+	return src
 }
 
 func mergeValues(dst, src map[string][]string) map[string][]string {

@@ -46,6 +46,47 @@ func TestApplyEndpointUpdate(t *testing.T) {
 	}
 }
 
+// TestApplyEndpointUpdateNewTakesMaps checks a new endpoint's attributes: the update's own
+// maps when every name has values, which a later update of the endpoint leaves alone, and a
+// copy without the names that have none otherwise.
+func TestApplyEndpointUpdateNewTakesMaps(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	u := &pinfold.EndpointUpdate{ID: "e", ChannelType: sp("EMAIL"), Address: sp("a@example.com"),
+		Attributes: map[string][]string{"color": {"red"}}, UserAttributes: map[string][]string{"plan": {"free"}},
+		Metrics: map[string]float64{"visits": 1}}
+	created, err := pinfold.ApplyEndpointUpdate("app", nil, u, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	created.Attributes["probe"] = nil
+	_, shared := u.Attributes["probe"]
+	delete(created.Attributes, "probe")
+	if !shared {
+		t.Error("a new endpoint copied attributes it could take")
+	}
+	if _, err := pinfold.ApplyEndpointUpdate("app", created, &pinfold.EndpointUpdate{ID: "e",
+		Attributes: map[string][]string{"color": {"blue"}, "size": {"L"}}, UserAttributes: map[string][]string{"plan": {}},
+		Metrics: map[string]float64{"visits": 2}}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if len(u.Attributes) != 1 || !slices.Equal(u.Attributes["color"], []string{"red"}) || !slices.Equal(u.UserAttributes["plan"], []string{"free"}) ||
+		len(u.Metrics) != 1 || u.Metrics["visits"] != 1 {
+		t.Fatalf("updating the endpoint changed the update it was made from: %+v", u)
+	}
+	removing := &pinfold.EndpointUpdate{ID: "f", ChannelType: sp("EMAIL"), Address: sp("b@example.com"),
+		Attributes: map[string][]string{"color": {"red"}, "gone": {}}, UserAttributes: map[string][]string{"gone": {}}}
+	e, err := pinfold.ApplyEndpointUpdate("app", nil, removing, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.Attributes) != 1 || !slices.Equal(e.Attributes["color"], []string{"red"}) || e.User.UserAttributes != nil || e.Metrics != nil {
+		t.Fatalf("new endpoint from an update with empty names: %+v", e)
+	}
+	if len(removing.Attributes) != 2 {
+		t.Fatalf("the update lost a name: %+v", removing.Attributes)
+	}
+}
+
 func TestEndpointUpdateValidate(t *testing.T) {
 	long := strings.Repeat("x", 101)
 	for _, tc := range []struct {

@@ -59,6 +59,7 @@ type EndpointWriter struct {
 	now   time.Time
 
 	read      map[string]bool            // the IDs whose endpoints were read
+	stored    int                        // how many of them were found
 	endpoints map[string]*Endpoint       // by ID: as stored, then as written here
 	users     map[string]map[string]bool // user ID → IDs of its endpoints, for the batch's users
 	names     map[AttributeName]bool     // the app's custom attribute names
@@ -125,6 +126,7 @@ func NewEndpointWriter(ctx context.Context, tx EndpointTx, appID string, updates
 	if w.endpoints == nil {
 		w.endpoints = map[string]*Endpoint{}
 	}
+	w.stored = len(w.endpoints)
 	if len(updates) >= prepareMin {
 		w.prepare(updates, now)
 	}
@@ -304,6 +306,9 @@ func attributeNames(u *EndpointUpdate) []AttributeName {
 	})
 	return names
 }
+
+// Stored returns how many of the updates' endpoints NewEndpointWriter found stored.
+func (w *EndpointWriter) Stored() int { return w.stored }
 
 // Changed returns the endpoints the batch wrote, in the order they were first written, as
 // PutEndpoints should store them: of those that share an Address, all but the one written

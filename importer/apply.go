@@ -20,7 +20,10 @@ import (
 //   - a row of only User.UserId selects that user's existing endpoints for the segment;
 //   - RegisterEndpoints decides whether endpoints are written; a segment (DefineSegment or
 //     SegmentId) gets every endpoint the rows named; with neither, rows are only validated.
-func applyRows(ctx context.Context, tx pinfold.PieceTx, job *pinfold.ImportJob, p *pinfold.Piece, rows []endpointfile.Row, now time.Time) (*pinfold.PieceOutcome, error) {
+//
+// found, when not nil, is told how many of the rows' endpoints are stored, once they are read.
+func applyRows(ctx context.Context, tx pinfold.PieceTx, job *pinfold.ImportJob, p *pinfold.Piece, rows []endpointfile.Row, now time.Time,
+	found func(stored int)) (*pinfold.PieceOutcome, error) {
 	out := &pinfold.PieceOutcome{Processed: int64(len(rows))}
 	fail := func(line int64, reason string) {
 		out.Failures = append(out.Failures, pinfold.Failure{Piece: p.No, Line: line,
@@ -67,6 +70,9 @@ func applyRows(ctx context.Context, tx pinfold.PieceTx, job *pinfold.ImportJob, 
 		return nil, err
 	}
 	writer.Validated = true // endpointfile's decoders validate every row they return
+	if found != nil {
+		found(writer.Stored())
+	}
 	for i, w := range writes {
 		if err := writer.Apply(updates[i]); err != nil {
 			fail(w.line, pinfold.ErrorMessage(err))

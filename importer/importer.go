@@ -52,6 +52,12 @@ type Importer struct {
 	MaxAttempt int           // tries of a piece before a transient error fails it
 	Backoff    time.Duration // wait before the first retry of a piece; doubles each try
 
+	// RowsInFlight bounds the rows of the import pieces this node holds at once, decoded
+	// or read from the store (the stored endpoints a re-import merges into): a worker claims
+	// another import piece only while one more piece, as heavy as the last, fits
+	// (rowbudget.go). One piece is always allowed.
+	RowsInFlight int
+
 	MaxActiveExports     int    // export jobs past CREATED/PENDING_JOB at once, across all nodes
 	ExportPieceEndpoints int    // endpoints per export piece (and object)
 	TempDir              string // where export pieces are compressed before upload; "" is os.TempDir()
@@ -62,6 +68,7 @@ type Importer struct {
 	exportPieces    *prometheus.CounterVec // export pieces this node ended, by result
 	exportEndpoints prometheus.Counter     // endpoints this node exported
 
+	budget  *rowBudget
 	wake    chan struct{}
 	cancel  context.CancelFunc // cancels work in flight (second phase of Stop)
 	stopped chan struct{}      // closed to stop claiming (first phase of Stop)
@@ -70,13 +77,14 @@ type Importer struct {
 
 // Defaults for the zero fields of an Importer.
 const (
-	DefaultWorkers    = 4
-	DefaultMaxActive  = 10
-	DefaultPieceSize  = 4 << 20
-	DefaultLease      = time.Minute
-	DefaultPoll       = time.Second
-	DefaultMaxAttempt = 5
-	DefaultBackoff    = time.Second
+	DefaultWorkers      = 4
+	DefaultRowsInFlight = 50_000
+	DefaultMaxActive    = 10
+	DefaultPieceSize    = 4 << 20
+	DefaultLease        = time.Minute
+	DefaultPoll         = time.Second
+	DefaultMaxAttempt   = 5
+	DefaultBackoff      = time.Second
 
 	DefaultMaxActiveExports     = 10
 	DefaultExportPieceEndpoints = 10000
@@ -91,6 +99,9 @@ func (im *Importer) setDefaults() {
 	}
 	if im.Workers <= 0 {
 		im.Workers = DefaultWorkers
+	}
+	if im.RowsInFlight <= 0 {
+		im.RowsInFlight = DefaultRowsInFlight
 	}
 	if im.MaxActive <= 0 {
 		im.MaxActive = DefaultMaxActive
@@ -136,6 +147,7 @@ func (im *Importer) Start() {
 	if im.Registerer != nil {
 		im.Registerer.MustRegister(im.pieces, im.rows, im.exportPieces, im.exportEndpoints)
 	}
+	im.budget = newRowBudget(im.RowsInFlight)
 	im.wake = make(chan struct{}, 1+im.Workers)
 	im.stopped = make(chan struct{})
 	var ctx context.Context
@@ -310,12 +322,17 @@ func (im *Importer) workOne(ctx context.Context, exportFirst bool) bool {
 }
 
 func (im *Importer) workImportPiece(ctx context.Context) (bool, error) {
+	reserved, err := im.budget.reserve(ctx)
+	if err != nil {
+		return false, err
+	}
 	now := im.Now()
 	p, job, err := im.Store.ClaimPiece(ctx, im.Node, now, now.Add(im.Lease))
 	if err != nil || p == nil {
+		im.budget.release(reserved)
 		return false, err
 	}
-	im.process(ctx, job, p)
+	im.process(ctx, job, p, reserved)
 	return true, nil
 }
 

@@ -383,7 +383,9 @@ func TestImportSourceFailures(t *testing.T) {
 // that failures in later pieces name their exact file lines.
 func TestImportManyPieces(t *testing.T) {
 	t.Parallel()
-	s := testserver.Start(t, testserver.Options{PieceSize: 2048, Workers: 3})
+	// Pieces of about 50 rows, at most two held at once by three workers: a piece whose
+	// rows were not given back would stop the job.
+	s := testserver.Start(t, testserver.Options{PieceSize: 2048, Workers: 3, RowsInFlight: 100})
 	app := newApp(t, s)
 	var b strings.Builder
 	b.WriteString("Id,ChannelType,Address,Attributes.n\n")
@@ -414,6 +416,10 @@ func TestImportManyPieces(t *testing.T) {
 	if seg := getSegment(t, s, app, *j.Definition.SegmentId); *seg.ImportDefinition.Size != rows-rows/250 {
 		t.Fatalf("segment size = %d", *seg.ImportDefinition.Size)
 	}
+	// Again: every piece now also holds the stored endpoints it merges into.
+	again := importJob(t, s, app, types.ImportJobRequest{Format: types.FormatCsv, S3Url: aws.String("s3://imports/big.csv"),
+		RegisterEndpoints: aws.Bool(true)})
+	wantCounts(t, again, counts{types.JobStatusCompleted, *j.TotalPieces, *j.TotalPieces, 0, rows, rows / 250})
 
 	// The full report lists every failure; GetImportJob keeps the first 100.
 	resp, body := signedGet(t, s, "/v1/apps/"+app+"/jobs/import/"+*j.Id+"/failures")

@@ -25,7 +25,8 @@ func (e *pieceFailure) Error() string { return e.reason }
 // counters in one transaction. A transient error returns the piece to the queue with backoff;
 // after MaxAttempt tries, or for an error no retry can fix, the piece fails. A full disk fails
 // the whole job.
-func (im *Importer) process(ctx context.Context, job *pinfold.ImportJob, p *pinfold.Piece) {
+// The piece's rows count in im.budget (reserved rows before it was read) until it ends.
+func (im *Importer) process(ctx context.Context, job *pinfold.ImportJob, p *pinfold.Piece, reserved int) {
 	log := im.Logger.With("job_id", job.ID, "app_id", job.AppID, "piece", p.No)
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -36,10 +37,17 @@ func (im *Importer) process(ctx context.Context, job *pinfold.ImportJob, p *pinf
 	}()
 
 	rows, err := im.readPiece(pctx, job, p)
+	im.budget.settle(reserved, len(rows))
+	stored := 0 // the piece's stored endpoints, read in its transaction, count in the budget too
+	defer func() { im.budget.release(len(rows) + stored) }()
 	var out *pinfold.PieceOutcome
 	if err == nil {
 		err = im.Store.CommitPiece(pctx, p, im.Node, func(tx pinfold.PieceTx) (o *pinfold.PieceOutcome, err error) {
-			out, err = applyRows(pctx, tx, job, p, rows, im.Now())
+			out, err = applyRows(pctx, tx, job, p, rows, im.Now(), func(n int) {
+				// A group that runs again reads them again.
+				im.budget.grow(n - stored)
+				stored = n
+			})
 			return out, err
 		})
 	}

@@ -29,6 +29,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/pinfold/pinfold/importer"
 )
 
 func main() {
@@ -47,21 +49,22 @@ var sections = []string{"decode", "store", "import", "api", "memory"}
 
 // options is what a run is told.
 type options struct {
-	rows        int
-	formats     []string // "csv", "json"
-	seed        uint64
-	only        map[string]bool
-	postgres    string // "", "auto" or a postgres:// URL
-	sqlite      bool   // measure SQLite in the store and import sections
-	json        bool
-	keep        bool
-	workers     int
-	pieceSize   int64
-	dir         string
-	pinfold     string // a built pinfold binary; "" builds one
-	apiDuration time.Duration
-	memoryRows  int
-	cpuProfile  string
+	rows          int
+	formats       []string // "csv", "json"
+	seed          uint64
+	only          map[string]bool
+	postgres      string // "", "auto" or a postgres:// URL
+	sqlite        bool   // measure SQLite in the store and import sections
+	json          bool
+	keep          bool
+	importWorkers int // the server's --import-workers
+	storeWriters  int // concurrent writers of the store limit
+	pieceSize     int64
+	dir           string
+	pinfold       string // a built pinfold binary; "" builds one
+	apiDuration   time.Duration
+	memoryRows    int
+	cpuProfile    string
 }
 
 func parseOptions(args []string, stderr io.Writer) (*options, error) {
@@ -80,7 +83,8 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.sqlite, "sqlite", true, "measure SQLite in the store and import sections; --sqlite=false with --postgres measures PostgreSQL alone there, and skips the memory case, which is SQLite's")
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON instead of a table")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary folder (files, databases, server data) and print its path")
-	fs.IntVar(&o.workers, "workers", 4, "import workers of the server (--import-workers), and store-limit writers")
+	fs.IntVar(&o.importWorkers, "import-workers", importer.DefaultWorkers, "import workers of the server (its --import-workers)")
+	fs.IntVar(&o.storeWriters, "store-writers", 4, "concurrent writers of the store limit, whose groups commit together")
 	fs.Int64Var(&o.pieceSize, "piece-size", 4<<20, "bytes per import piece (the server's --piece-size); the store limit writes pieces of as many rows")
 	fs.StringVar(&o.dir, "dir", "", "folder for the temporary folder (default: the system's)")
 	fs.StringVar(&o.pinfold, "pinfold", "", "a built pinfold binary (default: go build ./cmd/pinfold of this module)")
@@ -117,8 +121,10 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	switch {
 	case o.rows < 1:
 		return nil, fmt.Errorf("--rows: must be at least 1")
-	case o.workers < 1:
-		return nil, fmt.Errorf("--workers: must be at least 1")
+	case o.importWorkers < 1:
+		return nil, fmt.Errorf("--import-workers: must be at least 1")
+	case o.storeWriters < 1:
+		return nil, fmt.Errorf("--store-writers: must be at least 1")
 	case o.pieceSize < 64<<10:
 		return nil, fmt.Errorf("--piece-size: must be at least 65536 bytes, as the server's")
 	case o.apiDuration <= 0:

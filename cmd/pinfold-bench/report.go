@@ -44,14 +44,15 @@ type Machine struct {
 
 // Report is everything one run measured.
 type Report struct {
-	Date     time.Time `json:"date"`
-	Machine  Machine   `json:"machine"`
-	Rows     int       `json:"rows"`
-	Seed     uint64    `json:"seed"`
-	Formats  []string  `json:"formats"`
-	Workers  int       `json:"workers"`
-	Postgres string    `json:"postgres,omitempty"` // "", "auto" or "url"
-	Results  []Result  `json:"results"`
+	Date          time.Time `json:"date"`
+	Machine       Machine   `json:"machine"`
+	Rows          int       `json:"rows"`
+	Seed          uint64    `json:"seed"`
+	Formats       []string  `json:"formats"`
+	ImportWorkers int       `json:"import_workers"`
+	StoreWriters  int       `json:"store_writers"`
+	Postgres      string    `json:"postgres,omitempty"` // "", "auto" or "url"
+	Results       []Result  `json:"results"`
 }
 
 // add appends res, with its ratio to its baseline when it has one, and returns it for a target.
@@ -106,8 +107,8 @@ func number(v float64) string {
 
 // WriteTable prints the report as an aligned text table.
 func (r *Report) WriteTable(w io.Writer) error {
-	fmt.Fprintf(w, "pinfold-bench %s: %d rows, seed %d, formats %s, %d import workers\n",
-		r.Date.Format(time.RFC3339), r.Rows, r.Seed, strings.Join(r.Formats, "+"), r.Workers)
+	fmt.Fprintf(w, "pinfold-bench %s: %d rows, seed %d, formats %s, %d import workers, %d store-limit writers\n",
+		r.Date.Format(time.RFC3339), r.Rows, r.Seed, strings.Join(r.Formats, "+"), r.ImportWorkers, r.StoreWriters)
 	fmt.Fprintf(w, "machine: %d CPUs (%s), %s memory, %s %s\n", r.Machine.CPUs, r.Machine.CPUModel, r.Machine.Memory, r.Machine.GoVersion, r.Machine.OS)
 	fmt.Fprintf(w, "load average (1, 5, 15 min): %s before, %s after\n\n", r.Machine.LoadBefore, r.Machine.LoadAfter)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

@@ -38,7 +38,7 @@ var formatNames = map[string]string{"csv": "CSV", "json": "NDJSON"}
 func run(ctx context.Context, o *options, log io.Writer) (rep *Report, err error) {
 	b := &bench{o: o, log: log, start: time.Now(), files: map[string]string{}, storeLimit: map[string]float64{}}
 	b.rep = &Report{Date: b.start.UTC().Truncate(time.Second), Machine: thisMachine(), Rows: o.rows, Seed: o.seed,
-		Formats: o.formats, Workers: o.workers}
+		Formats: o.formats, ImportWorkers: o.importWorkers, StoreWriters: o.storeWriters}
 	if b.dir, err = os.MkdirTemp(o.dir, "pinfold-bench-"); err != nil {
 		return nil, err
 	}
@@ -196,7 +196,7 @@ func (b *bench) storeSQLite(ctx context.Context, appID string, pieces [][]*pinfo
 		return err
 	}
 	runtime.GC()
-	limit, err := measureStore(ctx, db, appID, pieces, b.o.workers)
+	limit, err := measureStore(ctx, db, appID, pieces, b.o.storeWriters)
 	db.Close()
 	if err != nil {
 		return fmt.Errorf("SQLite: %w", err)
@@ -225,7 +225,7 @@ func (b *bench) storePostgres(ctx context.Context, appID string, pieces [][]*pin
 		return err
 	}
 	runtime.GC()
-	limit, err := measureStore(ctx, pdb, appID, pieces, b.o.workers)
+	limit, err := measureStore(ctx, pdb, appID, pieces, b.o.storeWriters)
 	pdb.Close()
 	if err != nil {
 		return fmt.Errorf("PostgreSQL: %w", err)
@@ -258,7 +258,7 @@ func (b *bench) importCase(ctx context.Context, store, format string, rows int) 
 	}
 	b.cases++
 	c := importCase{bin: bin, data: filepath.Join(b.dir, fmt.Sprintf("serve-%d-%s-%s-%d", b.cases, store, format, rows)),
-		workers: b.o.workers, pieceSize: b.o.pieceSize, format: format, file: path, rows: rows}
+		workers: b.o.importWorkers, pieceSize: b.o.pieceSize, format: format, file: path, rows: rows}
 	if store == "PostgreSQL" {
 		if c.database, err = b.pg.newDatabase(ctx, "import_"+format); err != nil {
 			return c, err

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pinfold/pinfold/importer"
 	"github.com/pinfold/pinfold/sqlite"
 )
 
@@ -30,6 +31,7 @@ type Config struct {
 
 	MaxActiveImports int
 	ImportWorkers    int
+	ImportRows       int
 	PieceSize        int64
 	ImportLease      time.Duration
 
@@ -106,7 +108,8 @@ func (cfg *Config) flagSet(name string, getenv func(string) string, stderr io.Wr
 	boolean(&cfg.S3PathStyle, "s3-path-style", "PINFOLD_S3_PATH_STYLE", true, "use path-style S3 URLs")
 	str(&cfg.S3AllowedBuckets, "s3-allowed-buckets", "PINFOLD_S3_ALLOWED_BUCKETS", "", "comma-separated buckets an S3Url may name (default: any)")
 	integer(&cfg.MaxActiveImports, "max-active-imports", "PINFOLD_MAX_ACTIVE_IMPORTS", 10, "import jobs running at once; more wait in PENDING_JOB")
-	integer(&cfg.ImportWorkers, "import-workers", "PINFOLD_IMPORT_WORKERS", 4, "pieces of import and export jobs worked at once on this node")
+	integer(&cfg.ImportWorkers, "import-workers", "PINFOLD_IMPORT_WORKERS", importer.DefaultWorkers, "pieces of import and export jobs worked at once on this node")
+	integer(&cfg.ImportRows, "import-rows-in-flight", "PINFOLD_IMPORT_ROWS_IN_FLIGHT", importer.DefaultRowsInFlight, "rows of import pieces held at once on this node, decoded or read from the store (1-2 KB of memory each); a worker claims another piece only while one more fits")
 	num(&cfg.PieceSize, "piece-size", "PINFOLD_PIECE_SIZE", 4<<20, "target size of an import piece in bytes")
 	integer(&cfg.MaxActiveExports, "max-active-exports", "PINFOLD_MAX_ACTIVE_EXPORTS", 10, "export jobs running at once (apart from imports); more wait in PENDING_JOB")
 	integer(&cfg.ExportPieceEndpoints, "export-piece-endpoints", "PINFOLD_EXPORT_PIECE_ENDPOINTS", 10000, "endpoints per export piece, each written as one object")
@@ -151,6 +154,8 @@ func (cfg *Config) Validate() error {
 		return fmt.Errorf("--max-active-imports: must be at least 1")
 	case cfg.ImportWorkers < 1:
 		return fmt.Errorf("--import-workers: must be at least 1")
+	case cfg.ImportRows < 1:
+		return fmt.Errorf("--import-rows-in-flight: must be at least 1")
 	case cfg.PieceSize < 64<<10:
 		return fmt.Errorf("--piece-size: must be at least 65536 bytes")
 	case cfg.MaxActiveExports < 1:

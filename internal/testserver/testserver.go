@@ -48,6 +48,7 @@ type Options struct {
 	ExportPieceEndpoints int
 	MaxActive            int
 	Workers              int
+	RowsInFlight         int // the importer's bound on rows in flight (default 50,000)
 	// Backoff and MaxAttempt set the importer's retries (defaults: 20ms, the importer's default).
 	Backoff    time.Duration
 	MaxAttempt int
@@ -108,7 +109,7 @@ func Start(t testing.TB, opts Options) *Server {
 	s.Objects = objects
 	registry := prometheus.NewRegistry()
 	s.Importer = &importer.Importer{Registerer: registry, Store: db, Objects: objects, Logger: log, Node: "test-node",
-		PieceSize: opts.PieceSize, MaxActive: opts.MaxActive, Workers: opts.Workers,
+		PieceSize: opts.PieceSize, MaxActive: opts.MaxActive, Workers: opts.Workers, RowsInFlight: opts.RowsInFlight,
 		Poll: 50 * time.Millisecond, Backoff: 20 * time.Millisecond, MaxAttempt: opts.MaxAttempt,
 		Exports: db, Endpoints: db, Segments: db, ExportPieceEndpoints: opts.ExportPieceEndpoints, TempDir: t.TempDir()}
 	if opts.Backoff > 0 {

@@ -1,0 +1,84 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// TestRowBudget checks that a claim waits until the rows of one more piece, as large as the
+// last one read, fit; that one piece goes through when nothing is held, however large; and
+// that a wait ends with its context.
+func TestRowBudget(t *testing.T) {
+	ctx := context.Background()
+	b := newRowBudget(100)
+	reserve := func() <-chan int {
+		got := make(chan int, 1)
+		go func() {
+			n, err := b.reserve(ctx)
+			if err != nil {
+				t.Error(err)
+			}
+			got <- n
+		}()
+		return got
+	}
+	waits := func(got <-chan int) {
+		t.Helper()
+		select {
+		case n := <-got:
+			t.Fatalf("reserved %d rows with %d of %d held", n, b.held, b.max)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	gets := func(got <-chan int, want int) {
+		t.Helper()
+		select {
+		case n := <-got:
+			if n != want {
+				t.Fatalf("reserved %d rows, want %d", n, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no reservation with %d of %d held", b.held, b.max)
+		}
+	}
+
+	gets(reserve(), 0) // nothing read yet: nothing to reserve
+	b.settle(0, 60)
+	got := reserve() // 60 held and 60 more would not fit
+	waits(got)
+	b.release(60)
+	gets(got, 60)
+	b.settle(60, 500) // a piece larger than the budget
+	got = reserve()
+	waits(got)
+	b.release(500)
+	gets(got, 500)   // nothing held: it goes through
+	b.settle(500, 0) // reading it failed
+	if b.held != 0 || b.last != 500 {
+		t.Fatalf("after a failed read: %d held, estimate %d", b.held, b.last)
+	}
+	gets(reserve(), 500)
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := b.reserve(canceled); !errors.Is(err, context.Canceled) {
+		t.Fatalf("reserve with a canceled context = %v", err)
+	}
+	b.release(500)
+	// A piece's stored endpoints count beside its rows, and in the next estimate.
+	n, err := b.reserve(ctx)
+	if err != nil || n != 500 {
+		t.Fatalf("reserve = %d, %v", n, err)
+	}
+	b.settle(n, 30)
+	b.grow(30)
+	got = reserve() // 60 held, 60 more would not fit
+	waits(got)
+	b.release(60)
+	gets(got, 60)
+	b.release(60)
+	if b.held != 0 {
+		t.Fatalf("%d rows held at the end", b.held)
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -33,11 +32,7 @@ func StartImportJob(t *testing.T, db *DB, job *pinfold.ImportJob) {
 func claimFour(t *testing.T) (*DB, []*pinfold.Piece) {
 	t.Helper()
 	ctx := context.Background()
-	db := NewDB(filepath.Join(t.TempDir(), "pinfold.db"))
-	if err := db.Open(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openTestDB(t)
 	now := time.Now()
 	if err := db.CreateApp(ctx, &pinfold.App{ID: "app", Name: "a", CreatedAt: now}); err != nil {
 		t.Fatal(err)

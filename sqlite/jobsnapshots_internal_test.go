@@ -63,11 +63,7 @@ func TestWritesCounted(t *testing.T) {
 // again, and that a write ending lets the next read see the database.
 func TestFindImportJobKeepsReads(t *testing.T) {
 	ctx := context.Background()
-	db := NewDB(filepath.Join(t.TempDir(), "pinfold.db"))
-	if err := db.Open(); err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTestDB(t)
 	if err := db.CreateApp(ctx, &pinfold.App{ID: "app", Name: "a", CreatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
@@ -155,11 +151,6 @@ func (c checkedDB) FindImportJob(ctx context.Context, appID, jobID string) (*pin
 // database: a write that did not count itself would show as a job read before it.
 func TestStoreJobsAsStored(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Store {
-		db := NewDB(filepath.Join(t.TempDir(), "pinfold.db"))
-		if err := db.Open(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return checkedDB{db, t}
+		return checkedDB{openTestDB(t), t}
 	})
 }

@@ -12,11 +12,7 @@ import (
 // TestQueryPlans checks that lookups by a user or an address seek the index on its hash, not
 // a walk of the app's endpoints, and that a piece's lookups seek once per key.
 func TestQueryPlans(t *testing.T) {
-	db := NewDB(filepath.Join(t.TempDir(), "pinfold.db"))
-	if err := db.Open(); err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTestDB(t)
 	for _, tc := range []struct {
 		query string
 		args  []any
@@ -62,12 +58,7 @@ func TestStoreWithCollidingHashes(t *testing.T) {
 		return int64(7)
 	}
 	storetest.Run(t, func(t *testing.T) storetest.Store {
-		db := NewDB(filepath.Join(t.TempDir(), "pinfold.db"))
-		if err := db.Open(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
+		return openTestDB(t)
 	})
 }
 

@@ -322,8 +322,11 @@ func (im *Importer) workOne(ctx context.Context, exportFirst bool) bool {
 }
 
 func (im *Importer) workImportPiece(ctx context.Context) (bool, error) {
-	reserved, err := im.budget.reserve(ctx)
-	if err != nil {
+	// A worker that waits here while the importer stops claims nothing more.
+	reserved, err := im.budget.reserve(ctx, im.stopped)
+	if errors.Is(err, errStopped) {
+		return false, nil
+	} else if err != nil {
 		return false, err
 	}
 	now := im.Now()

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"context"
+	"errors"
 	"sync"
 )
 
@@ -26,8 +27,12 @@ func newRowBudget(max int) *rowBudget {
 	return &rowBudget{max: max, changed: make(chan struct{})}
 }
 
+// errStopped is reserve's error when the importer stops claiming while it waits.
+var errStopped = errors.New("the importer is stopping")
+
 // reserve waits until one more piece fits, and reserves its estimate; it returns how much.
-func (b *rowBudget) reserve(ctx context.Context) (int, error) {
+// It gives up when ctx ends or stop is closed.
+func (b *rowBudget) reserve(ctx context.Context, stop <-chan struct{}) (int, error) {
 	for {
 		b.mu.Lock()
 		if n := b.last; b.held == 0 || b.held+n <= b.max {
@@ -39,6 +44,8 @@ func (b *rowBudget) reserve(ctx context.Context) (int, error) {
 		b.mu.Unlock()
 		select {
 		case <-changed:
+		case <-stop:
+			return 0, errStopped
 		case <-ctx.Done():
 			return 0, ctx.Err()
 		}

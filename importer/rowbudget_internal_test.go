@@ -16,7 +16,7 @@ func TestRowBudget(t *testing.T) {
 	reserve := func() <-chan int {
 		got := make(chan int, 1)
 		go func() {
-			n, err := b.reserve(ctx)
+			n, err := b.reserve(ctx, nil)
 			if err != nil {
 				t.Error(err)
 			}
@@ -62,12 +62,17 @@ func TestRowBudget(t *testing.T) {
 	gets(reserve(), 500)
 	canceled, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := b.reserve(canceled); !errors.Is(err, context.Canceled) {
+	if _, err := b.reserve(canceled, nil); !errors.Is(err, context.Canceled) {
 		t.Fatalf("reserve with a canceled context = %v", err)
+	}
+	stop := make(chan struct{})
+	close(stop)
+	if _, err := b.reserve(ctx, stop); !errors.Is(err, errStopped) {
+		t.Fatalf("reserve while stopping = %v", err)
 	}
 	b.release(500)
 	// A piece's stored endpoints count beside its rows, and in the next estimate.
-	n, err := b.reserve(ctx)
+	n, err := b.reserve(ctx, nil)
 	if err != nil || n != 500 {
 		t.Fatalf("reserve = %d, %v", n, err)
 	}

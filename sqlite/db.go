@@ -53,11 +53,12 @@ type DB struct {
 	// taken at that Open.
 	CacheBytes int64
 
-	// write is the pool of the one write connection. Every use of it ends by counting itself
-	// in writes, as exec, writeTx and recordTx do (TestWritesCounted holds the package to
-	// that): FindImportJob keeps a job it read only until the count moves.
+	// write is the pool of the one write connection. Every use of it that may have changed
+	// rows ends by counting itself in writes, as exec, writeTx and recordTx do
+	// (TestWritesCounted holds the package to them): FindImportJob keeps a job it read only
+	// until the count moves.
 	write    *sql.DB
-	writes   atomic.Uint64 // the uses of write that have ended, committed or not
+	writes   atomic.Uint64 // the uses of write that have ended and may have changed rows
 	writeKiB int64         // the write connection's cache_size, in KiB
 	read     *sql.DB
 	reads    *stmtCache // statements prepared on read
@@ -65,6 +66,10 @@ type DB struct {
 	polled   jobSnapshots
 	group    groupCommit
 	lock     *os.File
+
+	// totalChanges is the write connection's total_changes() when a write transaction last
+	// asked (changedRows).
+	totalChanges int64
 
 	reserveMu    sync.Mutex
 	reserveGone  bool      // deleted after a full disk, not yet made again
@@ -213,16 +218,25 @@ func (db *DB) requeueAbandoned(ctx context.Context) error {
 	})
 }
 
-// exec runs one statement on the write connection, in a transaction of its own.
+// exec runs one statement that inserts, updates or deletes rows on the write connection, in a
+// transaction of its own. A statement that changed no row is not counted in db.writes.
 func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	defer db.writes.Add(1)
-	return db.write.ExecContext(ctx, query, args...)
+	res, err := db.write.ExecContext(ctx, query, args...)
+	if err != nil {
+		db.writes.Add(1)
+		return nil, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		db.writes.Add(1)
+	}
+	return res, nil
 }
 
 // writeTx runs fn in a write transaction and commits it when fn returns nil. A failure
-// because the disk is full wraps pinfold.ErrDiskFull.
+// because the disk is full wraps pinfold.ErrDiskFull. A transaction that changed no row, or
+// was rolled back, is not counted in db.writes: the import workers' claims that find nothing
+// to do, a few a second on an idle node, would otherwise end every kept read of a job.
 func (db *DB) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	defer db.writes.Add(1) // after the commit or the rollback
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return checkFull(err)
@@ -231,11 +245,32 @@ func (db *DB) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := fn(tx); err != nil {
 		return checkFull(err)
 	}
-	if err := tx.Commit(); err != nil {
+	changed := db.changedRows(ctx, tx)
+	err = tx.Commit()
+	if changed || err != nil {
+		db.writes.Add(1) // after the commit
+	}
+	if err != nil {
 		return checkFull(err)
 	}
 	db.restoreReserve()
 	return nil
+}
+
+// changedRows reports whether the write connection changed a row since the last write
+// transaction that asked. SQLite's total_changes() counts every row the connection's
+// statements inserted, updated or deleted, triggers' included; rows changed outside
+// writeTx, or in a transaction rolled back, only make the next answer true when it might
+// have been false. tx is on the one write connection, so db.totalChanges has one user at a
+// time.
+func (db *DB) changedRows(ctx context.Context, tx *sql.Tx) bool {
+	var total int64
+	if err := tx.QueryRowContext(ctx, `SELECT total_changes()`).Scan(&total); err != nil {
+		return true
+	}
+	changed := total != db.totalChanges
+	db.totalChanges = total
+	return changed
 }
 
 // recordTx is writeTx for the small writes that record a failure. When the disk is full it

@@ -10,8 +10,8 @@ import (
 
 // jobSnapshots keeps the import jobs FindImportJob read since the last write to the
 // database ended. SQLite has one writer, this process's (the lock file keeps others off),
-// and every write counts itself in DB.writes when it ends: while the count has not moved,
-// no job can have changed. So a client polling a job that no one writes, or polling between
+// and every write that may have changed rows counts itself in DB.writes when it ends: while
+// the count has not moved, no job can have changed. So a client polling a job that no one writes, or polling between
 // two commits of a running import, reads no SQL (docs/performance.md, GetImportJob).
 //
 // A read is kept under the count taken before it began. A write that ends after that

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -79,7 +80,23 @@ func TestFindImportJobKeepsReads(t *testing.T) {
 		}
 		return j
 	}
+	// The first write transaction learns the connection's count of changed rows (the
+	// statements above changed some): from here on, one that changes nothing is not counted.
+	if err := db.writeTx(ctx, func(*sql.Tx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
 	find()
+	// Writes that change no row do not end the kept read: a claim that finds nothing (rolled
+	// back), an empty transaction, a statement that matches nothing.
+	if p, _, err := db.ClaimPiece(ctx, "node", time.Now(), time.Now().Add(time.Minute)); err != nil || p != nil {
+		t.Fatalf("ClaimPiece = %v, %v", p, err)
+	}
+	if err := db.writeTx(ctx, func(*sql.Tx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := db.SetImportJobStatus(ctx, "job", []string{pinfold.JobProcessing}, pinfold.JobCompleted); ok || err != nil {
+		t.Fatalf("SetImportJobStatus of a job not processing = %v, %v", ok, err)
+	}
 	// A change that bypasses the count is not seen: the job is the one read before.
 	if _, err := db.write.ExecContext(ctx, `UPDATE import_jobs SET total_processed = 7 WHERE id = 'job'`); err != nil {
 		t.Fatal(err)
@@ -90,9 +107,21 @@ func TestFindImportJobKeepsReads(t *testing.T) {
 	if _, err := db.FindImportJob(ctx, "other", "job"); pinfold.ErrorCode(err) != pinfold.ENOTFOUND {
 		t.Fatalf("job of another app: %v, want NotFound", err)
 	}
-	db.writes.Add(1)
-	if j := find(); j.TotalProcessed != 7 {
-		t.Fatalf("TotalProcessed = %d after a write ended, want 7", j.TotalProcessed)
+	// One that changes a row does.
+	if ok, err := db.SetImportJobStatus(ctx, "job", []string{pinfold.JobCreated}, pinfold.JobPendingJob); !ok || err != nil {
+		t.Fatalf("SetImportJobStatus = %v, %v", ok, err)
+	}
+	if j := find(); j.TotalProcessed != 7 || j.Status != pinfold.JobPendingJob {
+		t.Fatalf("job = %+v after a write ended, want 7 rows and %s", j, pinfold.JobPendingJob)
+	}
+	if err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE import_jobs SET total_processed = 8 WHERE id = 'job'`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if j := find(); j.TotalProcessed != 8 {
+		t.Fatalf("TotalProcessed = %d after a transaction changed it, want 8", j.TotalProcessed)
 	}
 	// What a caller gets is its own.
 	if _, err := db.exec(ctx, `INSERT INTO import_failures (job_id, piece, line, seq, message) VALUES ('job', 0, 1, 0, 'bad row')`); err != nil {
@@ -100,7 +129,7 @@ func TestFindImportJobKeepsReads(t *testing.T) {
 	}
 	j := find()
 	j.Failures[0], j.Status = "changed", "changed"
-	if j := find(); !slices.Equal(j.Failures, []string{"bad row"}) || j.Status != pinfold.JobCreated {
+	if j := find(); !slices.Equal(j.Failures, []string{"bad row"}) || j.Status != pinfold.JobPendingJob {
 		t.Fatalf("job = %+v after the caller changed its copy", j)
 	}
 	// The job's app goes, and with it the job.

@@ -11,8 +11,9 @@ import (
 // jobSnapshots keeps the import jobs FindImportJob read since the last write to the
 // database ended. SQLite has one writer, this process's (the lock file keeps others off),
 // and every write that may have changed rows counts itself in DB.writes when it ends: while
-// the count has not moved, no job can have changed. So a client polling a job that no one writes, or polling between
-// two commits of a running import, reads no SQL (docs/performance.md, GetImportJob).
+// the count has not moved, no job can have changed. So a client polling a job that no one
+// writes, or polling between two commits of a running import, reads no SQL
+// (docs/performance.md, GetImportJob).
 //
 // A read is kept under the count taken before it began. A write that ends after that
 // moves the count, which drops the read whether or not it saw the write; a write that
@@ -32,16 +33,13 @@ func (c *jobSnapshots) get(id string, writes uint64) (*pinfold.ImportJob, bool) 
 	if !ok {
 		return nil, false
 	}
-	cp := *j
-	cp.Failures = slices.Clone(j.Failures)
-	return &cp, true
+	return copyJob(j), true
 }
 
 // put keeps a copy of j, read under writes. Jobs read under an earlier count are dropped;
 // j itself is not kept if a later count has been seen.
 func (c *jobSnapshots) put(j *pinfold.ImportJob, writes uint64) {
-	cp := *j
-	cp.Failures = slices.Clone(j.Failures)
+	cp := copyJob(j)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch {
@@ -55,5 +53,12 @@ func (c *jobSnapshots) put(j *pinfold.ImportJob, writes uint64) {
 			break
 		}
 	}
-	c.jobs[j.ID] = &cp
+	c.jobs[j.ID] = cp
+}
+
+// copyJob returns a copy of j that shares nothing with it that a caller could change.
+func copyJob(j *pinfold.ImportJob) *pinfold.ImportJob {
+	cp := *j
+	cp.Failures = slices.Clone(j.Failures)
+	return &cp
 }

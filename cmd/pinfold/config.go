@@ -31,9 +31,10 @@ type Config struct {
 
 	MaxActiveImports int
 	ImportWorkers    int
-	ImportRows       int
-	PieceSize        int64
-	ImportLease      time.Duration
+	// ImportRowsInFlight bounds the rows of import pieces a node holds (importer.Importer).
+	ImportRowsInFlight int
+	PieceSize          int64
+	ImportLease        time.Duration
 
 	MaxActiveExports     int
 	ExportPieceEndpoints int
@@ -109,7 +110,7 @@ func (cfg *Config) flagSet(name string, getenv func(string) string, stderr io.Wr
 	str(&cfg.S3AllowedBuckets, "s3-allowed-buckets", "PINFOLD_S3_ALLOWED_BUCKETS", "", "comma-separated buckets an S3Url may name (default: any)")
 	integer(&cfg.MaxActiveImports, "max-active-imports", "PINFOLD_MAX_ACTIVE_IMPORTS", 10, "import jobs running at once; more wait in PENDING_JOB")
 	integer(&cfg.ImportWorkers, "import-workers", "PINFOLD_IMPORT_WORKERS", importer.DefaultWorkers, "pieces of import and export jobs worked at once on this node")
-	integer(&cfg.ImportRows, "import-rows-in-flight", "PINFOLD_IMPORT_ROWS_IN_FLIGHT", importer.DefaultRowsInFlight, "rows of import pieces held at once on this node, decoded or read from the store (1-2 KB of memory each); a worker claims another piece only while one more fits")
+	integer(&cfg.ImportRowsInFlight, "import-rows-in-flight", "PINFOLD_IMPORT_ROWS_IN_FLIGHT", importer.DefaultRowsInFlight, "rows of import pieces held at once on this node, decoded or read from the store (1-2 KB of memory each); a worker claims another piece only while one more fits")
 	num(&cfg.PieceSize, "piece-size", "PINFOLD_PIECE_SIZE", 4<<20, "target size of an import piece in bytes")
 	integer(&cfg.MaxActiveExports, "max-active-exports", "PINFOLD_MAX_ACTIVE_EXPORTS", 10, "export jobs running at once (apart from imports); more wait in PENDING_JOB")
 	integer(&cfg.ExportPieceEndpoints, "export-piece-endpoints", "PINFOLD_EXPORT_PIECE_ENDPOINTS", 10000, "endpoints per export piece, each written as one object")
@@ -154,7 +155,7 @@ func (cfg *Config) Validate() error {
 		return fmt.Errorf("--max-active-imports: must be at least 1")
 	case cfg.ImportWorkers < 1:
 		return fmt.Errorf("--import-workers: must be at least 1")
-	case cfg.ImportRows < 1:
+	case cfg.ImportRowsInFlight < 1:
 		return fmt.Errorf("--import-rows-in-flight: must be at least 1")
 	case cfg.PieceSize < 64<<10:
 		return fmt.Errorf("--piece-size: must be at least 65536 bytes")

@@ -195,6 +195,7 @@ func TestServeConfigErrors(t *testing.T) {
 	}{
 		{[]string{"--database", "mysql://localhost/pinfold"}, "--database: must be empty (SQLite in --data) or a postgres:// URL"},
 		{[]string{"--import-lease", "1ms"}, "--import-lease: must be at least 1s"},
+		{[]string{"--import-rows-in-flight", "0"}, "--import-rows-in-flight: must be at least 1"},
 		{[]string{"--account-id", "12"}, "--account-id: must be 12 digits"},
 		{[]string{"--addr", "nonsense"}, "--addr: must be host:port"},
 	} {

@@ -14,13 +14,15 @@ import (
 // a second: on SQLite, four workers re-importing 4 MiB CSV pieces held four pieces of 12,372
 // rows and the endpoints of the two being written, and a re-import ran at two thirds of a
 // fresh import (docs/performance.md). A worker reserves what the last piece weighed before
-// it claims one, and waits while that would not fit; one piece is always let through.
+// it claims one, and waits while that would not fit; one piece is always let through. Until
+// a piece has been read there is no estimate, and pieces go one at a time: eight workers
+// starting an import together would otherwise all claim at once, whatever the budget.
 type rowBudget struct {
 	mu      sync.Mutex
 	max     int
 	held    int           // rows and stored endpoints reserved or read, not yet released
 	last    int           // what the last piece read weighed: the next piece's estimate
-	changed chan struct{} // closed, and replaced, when held falls
+	changed chan struct{} // closed, and replaced, when held falls or a first estimate is learned
 }
 
 func newRowBudget(max int) *rowBudget {
@@ -35,7 +37,8 @@ var errStopped = errors.New("the importer is stopping")
 func (b *rowBudget) reserve(ctx context.Context, stop <-chan struct{}) (int, error) {
 	for {
 		b.mu.Lock()
-		if n := b.last; b.held == 0 || b.held+n <= b.max {
+		// Without an estimate, a piece reserves one row, so that the next worker waits for it.
+		if n := max(b.last, 1); b.held == 0 || b.last > 0 && b.held+n <= b.max {
 			b.held += n
 			b.mu.Unlock()
 			return n, nil
@@ -57,10 +60,14 @@ func (b *rowBudget) reserve(ctx context.Context, stop <-chan struct{}) (int, err
 func (b *rowBudget) settle(reserved, read int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	learned := read > 0 && b.last == 0
 	if read > 0 {
 		b.last = read
 	}
 	b.add(read - reserved)
+	if learned {
+		b.wake() // the workers waiting for a first estimate
+	}
 }
 
 // grow adds n rows (or takes -n back) to a piece's: the stored endpoints it read, which it
@@ -83,7 +90,12 @@ func (b *rowBudget) release(n int) {
 func (b *rowBudget) add(n int) {
 	b.held += n
 	if n < 0 {
-		close(b.changed)
-		b.changed = make(chan struct{})
+		b.wake()
 	}
+}
+
+// wake wakes the workers waiting in reserve; b.mu is held.
+func (b *rowBudget) wake() {
+	close(b.changed)
+	b.changed = make(chan struct{})
 }

@@ -8,7 +8,8 @@ import (
 )
 
 // TestRowBudget checks that a claim waits until the rows of one more piece, as large as the
-// last one read, fit; that one piece goes through when nothing is held, however large; and
+// last one read, fit; that one piece goes through when nothing is held, however large; that
+// before any piece is read they go one at a time, and the first read lets the others go; and
 // that a wait ends with its context.
 func TestRowBudget(t *testing.T) {
 	ctx := context.Background()
@@ -44,9 +45,28 @@ func TestRowBudget(t *testing.T) {
 		}
 	}
 
-	gets(reserve(), 0) // nothing read yet: nothing to reserve
-	b.settle(0, 60)
-	got := reserve() // 60 held and 60 more would not fit
+	// The first estimate lets the waiting workers go, as many as fit, without a release.
+	b = newRowBudget(100)
+	gets(reserve(), 1)
+	second, third := reserve(), reserve()
+	waits(second)
+	b.settle(1, 30)
+	gets(second, 30)
+	gets(third, 30)
+	if b.held != 90 {
+		t.Fatalf("held %d after three pieces of 30", b.held)
+	}
+
+	b = newRowBudget(100)
+	gets(reserve(), 1) // nothing read yet: one piece, which holds a row until it is read
+	first := reserve() // no estimate: it waits for the first piece's
+	waits(first)
+	b.settle(1, 60) // 60 held and 60 more would not fit
+	waits(first)
+	b.release(60)
+	gets(first, 60)
+	b.settle(60, 60)
+	got := reserve()
 	waits(got)
 	b.release(60)
 	gets(got, 60)

@@ -46,7 +46,6 @@ func TestRowBudget(t *testing.T) {
 	}
 
 	// The first estimate lets the waiting workers go, as many as fit, without a release.
-	b = newRowBudget(100)
 	gets(reserve(), 1)
 	second, third := reserve(), reserve()
 	waits(second)

@@ -29,8 +29,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/pinfold/pinfold/importer"
 )
 
 func main() {
@@ -57,7 +55,7 @@ type options struct {
 	sqlite        bool   // measure SQLite in the store and import sections
 	json          bool
 	keep          bool
-	importWorkers int // the server's --import-workers
+	importWorkers int // the server's --import-workers; 0 for its default
 	storeWriters  int // concurrent writers of the store limit
 	pieceSize     int64
 	dir           string
@@ -83,7 +81,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.sqlite, "sqlite", true, "measure SQLite in the store and import sections; --sqlite=false with --postgres measures PostgreSQL alone there, and skips the memory case, which is SQLite's")
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON instead of a table")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary folder (files, databases, server data) and print its path")
-	fs.IntVar(&o.importWorkers, "import-workers", importer.DefaultWorkers, "import workers of the server (its --import-workers)")
+	fs.IntVar(&o.importWorkers, "import-workers", 0, "import workers of the server (its --import-workers; 0: the server's default for its store)")
 	fs.IntVar(&o.storeWriters, "store-writers", 4, "concurrent writers of the store limit, whose groups commit together")
 	fs.Int64Var(&o.pieceSize, "piece-size", 4<<20, "bytes per import piece (the server's --piece-size); the store limit writes pieces of as many rows")
 	fs.StringVar(&o.dir, "dir", "", "folder for the temporary folder (default: the system's)")
@@ -121,8 +119,8 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	switch {
 	case o.rows < 1:
 		return nil, fmt.Errorf("--rows: must be at least 1")
-	case o.importWorkers < 1:
-		return nil, fmt.Errorf("--import-workers: must be at least 1")
+	case o.importWorkers < 0:
+		return nil, fmt.Errorf("--import-workers: must be 0 (the server's default) or more")
 	case o.storeWriters < 1:
 		return nil, fmt.Errorf("--store-writers: must be at least 1")
 	case o.pieceSize < 64<<10:

@@ -49,7 +49,7 @@ type Report struct {
 	Rows          int       `json:"rows"`
 	Seed          uint64    `json:"seed"`
 	Formats       []string  `json:"formats"`
-	ImportWorkers int       `json:"import_workers"`
+	ImportWorkers int       `json:"import_workers"` // 0: the server's default for its store
 	StoreWriters  int       `json:"store_writers"`
 	Postgres      string    `json:"postgres,omitempty"` // "", "auto" or "url"
 	Results       []Result  `json:"results"`
@@ -107,8 +107,12 @@ func number(v float64) string {
 
 // WriteTable prints the report as an aligned text table.
 func (r *Report) WriteTable(w io.Writer) error {
-	fmt.Fprintf(w, "pinfold-bench %s: %d rows, seed %d, formats %s, %d import workers, %d store-limit writers\n",
-		r.Date.Format(time.RFC3339), r.Rows, r.Seed, strings.Join(r.Formats, "+"), r.ImportWorkers, r.StoreWriters)
+	workers := "the server's default import workers"
+	if r.ImportWorkers > 0 {
+		workers = fmt.Sprintf("%d import workers", r.ImportWorkers)
+	}
+	fmt.Fprintf(w, "pinfold-bench %s: %d rows, seed %d, formats %s, %s, %d store-limit writers\n",
+		r.Date.Format(time.RFC3339), r.Rows, r.Seed, strings.Join(r.Formats, "+"), workers, r.StoreWriters)
 	fmt.Fprintf(w, "machine: %d CPUs (%s), %s memory, %s %s\n", r.Machine.CPUs, r.Machine.CPUModel, r.Machine.Memory, r.Machine.GoVersion, r.Machine.OS)
 	fmt.Fprintf(w, "load average (1, 5, 15 min): %s before, %s after\n\n", r.Machine.LoadBefore, r.Machine.LoadAfter)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

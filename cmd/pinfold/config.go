@@ -109,7 +109,7 @@ func (cfg *Config) flagSet(name string, getenv func(string) string, stderr io.Wr
 	boolean(&cfg.S3PathStyle, "s3-path-style", "PINFOLD_S3_PATH_STYLE", true, "use path-style S3 URLs")
 	str(&cfg.S3AllowedBuckets, "s3-allowed-buckets", "PINFOLD_S3_ALLOWED_BUCKETS", "", "comma-separated buckets an S3Url may name (default: any)")
 	integer(&cfg.MaxActiveImports, "max-active-imports", "PINFOLD_MAX_ACTIVE_IMPORTS", 10, "import jobs running at once; more wait in PENDING_JOB")
-	integer(&cfg.ImportWorkers, "import-workers", "PINFOLD_IMPORT_WORKERS", importer.DefaultWorkers, "pieces of import and export jobs worked at once on this node")
+	integer(&cfg.ImportWorkers, "import-workers", "PINFOLD_IMPORT_WORKERS", 0, "pieces of import and export jobs worked at once on this node (0: 8 on SQLite, 4 on PostgreSQL)")
 	integer(&cfg.ImportRowsInFlight, "import-rows-in-flight", "PINFOLD_IMPORT_ROWS_IN_FLIGHT", importer.DefaultRowsInFlight, "rows of import pieces held at once on this node, decoded or read from the store (1-2 KB of memory each); a worker claims another piece only while one more fits")
 	num(&cfg.PieceSize, "piece-size", "PINFOLD_PIECE_SIZE", 4<<20, "target size of an import piece in bytes")
 	integer(&cfg.MaxActiveExports, "max-active-exports", "PINFOLD_MAX_ACTIVE_EXPORTS", 10, "export jobs running at once (apart from imports); more wait in PENDING_JOB")
@@ -153,8 +153,8 @@ func (cfg *Config) Validate() error {
 		return fmt.Errorf("--region: must not be empty")
 	case cfg.MaxActiveImports < 1:
 		return fmt.Errorf("--max-active-imports: must be at least 1")
-	case cfg.ImportWorkers < 1:
-		return fmt.Errorf("--import-workers: must be at least 1")
+	case cfg.ImportWorkers < 0:
+		return fmt.Errorf("--import-workers: must be 0 (the store's default) or more")
 	case cfg.ImportRowsInFlight < 1:
 		return fmt.Errorf("--import-rows-in-flight: must be at least 1")
 	case cfg.PieceSize < 64<<10:
@@ -175,4 +175,23 @@ func (cfg *Config) Validate() error {
 		return fmt.Errorf("--log-format: must be auto, text or json, got %q", cfg.LogFormat)
 	}
 	return nil
+}
+
+// sqliteImportWorkers is --import-workers' default on SQLite. Pieces that wait for its one
+// writer commit together in one transaction, and the more rows a transaction holds, the fewer
+// index pages each row costs: eight workers fill the groups that four leave half empty with
+// NDJSON's smaller pieces, while --import-rows-in-flight keeps their memory where four left it
+// (docs/performance.md). On PostgreSQL an app's pieces commit one at a time, and more workers
+// only wait, holding connections of a pool the API shares: it keeps importer.DefaultWorkers.
+const sqliteImportWorkers = 8
+
+// importWorkers is --import-workers, or the default of the store when it is 0.
+func (cfg *Config) importWorkers() int {
+	switch {
+	case cfg.ImportWorkers > 0:
+		return cfg.ImportWorkers
+	case cfg.Database == "":
+		return sqliteImportWorkers
+	}
+	return importer.DefaultWorkers
 }

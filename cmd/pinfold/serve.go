@@ -91,7 +91,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	hostname, _ := os.Hostname()
 	im := &importer.Importer{Store: db, Objects: objects, Logger: log.With("component", "importer"),
 		Node:    fmt.Sprintf("%s-%d-%s", hostname, os.Getpid(), api.NewID()[:8]),
-		Workers: cfg.ImportWorkers, RowsInFlight: cfg.ImportRowsInFlight, MaxActive: cfg.MaxActiveImports, PieceSize: cfg.PieceSize, Lease: cfg.ImportLease,
+		Workers: cfg.importWorkers(), RowsInFlight: cfg.ImportRowsInFlight, MaxActive: cfg.MaxActiveImports, PieceSize: cfg.PieceSize, Lease: cfg.ImportLease,
 		Registerer: registry, Exports: db, Endpoints: db, Segments: db,
 		MaxActiveExports: cfg.MaxActiveExports, ExportPieceEndpoints: cfg.ExportPieceEndpoints, TempDir: tempDir}
 	im.Start()

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/pinpoint/types"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/pinfold/pinfold"
+	"github.com/pinfold/pinfold/importer"
 	"github.com/pinfold/pinfold/internal/testlog"
 	"github.com/pinfold/pinfold/postgres/pgtest"
 )
@@ -196,6 +197,7 @@ func TestServeConfigErrors(t *testing.T) {
 		{[]string{"--database", "mysql://localhost/pinfold"}, "--database: must be empty (SQLite in --data) or a postgres:// URL"},
 		{[]string{"--import-lease", "1ms"}, "--import-lease: must be at least 1s"},
 		{[]string{"--import-rows-in-flight", "0"}, "--import-rows-in-flight: must be at least 1"},
+		{[]string{"--import-workers", "-1"}, "--import-workers: must be 0 (the store's default) or more"},
 		{[]string{"--account-id", "12"}, "--account-id: must be 12 digits"},
 		{[]string{"--addr", "nonsense"}, "--addr: must be host:port"},
 	} {
@@ -320,5 +322,28 @@ func TestCrashResume(t *testing.T) {
 			}
 			p.stop(t)
 		})
+	}
+}
+
+// TestImportWorkers checks --import-workers' default on each store, and that a value given
+// wins on both.
+func TestImportWorkers(t *testing.T) {
+	for _, tc := range []struct {
+		database string
+		workers  int
+		want     int
+	}{
+		{"", 0, sqliteImportWorkers},
+		{"postgres://localhost/pinfold", 0, importer.DefaultWorkers},
+		{"", 3, 3},
+		{"postgres://localhost/pinfold", 6, 6},
+	} {
+		cfg := &Config{Database: tc.database, ImportWorkers: tc.workers}
+		if got := cfg.importWorkers(); got != tc.want {
+			t.Errorf("database %q, --import-workers %d: %d workers, want %d", tc.database, tc.workers, got, tc.want)
+		}
+	}
+	if sqliteImportWorkers == importer.DefaultWorkers {
+		t.Fatal("the stores' defaults are the same: the test says nothing")
 	}
 }

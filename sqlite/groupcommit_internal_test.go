@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -232,11 +233,11 @@ func TestGroupCommitFailedCommit(t *testing.T) {
 // call it first, from a goroutine of its own, so the row it ends at varies).
 type endsAfterFirstCheck struct {
 	context.Context
-	checks int
+	checks atomic.Int32 // Err's calls, which come from both goroutines
 }
 
 func (c *endsAfterFirstCheck) Err() error {
-	if c.checks++; c.checks > 1 {
+	if c.checks.Add(1) > 1 {
 		return context.Canceled
 	}
 	return nil

@@ -181,8 +181,9 @@ func (cfg *Config) Validate() error {
 // writer commit together in one transaction, and the more rows a transaction holds, the fewer
 // index pages each row costs: eight workers fill the groups that four leave half empty with
 // NDJSON's smaller pieces, while --import-rows-in-flight keeps their memory where four left it
-// (docs/performance.md). On PostgreSQL an app's pieces commit one at a time, and more workers
-// only wait, holding connections of a pool the API shares: it keeps importer.DefaultWorkers.
+// (docs/performance.md). On PostgreSQL an app's pieces commit one at a time under its row
+// lock, and more workers only wait for it, each holding a connection of the pool the API
+// shares (eight measured no faster): it keeps importer.DefaultWorkers.
 const sqliteImportWorkers = 8
 
 // importWorkers is --import-workers, or the default of the store when it is 0.

@@ -109,7 +109,7 @@ func (cfg *Config) flagSet(name string, getenv func(string) string, stderr io.Wr
 	boolean(&cfg.S3PathStyle, "s3-path-style", "PINFOLD_S3_PATH_STYLE", true, "use path-style S3 URLs")
 	str(&cfg.S3AllowedBuckets, "s3-allowed-buckets", "PINFOLD_S3_ALLOWED_BUCKETS", "", "comma-separated buckets an S3Url may name (default: any)")
 	integer(&cfg.MaxActiveImports, "max-active-imports", "PINFOLD_MAX_ACTIVE_IMPORTS", 10, "import jobs running at once; more wait in PENDING_JOB")
-	integer(&cfg.ImportWorkers, "import-workers", "PINFOLD_IMPORT_WORKERS", 0, "pieces of import and export jobs worked at once on this node (0: 8 on SQLite, 4 on PostgreSQL)")
+	integer(&cfg.ImportWorkers, "import-workers", "PINFOLD_IMPORT_WORKERS", 0, fmt.Sprintf("pieces of import and export jobs worked at once on this node (0: %d on SQLite, %d on PostgreSQL)", sqliteImportWorkers, importer.DefaultWorkers))
 	integer(&cfg.ImportRowsInFlight, "import-rows-in-flight", "PINFOLD_IMPORT_ROWS_IN_FLIGHT", importer.DefaultRowsInFlight, "rows of import pieces held at once on this node, decoded or read from the store (1-2 KB of memory each); a worker claims another piece only while one more fits")
 	num(&cfg.PieceSize, "piece-size", "PINFOLD_PIECE_SIZE", 4<<20, "target size of an import piece in bytes")
 	integer(&cfg.MaxActiveExports, "max-active-exports", "PINFOLD_MAX_ACTIVE_EXPORTS", 10, "export jobs running at once (apart from imports); more wait in PENDING_JOB")

@@ -333,6 +333,9 @@ func (im *Importer) workImportPiece(ctx context.Context) (bool, error) {
 	p, job, err := im.Store.ClaimPiece(ctx, im.Node, now, now.Add(im.Lease))
 	if err != nil || p == nil {
 		im.budget.release(reserved)
+		if err == nil {
+			im.budget.forget() // idle: the next import's pieces may weigh anything
+		}
 		return false, err
 	}
 	im.process(ctx, job, p, reserved)

@@ -16,7 +16,9 @@ import (
 // fresh import (docs/performance.md). A worker reserves what the last piece weighed before
 // it claims one, and waits while that would not fit; one piece is always let through. Until
 // a piece has been read there is no estimate, and pieces go one at a time: eight workers
-// starting an import together would otherwise all claim at once, whatever the budget.
+// starting an import together would otherwise all claim at once, whatever the budget. A
+// node that finds no piece to claim forgets its estimate, so that the pieces of a small
+// file do not stand for those of a large one imported later.
 type rowBudget struct {
 	mu      sync.Mutex
 	max     int
@@ -77,6 +79,13 @@ func (b *rowBudget) grow(n int) {
 	defer b.mu.Unlock()
 	b.last += n
 	b.add(n)
+}
+
+// forget drops the estimate: the next pieces go one at a time until one has been read.
+func (b *rowBudget) forget() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.last = 0
 }
 
 // release gives back n rows that were reserved, settled or grown.

@@ -105,4 +105,12 @@ func TestRowBudget(t *testing.T) {
 	if b.held != 0 {
 		t.Fatalf("%d rows held at the end", b.held)
 	}
+
+	// A forgotten estimate: one piece at a time again, until one is read.
+	b.forget()
+	gets(reserve(), 1)
+	got = reserve()
+	waits(got)
+	b.settle(1, 10)
+	gets(got, 10)
 }

@@ -3,8 +3,11 @@ package importer
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/pinfold/pinfold/sqlite"
 )
 
 // TestRowBudget checks that a claim waits until the rows of one more piece, as large as the
@@ -113,4 +116,48 @@ func TestRowBudget(t *testing.T) {
 	waits(got)
 	b.settle(1, 10)
 	gets(got, 10)
+}
+
+// TestIdleWorkerForgetsEstimate checks the call site of forget: a worker whose claim finds no
+// piece drops the estimate and holds nothing, and one whose claim fails keeps it (a store
+// error says nothing about the next piece's weight).
+func TestIdleWorkerForgetsEstimate(t *testing.T) {
+	ctx := context.Background()
+	db := sqlite.NewDB(filepath.Join(t.TempDir(), "pinfold.db"))
+	if err := db.Open(); err != nil {
+		t.Fatal(err)
+	}
+	im := &Importer{Store: db, Node: "test"}
+	im.setDefaults()
+	im.budget = newRowBudget(100)
+	im.stopped = make(chan struct{})
+	learn := func() {
+		t.Helper()
+		n, err := im.budget.reserve(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		im.budget.settle(n, 40) // a piece of 40 rows was read…
+		im.budget.release(40)   // …and committed
+	}
+
+	learn()
+	worked, err := im.workImportPiece(ctx)
+	if worked || err != nil {
+		t.Fatalf("workImportPiece with no piece = %v, %v", worked, err)
+	}
+	if im.budget.last != 0 || im.budget.held != 0 {
+		t.Fatalf("after an idle claim: estimate %d, %d held; want 0, 0", im.budget.last, im.budget.held)
+	}
+
+	learn()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if worked, err := im.workImportPiece(ctx); worked || err == nil {
+		t.Fatalf("workImportPiece on a closed store = %v, %v; want an error", worked, err)
+	}
+	if im.budget.last != 40 || im.budget.held != 0 {
+		t.Fatalf("after a failed claim: estimate %d, %d held; want 40, 0", im.budget.last, im.budget.held)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -34,11 +35,20 @@ type apiResult struct {
 	bodyBytes    int
 }
 
+// The clients the API can be measured with (--api-client).
+const (
+	// sdkClient is the SDK's Pinpoint client, as users call Pinfold.
+	sdkClient = "sdk"
+	// httpClient is a plain net/http GET signed with the SDK's SigV4 signer: a fraction of the
+	// SDK client's CPU, which on a small machine the clients share with the server.
+	httpClient = "http"
+)
+
 // measureAPI starts a server holding one completed import job and calls GetImportJob on it
-// with real SDK clients (every call signed), 1, 8 and 64 at once, for dur each. Beside it, a
-// bare net/http handler in this process answers every request with the same response body,
-// and the same SDK client, unsigned, calls it the same way.
-func measureAPI(ctx context.Context, bin, data, file string, rows int, dur time.Duration) (apiResult, error) {
+// with clients of kind client (every call signed), 1, 8 and 64 at once, for dur each.
+// Beside it, a bare net/http handler in this process answers every request with the same
+// response body, and the same kind of client, unsigned, calls it the same way.
+func measureAPI(ctx context.Context, bin, data, file string, rows int, dur time.Duration, client string) (apiResult, error) {
 	res := apiResult{signed: map[int]loadResult{}, bare: map[int]loadResult{}}
 	p, err := startServe(ctx, bin, data, newKeyPair())
 	if err != nil {
@@ -48,13 +58,13 @@ func measureAPI(ctx context.Context, bin, data, file string, rows int, dur time.
 	if err := p.upload(ctx, "bench", "small.csv", file); err != nil {
 		return res, err
 	}
-	client := pinpointClient(p.URL, p.keys, newHTTPClient())
-	app, err := client.CreateApp(ctx, &pinpoint.CreateAppInput{CreateApplicationRequest: &types.CreateApplicationRequest{Name: aws.String("pinfold-bench-api")}})
+	sdk := pinpointClient(p.URL, p.keys, newHTTPClient())
+	app, err := sdk.CreateApp(ctx, &pinpoint.CreateAppInput{CreateApplicationRequest: &types.CreateApplicationRequest{Name: aws.String("pinfold-bench-api")}})
 	if err != nil {
 		return res, fmt.Errorf("create app: %w", err)
 	}
 	in := &pinpoint.GetImportJobInput{ApplicationId: app.ApplicationResponse.Id}
-	created, err := client.CreateImportJob(ctx, &pinpoint.CreateImportJobInput{ApplicationId: in.ApplicationId, ImportJobRequest: &types.ImportJobRequest{
+	created, err := sdk.CreateImportJob(ctx, &pinpoint.CreateImportJobInput{ApplicationId: in.ApplicationId, ImportJobRequest: &types.ImportJobRequest{
 		Format: types.FormatCsv, S3Url: aws.String("s3://bench/small.csv"), RoleArn: aws.String(benchRole),
 		RegisterEndpoints: aws.Bool(true), DefineSegment: aws.Bool(true)}})
 	if err != nil {
@@ -62,7 +72,7 @@ func measureAPI(ctx context.Context, bin, data, file string, rows int, dur time.
 	}
 	in.JobId = created.ImportJobResponse.Id
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
-		out, err := client.GetImportJob(ctx, in)
+		out, err := sdk.GetImportJob(ctx, in)
 		if err != nil {
 			return res, err
 		}
@@ -74,7 +84,8 @@ func measureAPI(ctx context.Context, bin, data, file string, rows int, dur time.
 		}
 	}
 
-	body, err := rawGet(ctx, p, "/v1/apps/"+*in.ApplicationId+"/jobs/import/"+*in.JobId)
+	path := "/v1/apps/" + *in.ApplicationId + "/jobs/import/" + *in.JobId
+	body, err := rawGet(ctx, p, path)
 	if err != nil {
 		return res, err
 	}
@@ -85,24 +96,26 @@ func measureAPI(ctx context.Context, bin, data, file string, rows int, dur time.
 	}
 	defer closeBare()
 
-	signed := pinpointClient(p.URL, p.keys, newHTTPClient())
-	bare := pinpointClient(bareURL, keyPair{}, newHTTPClient())
+	var signed, bare func(context.Context) error
+	switch client {
+	case sdkClient:
+		signed = sdkCaller(pinpointClient(p.URL, p.keys, newHTTPClient()), in, rows)
+		bare = sdkCaller(pinpointClient(bareURL, keyPair{}, newHTTPClient()), in, rows)
+	case httpClient:
+		signed = httpCaller(p.URL+path, p.keys, rows)
+		bare = httpCaller(bareURL+path, keyPair{}, rows)
+	default:
+		return res, fmt.Errorf("unknown API client %q", client)
+	}
 	for _, level := range apiLevels {
 		for _, target := range []struct {
-			client *pinpoint.Client
-			into   map[int]loadResult
+			call func(context.Context) error
+			into map[int]loadResult
 		}{{signed, res.signed}, {bare, res.bare}} {
-			call := func(ctx context.Context) error {
-				out, err := target.client.GetImportJob(ctx, in)
-				if err == nil && aws.ToInt32(out.ImportJobResponse.TotalProcessed) != int32(rows) {
-					err = fmt.Errorf("GetImportJob says %d rows processed, want %d", aws.ToInt32(out.ImportJobResponse.TotalProcessed), rows)
-				}
-				return err
-			}
-			if _, err := load(ctx, level, dur/5, call); err != nil { // warm-up: connections, caches
+			if _, err := load(ctx, level, dur/5, target.call); err != nil { // warm-up: connections, caches
 				return res, err
 			}
-			r, err := load(ctx, level, dur, call)
+			r, err := load(ctx, level, dur, target.call)
 			if err != nil {
 				return res, err
 			}
@@ -112,15 +125,68 @@ func measureAPI(ctx context.Context, bin, data, file string, rows int, dur time.
 	return res, nil
 }
 
+// sdkCaller returns a call of GetImportJob in through c that checks the job's rows.
+func sdkCaller(c *pinpoint.Client, in *pinpoint.GetImportJobInput, rows int) func(context.Context) error {
+	return func(ctx context.Context) error {
+		out, err := c.GetImportJob(ctx, in)
+		if err == nil && aws.ToInt32(out.ImportJobResponse.TotalProcessed) != int32(rows) {
+			err = fmt.Errorf("GetImportJob says %d rows processed, want %d", aws.ToInt32(out.ImportJobResponse.TotalProcessed), rows)
+		}
+		return err
+	}
+}
+
+// httpCaller returns a GET of url, signed for Pinpoint with keys (unsigned when they are
+// empty), that checks the job's rows in the response.
+func httpCaller(url string, keys keyPair, rows int) func(context.Context) error {
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConns: 512, MaxIdleConnsPerHost: 512}}
+	signer := v4.NewSigner()
+	creds := aws.Credentials{AccessKeyID: keys.id, SecretAccessKey: keys.secret}
+	return func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		if keys.id != "" {
+			if err := signer.SignHTTP(ctx, creds, req, emptySHA256, "mobiletargeting", region, time.Now()); err != nil {
+				return err
+			}
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			return err
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		var job struct{ TotalProcessed int }
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("GET %s: %s: %s", url, resp.Status, body)
+		} else if err := json.Unmarshal(body, &job); err != nil {
+			return fmt.Errorf("GET %s: %w", url, err)
+		} else if job.TotalProcessed != rows {
+			return fmt.Errorf("GET %s says %d rows processed, want %d", url, job.TotalProcessed, rows)
+		}
+		return nil
+	}
+}
+
+// emptySHA256 is the hex SHA-256 of an empty body, the payload hash of a GET.
+var emptySHA256 = func() string {
+	sum := sha256.Sum256(nil)
+	return hex.EncodeToString(sum[:])
+}()
+
 // rawGet makes one signed GET of the server's API and returns the response body.
 func rawGet(ctx context.Context, p *serveProc, path string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.URL+path, nil)
 	if err != nil {
 		return nil, err
 	}
-	empty := sha256.Sum256(nil)
 	if err := v4.NewSigner().SignHTTP(ctx, aws.Credentials{AccessKeyID: p.keys.id, SecretAccessKey: p.keys.secret}, req,
-		hex.EncodeToString(empty[:]), "mobiletargeting", region, time.Now()); err != nil {
+		emptySHA256, "mobiletargeting", region, time.Now()); err != nil {
 		return nil, err
 	}
 	resp, err := http.DefaultClient.Do(req)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"regexp"
 	"strconv"
@@ -52,6 +53,32 @@ func TestSmokePostgresAlone(t *testing.T) {
 	}
 	if len(rows) != 3 {
 		t.Errorf("the table has %d rows, want 3", len(rows))
+	}
+}
+
+// TestSmokeAPI runs the API section briefly with each kind of client: every figure must be in
+// the table with a positive value, baseline and ratio.
+func TestSmokeAPI(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ client, name string }{{"sdk", "GetImportJob, %d client"}, {"http", "GetImportJob, %d net/http client"}} {
+		t.Run(tc.client, func(t *testing.T) {
+			t.Parallel()
+			rows := smokeRows(t, "--only", "api", "--api-client", tc.client, "--api-duration", "100ms", "--dir", t.TempDir())
+			for _, n := range []int{1, 8, 64} {
+				name := fmt.Sprintf(tc.name, n)
+				if n > 1 {
+					name += "s"
+				}
+				for _, want := range []string{name + " [requests/s]", name + ", p50 [ms]", name + ", p99 [ms]"} {
+					if !rows[want] {
+						t.Errorf("no row %q in the table", want)
+					}
+				}
+			}
+			if len(rows) != 9 {
+				t.Errorf("the table has %d rows, want 9", len(rows))
+			}
+		})
 	}
 }
 
@@ -106,6 +133,7 @@ func TestOptionErrors(t *testing.T) {
 		msg  string
 	}{
 		{[]string{"--format", "xml"}, `--format: must be csv, json or both, got "xml"`},
+		{[]string{"--api-client", "boto3"}, `--api-client: must be sdk or http, got "boto3"`},
 		{[]string{"--only", "decode,speed"}, `--only: "speed" is not one of decode,store,import,api,memory`},
 		{[]string{"--postgres", "mysql://x"}, `--postgres: must be a postgres:// URL or "auto"`},
 		{[]string{"--rows", "0"}, "--rows: must be at least 1"},

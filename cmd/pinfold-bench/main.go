@@ -8,8 +8,8 @@
 //     on SQLite and a COPY into a plain table on PostgreSQL;
 //   - import: whole import jobs through the API of a real `pinfold serve` (fresh app, then a
 //     re-import of the same file), against the store limit;
-//   - api: signed GetImportJob calls from 1, 8 and 64 SDK clients, against a bare net/http
-//     handler answering the same body;
+//   - api: signed GetImportJob calls from 1, 8 and 64 SDK clients (or plain signed net/http
+//     requests), against a bare net/http handler answering the same body;
 //   - memory: the server's peak RSS while importing a file ten times the size, against the
 //     default size.
 //
@@ -61,6 +61,7 @@ type options struct {
 	dir           string
 	pinfold       string // a built pinfold binary; "" builds one
 	apiDuration   time.Duration
+	apiClient     string // sdkClient or httpClient
 	memoryRows    int
 	cpuProfile    string
 }
@@ -87,6 +88,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.dir, "dir", "", "folder for the temporary folder (default: the system's)")
 	fs.StringVar(&o.pinfold, "pinfold", "", "a built pinfold binary (default: go build ./cmd/pinfold of this module)")
 	fs.DurationVar(&o.apiDuration, "api-duration", 3*time.Second, "how long each API load runs")
+	fs.StringVar(&o.apiClient, "api-client", sdkClient, `clients of the API section: "sdk" (the SDK's Pinpoint client) or "http" (net/http GETs signed with the SDK's signer, a fraction of the SDK client's CPU)`)
 	fs.IntVar(&o.memoryRows, "memory-rows", 0, "rows of the memory case (default: 10 × --rows)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of this process (decode and store run here; import and api in the server) to the file")
 	if err := fs.Parse(args); err != nil {
@@ -127,6 +129,8 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("--piece-size: must be at least 65536 bytes, as the server's")
 	case o.apiDuration <= 0:
 		return nil, fmt.Errorf("--api-duration: must be positive")
+	case o.apiClient != sdkClient && o.apiClient != httpClient:
+		return nil, fmt.Errorf("--api-client: must be %s or %s, got %q", sdkClient, httpClient, o.apiClient)
 	}
 	if o.memoryRows == 0 {
 		o.memoryRows = 10 * o.rows

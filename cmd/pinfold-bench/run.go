@@ -313,13 +313,16 @@ func (b *bench) api(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := measureAPI(ctx, bin, filepath.Join(b.dir, "serve-api"), path, rows, b.o.apiDuration)
+	res, err := measureAPI(ctx, bin, filepath.Join(b.dir, "serve-api"), path, rows, b.o.apiDuration, b.o.apiClient)
 	if err != nil {
 		return err
 	}
 	for _, n := range apiLevels {
 		s, bare := res.signed[n], res.bare[n]
 		name := fmt.Sprintf("GetImportJob, %d client", n)
+		if b.o.apiClient == httpClient {
+			name = fmt.Sprintf("GetImportJob, %d net/http client", n)
+		}
 		if n > 1 {
 			name += "s"
 		}

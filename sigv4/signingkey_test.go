@@ -1,9 +1,12 @@
 package sigv4
 
 import (
+	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/textproto"
 	"strings"
@@ -144,5 +147,31 @@ func TestEmptyPayloadHash(t *testing.T) {
 	t.Parallel()
 	if got := sha256Hex(nil); got != emptyPayloadHash {
 		t.Fatalf("sha256 of nothing is %s, the constant says %s", got, emptyPayloadHash)
+	}
+}
+
+// TestSignatureIsHMAC holds signature, which computes its HMAC by hand, to crypto/hmac over
+// the string to sign as the SigV4 documentation writes it, for random keys and for scopes
+// long enough to outgrow signature's stack buffer.
+func TestSignatureIsHMAC(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	at := time.Date(2026, 11, 29, 18, 30, 5, 0, time.UTC)
+	for i := range 200 {
+		var key [sha256.Size]byte
+		for j := range key {
+			key[j] = byte(rng.Uint32())
+		}
+		a := Authorization{Date: "20261129", Region: "us-east-1", Service: "mobiletargeting", Terminal: "aws4_request"}
+		if i%2 == 1 {
+			a.Region = strings.Repeat("r", i)
+		}
+		creq := []byte(fmt.Sprintf("GET\n/v1/apps/%d\n\nhost:localhost\n\nhost\n%s", i, strings.Repeat("e", i)))
+		hash := sha256.Sum256(creq)
+		toSign := fmt.Sprintf("AWS4-HMAC-SHA256\n20261129T183005Z\n20261129/%s/%s/aws4_request\n%x", a.Region, a.Service, hash)
+		m := hmac.New(sha256.New, key[:])
+		m.Write([]byte(toSign))
+		if got, want := signature(key, a, at, creq), m.Sum(nil); !bytes.Equal(got[:], want) {
+			t.Fatalf("case %d: signature %x, crypto/hmac %x", i, got, want)
+		}
 	}
 }

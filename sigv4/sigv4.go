@@ -233,12 +233,20 @@ func (v *Verifier) payloadHash(r *http.Request, body []byte) (string, error) {
 }
 
 // signature returns the signature (not hex-encoded) of the canonical request creq under the
-// signing key key, for the scope and time of a and t.
+// signing key key, for the scope and time of a and t: HMAC-SHA256 of the string to sign.
+//
+// The HMAC is computed here as RFC 2104 defines it, with two sha256.Sum256 calls over stack
+// buffers, instead of through crypto/hmac: hmac.New allocates two digests and, behind its
+// interface, the buffers written to it, on every request the server verifies. The key is
+// one SHA-256 output, shorter than the block, so it is only padded with zeros.
+// TestSignatureIsHMAC holds it to crypto/hmac.
 func signature(key [sha256.Size]byte, a Authorization, t time.Time, creq []byte) [sha256.Size]byte {
 	creqHash := sha256.Sum256(creq)
-	// Algorithm \n time \n date/region/service/terminal \n hex(creqHash)
-	var buf [256]byte
-	s := append(buf[:0], Algorithm...)
+	// (key ^ ipad) then the string to sign: Algorithm \n time \n
+	// date/region/service/terminal \n hex(creqHash)
+	var buf [sha256.BlockSize + 256]byte
+	s := padKey(buf[:0], key, 0x36)
+	s = append(s, Algorithm...)
 	s = append(s, '\n')
 	s = t.AppendFormat(s, amzDateFormat)
 	s = append(s, '\n')
@@ -251,11 +259,24 @@ func signature(key [sha256.Size]byte, a Authorization, t time.Time, creq []byte)
 	s = append(s, a.Terminal...)
 	s = append(s, '\n')
 	s = hex.AppendEncode(s, creqHash[:])
-	m := hmac.New(sha256.New, key[:])
-	m.Write(s)
-	var sig [sha256.Size]byte
-	m.Sum(sig[:0])
-	return sig
+	inner := sha256.Sum256(s)
+	var outerBuf [sha256.BlockSize + sha256.Size]byte
+	outer := padKey(outerBuf[:0], key, 0x5c)
+	outer = append(outer, inner[:]...)
+	return sha256.Sum256(outer)
+}
+
+// padKey appends to b the block-sized HMAC key of key XORed with pad (RFC 2104's ipad 0x36
+// or opad 0x5c).
+func padKey(b []byte, key [sha256.Size]byte, pad byte) []byte {
+	for i := range sha256.BlockSize {
+		c := pad
+		if i < len(key) {
+			c ^= key[i]
+		}
+		b = append(b, c)
+	}
+	return b
 }
 
 // deriveSigningKey returns the SigV4 signing key of secret for a's credential scope: four

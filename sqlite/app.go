@@ -116,6 +116,7 @@ func (db *DB) DeleteApp(ctx context.Context, id string) (*pinfold.App, error) {
 				return fmt.Errorf("delete app: %w", err)
 			}
 		}
+		db.addresses.reset() // memory only: an app's key is never used again
 		return nil
 	})
 	if err == nil {

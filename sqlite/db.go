@@ -66,6 +66,9 @@ type DB struct {
 	polled   jobSnapshots
 	group    groupCommit
 	lock     *os.File
+	// addresses are the apps' filters of stored address hashes (addressfilter.go), which
+	// only write transactions use.
+	addresses addressFilters
 
 	// totalChanges is the write connection's total_changes() when a write transaction last
 	// asked (changedRows).

@@ -352,14 +352,30 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 	// their hashes and IDs go in as JSON arrays); the endpoints themselves are then written
 	// as given. Without statistics SQLite would scan the app's endpoints rather than use the
 	// index on the address's hash, hence INDEXED BY.
+	// An address the app's filter does not hold is stored by none of its endpoints, and is
+	// left out (addressfilter.go); the filter then holds the batch's addresses.
 	for _, g := range stored.AddressedByApp(endpoints) {
-		addresses, err := json.Marshal(g.Addresses)
+		app := keys[g.AppID]
+		filter, err := p.db.addresses.get(ctx, p.tx, app)
 		if err != nil {
 			return err
 		}
-		hashes := make([]any, len(g.Addresses))
+		all := make([]any, len(g.Addresses))
+		var hashes []any
+		var maybe []string
 		for i, a := range g.Addresses {
-			hashes[i] = keyHash(a)
+			all[i] = keyHash(a)
+			if filter == nil || filter.mayHold(all[i].(int64)) {
+				hashes, maybe = append(hashes, all[i]), append(maybe, a)
+			}
+		}
+		p.db.addresses.add(app, all)
+		if len(maybe) == 0 {
+			continue
+		}
+		addresses, err := json.Marshal(maybe)
+		if err != nil {
+			return err
 		}
 		addressHashes, err := json.Marshal(hashes)
 		if err != nil {
@@ -369,7 +385,7 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 		if err != nil {
 			return err
 		}
-		if _, err := p.tx.ExecContext(ctx, deactivateAddresses, keys[g.AppID], string(addressHashes), string(addresses), string(ids)); err != nil {
+		if _, err := p.tx.ExecContext(ctx, deactivateAddresses, app, string(addressHashes), string(addresses), string(ids)); err != nil {
 			return fmt.Errorf("deactivate endpoints with the same address: %w", err)
 		}
 	}

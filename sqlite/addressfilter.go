@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // Before PutEndpoints writes a batch, the app's other endpoints with the batch's addresses
@@ -15,16 +16,16 @@ import (
 // an address it does not hold is stored by no endpoint of the app, and is left out of the
 // UPDATE, which is skipped when no address is left.
 //
-// A filter is built from the index on the app's first write after the process starts (or
-// after it was dropped), inside the write transaction, so it sees every committed endpoint
-// and the transaction's own; PutEndpoints, the only writer of endpoints' addresses, adds
-// every address it writes, before it writes them. What a rolled-back transaction added, or
-// a deleted endpoint left, only makes the filter answer "maybe". A filter is sized for twice
-// the addresses stored when it is built, and built again once it has taken in as many new
-// hashes as it is sized for. The filters of all apps share a budget of filterBudgetBits:
-// when a filter would not fit, the filters used least recently are dropped, and an app
-// whose filter alone would not fit has none (its batches always run the UPDATE) until the
-// process ends or an app is deleted.
+// A filter is built from the index by the app's first import batch after the process starts
+// (or after it was dropped), inside the write transaction, so it sees every committed
+// endpoint and the transaction's own; PutEndpoints, the only writer of endpoints'
+// addresses, adds every address it writes to an app's filter, before it writes them. What a
+// rolled-back transaction added, or a deleted endpoint left, only makes the filter answer
+// "maybe". A filter is sized for twice the addresses stored when it is built, and built
+// again once it has taken in as many new hashes as it is sized for. The filters of all apps
+// share a budget of filterBudgetBits: a filter that would not fit takes the room of those
+// idle for filterIdle, or is not built (its app's batches run the UPDATE) for that long; an
+// app whose filter alone would not fit has none until the process ends or an app is deleted.
 
 const (
 	// filterBitsPerHash and filterProbes give about 1% false positives at capacity.
@@ -35,14 +36,21 @@ const (
 	// filterBudgetBits is the memory of all filters together: 4 MiB, a filter of 3.3M
 	// addresses at capacity.
 	filterBudgetBits = 4 << 20 * 8
+	// filterMinBatch is the smallest batch of addresses that builds a filter: an import
+	// piece's, not an API write's, which would read the app's index for one address.
+	filterMinBatch = 1000
+	// filterIdle is how long a filter goes unused before another app's may take its room,
+	// and how long an app that found no room waits before it tries again.
+	filterIdle = time.Minute
 )
 
 // addressFilter is one app's Bloom filter of address hashes.
 type addressFilter struct {
-	words    []uint64 // nil: the app has no filter (it did not fit the budget)
-	hashes   int      // added since it was built, stored ones included, that set a bit
-	capacity int      // hashes it holds at filterBitsPerHash; past it, it is built again
-	used     uint64   // when it was last used, on addressFilters' clock
+	words    []uint64  // nil: the app has no filter (it did not fit the budget)
+	hashes   int       // added since it was built, stored ones included, that set a bit
+	capacity int       // hashes it holds at filterBitsPerHash; past it, it is built again
+	used     time.Time // when it was last used
+	retry    time.Time // without words: when building one may be tried again
 }
 
 // probes calls fn with the bit index of each of the filter's probes for hash h.
@@ -87,24 +95,29 @@ func (f *addressFilter) mayHold(h int64) bool {
 type addressFilters struct {
 	mu     sync.Mutex
 	apps   map[int64]*addressFilter
-	bits   int    // of all filters
-	clock  uint64 // counts uses, for used
-	budget int    // bits of all filters at most; 0 is filterBudgetBits
+	bits   int              // of all filters
+	budget int              // bits of all filters at most; 0 is filterBudgetBits
+	now    func() time.Time // nil is time.Now
 }
 
-// get returns app's filter, building it from the index in tx when there is none or it holds
-// more hashes than its capacity; it returns nil when the app has none.
-func (fs *addressFilters) get(ctx context.Context, tx *sql.Tx, app int64) (*addressFilter, error) {
+// get returns app's filter for a batch of n addresses, or nil when the app has none. A
+// batch of at least filterMinBatch (an import's) builds the filter from the index in tx when
+// there is none or it holds as many hashes as it is sized for; a smaller one (an API write)
+// uses the filter as it is, which is never wrong, only less sure past its capacity.
+func (fs *addressFilters) get(ctx context.Context, tx *sql.Tx, app int64, n int) (*addressFilter, error) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	fs.clock++
+	now := time.Now()
+	if fs.now != nil {
+		now = fs.now()
+	}
 	f := fs.apps[app]
-	if f != nil && (f.words == nil || f.hashes <= f.capacity) {
-		f.used = fs.clock
-		if f.words == nil {
-			return nil, nil
-		}
+	switch {
+	case f != nil && f.words != nil && (f.hashes <= f.capacity || n < filterMinBatch):
+		f.used = now
 		return f, nil
+	case n < filterMinBatch, f != nil && f.words == nil && now.Before(f.retry):
+		return nil, nil
 	}
 	if f != nil {
 		fs.bits -= len(f.words) * 64
@@ -125,13 +138,19 @@ func (fs *addressFilters) get(ctx context.Context, tx *sql.Tx, app int64) (*addr
 		budget = filterBudgetBits
 	}
 	if words*64 > budget {
-		fs.apps[app] = &addressFilter{used: fs.clock}
+		// Too large for the budget: none while the process runs (or until an app is deleted).
+		fs.apps[app] = &addressFilter{retry: now.Add(1<<63 - 1)}
 		return nil, nil
 	}
+	// Only filters idle for filterIdle make room: two imports into two large apps at once
+	// would otherwise drop each other's at every piece and read their indexes again.
 	for fs.bits+words*64 > budget {
-		fs.dropOldest()
+		if !fs.dropIdle(now) {
+			fs.apps[app] = &addressFilter{retry: now.Add(filterIdle)}
+			return nil, nil
+		}
 	}
-	f = &addressFilter{words: make([]uint64, words), capacity: capacity, used: fs.clock}
+	f = &addressFilter{words: make([]uint64, words), capacity: capacity, used: now}
 	rows, err := tx.QueryContext(ctx, `SELECT address_hash FROM endpoints INDEXED BY endpoints_address
 		WHERE app = ? AND address_hash IS NOT NULL`, app)
 	if err != nil {
@@ -153,18 +172,22 @@ func (fs *addressFilters) get(ctx context.Context, tx *sql.Tx, app int64) (*addr
 	return f, nil
 }
 
-// dropOldest drops the filter used least recently; fs.mu is held, and fs.bits counts at
-// least one filter.
-func (fs *addressFilters) dropOldest() {
+// dropIdle drops the filter used least recently if it has been idle for filterIdle, and
+// reports whether it did; fs.mu is held.
+func (fs *addressFilters) dropIdle(now time.Time) bool {
 	var oldest int64
 	var of *addressFilter
 	for app, f := range fs.apps {
-		if f.words != nil && (of == nil || f.used < of.used) {
+		if f.words != nil && (of == nil || f.used.Before(of.used)) {
 			oldest, of = app, f
 		}
 	}
+	if of == nil || now.Sub(of.used) < filterIdle {
+		return false
+	}
 	fs.bits -= len(of.words) * 64
 	delete(fs.apps, oldest)
+	return true
 }
 
 // add adds the address hashes of the endpoints of app about to be written, when the app has

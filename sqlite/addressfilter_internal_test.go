@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"testing"
@@ -46,9 +47,9 @@ func TestAddressFilterBloom(t *testing.T) {
 
 // TestAddressFiltersInStore checks the filters as PutEndpoints uses them: an address stored
 // before a restart, or in an app whose filter was dropped for another's, still makes the
-// endpoints that had it INACTIVE; an app whose filter does not fit the budget has none and
-// still follows the rule; a filter is built again past its capacity, and deleting an app
-// drops them all.
+// endpoints that had it INACTIVE; an API-sized write builds no filter; a filter takes the
+// room only of idle ones; an app whose filter does not fit has none and still follows the
+// rule; a filter is built again past its capacity, and deleting an app drops them all.
 func TestAddressFiltersInStore(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "pinfold.db")
@@ -57,15 +58,21 @@ func TestAddressFiltersInStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { db.Close() }()
-	for _, app := range []string{"a", "b", "c"} {
+	for _, app := range []string{"a", "b", "c", "d"} {
 		if err := db.CreateApp(ctx, &pinfold.App{ID: app, Name: app, CreatedAt: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	put := func(app, id, address string) {
+	// put writes endpoint id with address, in a batch of filterMinBatch addresses (an
+	// import's) unless alone.
+	put := func(app, id, address string, alone bool) {
 		t.Helper()
-		e := &pinfold.Endpoint{AppID: app, ID: id, ChannelType: "EMAIL", Address: address, EndpointStatus: "ACTIVE"}
-		if err := db.UpdateEndpoints(ctx, app, func(tx pinfold.EndpointTx) error { return tx.PutEndpoints(ctx, []*pinfold.Endpoint{e}) }); err != nil {
+		batch := []*pinfold.Endpoint{{AppID: app, ID: id, ChannelType: "EMAIL", Address: address, EndpointStatus: "ACTIVE"}}
+		for i := 1; i < filterMinBatch && !alone; i++ {
+			filler := fmt.Sprintf("%s-%d", id, i)
+			batch = append(batch, &pinfold.Endpoint{AppID: app, ID: filler, ChannelType: "EMAIL", Address: filler + "@example.com", EndpointStatus: "ACTIVE"})
+		}
+		if err := db.UpdateEndpoints(ctx, app, func(tx pinfold.EndpointTx) error { return tx.PutEndpoints(ctx, batch) }); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -85,11 +92,31 @@ func TestAddressFiltersInStore(t *testing.T) {
 		return key
 	}
 	filter := func(app string) *addressFilter { return db.addresses.apps[appKey(app)] }
+	// has reports whether app has a filter; describe says what app has, for messages.
+	has := func(app string) bool { f := filter(app); return f != nil && f.words != nil }
+	describe := func(app string) string {
+		switch f := filter(app); {
+		case f == nil:
+			return "nothing"
+		case f.words == nil:
+			return "no filter until " + f.retry.Format(time.RFC3339)
+		default:
+			return fmt.Sprintf("a filter of %d bits, %d hashes, capacity %d", len(f.words)*64, f.hashes, f.capacity)
+		}
+	}
 	x := keyHash("x@example.com").(int64)
 
-	put("a", "a1", "x@example.com")
-	if f := filter("a"); f == nil || !f.mayHold(x) || f.mayHold(keyHash("y@example.com").(int64)) {
-		t.Fatalf("app a's filter after its first write: %+v", f)
+	put("d", "d1", "x@example.com", true)
+	if filter("d") != nil {
+		t.Fatalf("an API-sized write left %s", describe("d"))
+	}
+	put("a", "a1", "x@example.com", false)
+	if !has("a") || !filter("a").mayHold(x) || filter("a").mayHold(keyHash("y@example.com").(int64)) {
+		t.Fatalf("app a after its first import batch: %s", describe("a"))
+	}
+	put("a", "a0", "y@example.com", true) // an API write adds to the filter
+	if !filter("a").mayHold(keyHash("y@example.com").(int64)) {
+		t.Fatal("an API write's address is not in the app's filter")
 	}
 
 	// After a restart the filter is built from the index.
@@ -100,45 +127,57 @@ func TestAddressFiltersInStore(t *testing.T) {
 	if err := db.Open(); err != nil {
 		t.Fatal(err)
 	}
-	put("a", "a2", "x@example.com")
+	put("a", "a2", "x@example.com", false)
 	wantStatus("a", "a1", "INACTIVE")
 	wantStatus("a", "a2", "ACTIVE")
 
-	// Room for one filter: b's drops a's, and a's drops b's again when a writes.
+	// Room for one filter: b waits while a's is in use, then takes its room once it is idle,
+	// and a, writing again at once, has none; the rule holds throughout.
+	clock := time.Now()
+	db.addresses.now = func() time.Time { return clock }
 	db.addresses.budget = filterMinHashes*filterBitsPerHash + 64
-	put("b", "b1", "x@example.com")
-	if filter("a") != nil || filter("b") == nil {
-		t.Fatalf("with room for one filter, a has %+v and b %+v", filter("a"), filter("b"))
+	put("a", "a3", "x@example.com", false)
+	put("b", "b1", "x@example.com", false)
+	if !has("a") || filter("b") == nil || has("b") {
+		t.Fatalf("with a's filter in use, a has %s and b %s", describe("a"), describe("b"))
 	}
-	put("a", "a3", "x@example.com")
-	wantStatus("a", "a2", "INACTIVE")
-	wantStatus("b", "b1", "ACTIVE") // another app
-	if filter("a") == nil || filter("b") != nil {
-		t.Fatalf("after a's write, a has %+v and b %+v", filter("a"), filter("b"))
+	clock = clock.Add(2 * filterIdle)
+	put("b", "b2", "x@example.com", false)
+	wantStatus("b", "b1", "INACTIVE")
+	if filter("a") != nil || !has("b") {
+		t.Fatalf("with a's filter idle, a has %s and b %s", describe("a"), describe("b"))
+	}
+	put("a", "a4", "x@example.com", false)
+	wantStatus("a", "a3", "INACTIVE")
+	wantStatus("b", "b2", "ACTIVE") // another app
+	if filter("a") == nil || has("a") || !has("b") {
+		t.Fatalf("after a's write, a has %s and b %s", describe("a"), describe("b"))
 	}
 
 	// Past its capacity a filter is built again, from what is stored.
-	filter("a").hashes = filter("a").capacity + 1
-	put("a", "a4", "z@example.com")
-	if f := filter("a"); f.hashes != 2 || !f.mayHold(x) {
-		t.Fatalf("rebuilt filter of a: %d hashes, holds x: %v; want 2 (x of a1 to a3, z of a4), true", f.hashes, f.mayHold(x))
+	old := filter("b")
+	old.hashes = old.capacity + 1
+	put("b", "b3", "z@example.com", false)
+	if f := filter("b"); f == old || !has("b") || !f.mayHold(x) || f.hashes > f.capacity {
+		t.Fatalf("b past its filter's capacity: %s; want a new filter that holds x", describe("b"))
 	}
 
 	// No room at all: c has no filter, and the rule holds.
 	db.addresses.budget = 64
-	put("c", "c1", "x@example.com")
-	put("c", "c2", "x@example.com")
+	put("c", "c1", "x@example.com", false)
+	put("c", "c2", "x@example.com", false)
 	wantStatus("c", "c1", "INACTIVE")
-	if f := filter("c"); f == nil || f.words != nil {
-		t.Fatalf("c's filter with no room: %+v; want an entry without a filter", f)
+	if filter("c") == nil || has("c") {
+		t.Fatalf("c with no room: %s; want no filter", describe("c"))
 	}
 
-	if _, err := db.DeleteApp(ctx, "b"); err != nil {
+	if _, err := db.DeleteApp(ctx, "d"); err != nil {
 		t.Fatal(err)
 	}
 	if len(db.addresses.apps) != 0 || db.addresses.bits != 0 {
 		t.Fatalf("after DeleteApp: %d filters, %d bits", len(db.addresses.apps), db.addresses.bits)
 	}
-	put("a", "a5", "z@example.com")
-	wantStatus("a", "a4", "INACTIVE")
+	db.addresses.budget = 0
+	put("b", "b4", "z@example.com", false)
+	wantStatus("b", "b3", "INACTIVE")
 }

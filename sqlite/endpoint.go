@@ -356,7 +356,7 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 	// left out (addressfilter.go); the filter then holds the batch's addresses.
 	for _, g := range stored.AddressedByApp(endpoints) {
 		app := keys[g.AppID]
-		filter, err := p.db.addresses.get(ctx, p.tx, app)
+		filter, err := p.db.addresses.get(ctx, p.tx, app, len(g.Addresses))
 		if err != nil {
 			return err
 		}

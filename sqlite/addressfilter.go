@@ -119,14 +119,22 @@ func (fs *addressFilters) get(ctx context.Context, tx *sql.Tx, app int64, n int)
 	case n < filterMinBatch, f != nil && f.words == nil && now.Before(f.retry):
 		return nil, nil
 	}
+	// A full filter's count of the hashes it took in stands for what is stored (a little
+	// more: what rolled-back writes added); otherwise the index is counted, one more pass
+	// over it before the one that fills the filter.
+	stored := -1
 	if f != nil {
+		if f.words != nil {
+			stored = f.hashes
+		}
 		fs.bits -= len(f.words) * 64
 		delete(fs.apps, app)
 	}
-	var stored int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM endpoints INDEXED BY endpoints_address
-		WHERE app = ? AND address_hash IS NOT NULL`, app).Scan(&stored); err != nil {
-		return nil, fmt.Errorf("count addresses: %w", err)
+	if stored < 0 {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM endpoints INDEXED BY endpoints_address
+			WHERE app = ? AND address_hash IS NOT NULL`, app).Scan(&stored); err != nil {
+			return nil, fmt.Errorf("count addresses: %w", err)
+		}
 	}
 	capacity := max(2*stored, filterMinHashes)
 	words := (capacity*filterBitsPerHash + 63) / 64

@@ -154,12 +154,15 @@ func TestAddressFiltersInStore(t *testing.T) {
 		t.Fatalf("after a's write, a has %s and b %s", describe("a"), describe("b"))
 	}
 
-	// Past its capacity a filter is built again, from what is stored.
+	// Past its capacity a filter is built again, from what is stored, sized for twice the
+	// hashes the full one took in (without counting the index again).
+	db.addresses.budget = 0
 	old := filter("b")
 	old.hashes = old.capacity + 1
 	put("b", "b3", "z@example.com", false)
-	if f := filter("b"); f == old || !has("b") || !f.mayHold(x) || f.hashes > f.capacity {
-		t.Fatalf("b past its filter's capacity: %s; want a new filter that holds x", describe("b"))
+	if f := filter("b"); f == old || !has("b") || !f.mayHold(x) || f.capacity != 2*(old.capacity+1) {
+		t.Fatalf("b past its filter's capacity of %d: %s; want a new filter of capacity %d that holds x",
+			old.capacity, describe("b"), 2*(old.capacity+1))
 	}
 
 	// No room at all: c has no filter, and the rule holds.

@@ -116,7 +116,10 @@ func (db *DB) DeleteApp(ctx context.Context, id string) (*pinfold.App, error) {
 				return fmt.Errorf("delete app: %w", err)
 			}
 		}
-		db.addresses.reset() // memory only: an app's key is never used again
+		// Memory only: an app's key is never used again.
+		db.addresses.reset()
+		db.users.reset()
+		db.ids.reset()
 		return nil
 	})
 	if err == nil {

@@ -66,9 +66,9 @@ type DB struct {
 	polled   jobSnapshots
 	group    groupCommit
 	lock     *os.File
-	// addresses are the apps' filters of stored address hashes (addressfilter.go), which
-	// only write transactions use.
-	addresses addressFilters
+	// addresses, users and ids are the apps' filters of the hashes of stored addresses, user
+	// IDs and endpoint IDs (hashfilter.go), which only write transactions use.
+	addresses, users, ids hashFilters
 
 	// totalChanges is the write connection's total_changes() when a write transaction last
 	// asked (changedRows).
@@ -102,7 +102,8 @@ const DefaultReserveBytes = 8 << 20
 
 // NewDB returns a DB for the database file at path; call Open before use.
 func NewDB(path string) *DB {
-	return &DB{Path: path, Now: time.Now}
+	return &DB{Path: path, Now: time.Now, addresses: hashFilters{source: addressSource},
+		users: hashFilters{source: userSource}, ids: hashFilters{source: idSource}}
 }
 
 // Open locks the database file for this process, opens it, applies pending migrations, and

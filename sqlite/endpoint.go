@@ -177,9 +177,40 @@ const (
 	WHERE e.app = (SELECT seq FROM apps WHERE id = ?1) AND e.user_hash = k.value`
 )
 
+// appKey returns the integer key of app appID (apps.seq), and false when there is no such app.
+func (p *endpointTx) appKey(ctx context.Context, appID string) (int64, bool, error) {
+	var key int64
+	err := p.tx.QueryRowContext(ctx, `SELECT seq FROM apps WHERE id = ?`, appID).Scan(&key)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	} else if err != nil {
+		return 0, false, fmt.Errorf("find app: %w", err)
+	}
+	return key, true, nil
+}
+
 func (p *endpointTx) FindEndpoints(ctx context.Context, appID string, ids []string) (map[string]*pinfold.Endpoint, error) {
 	found := make(map[string]*pinfold.Endpoint, len(ids))
-	err := endpointsByID(ctx, p.tx, appID, ids, func(e *pinfold.Endpoint) { found[e.ID] = e })
+	app, ok, err := p.appKey(ctx, appID)
+	if err != nil || !ok {
+		return found, err
+	}
+	// An ID the app's filter does not hold is stored by none of its endpoints (hashfilter.go):
+	// in a fresh import, none is looked up.
+	filter, err := p.db.ids.get(ctx, p.tx, app, len(ids))
+	if err != nil {
+		return nil, err
+	}
+	if filter != nil {
+		maybe := make([]string, 0, len(ids))
+		for _, id := range ids {
+			if h, ok := keyHash(id).(int64); !ok || filter.mayHold(h) {
+				maybe = append(maybe, id)
+			}
+		}
+		ids = maybe
+	}
+	err = endpointsByID(ctx, p.tx, appID, ids, func(e *pinfold.Endpoint) { found[e.ID] = e })
 	return found, err
 }
 
@@ -248,6 +279,21 @@ func (p *endpointTx) FindUserEndpoints(ctx context.Context, appID string, userID
 	if len(hashes) == 0 {
 		return members, nil
 	}
+	// A user the app's filter does not hold has no endpoint in it (hashfilter.go).
+	app, ok, err := p.appKey(ctx, appID)
+	if err != nil || !ok {
+		return members, err
+	}
+	filter, err := p.db.users.get(ctx, p.tx, app, len(hashes))
+	if err != nil {
+		return nil, err
+	}
+	if filter != nil {
+		hashes = slices.DeleteFunc(hashes, func(h int64) bool { return !filter.mayHold(h) })
+		if len(hashes) == 0 {
+			return members, nil
+		}
+	}
 	slices.Sort(hashes)
 	keys, err := json.Marshal(slices.Compact(hashes))
 	if err != nil {
@@ -312,14 +358,19 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 		if _, ok := keys[e.AppID]; ok {
 			continue
 		}
-		var key int64
-		err := p.tx.QueryRowContext(ctx, `SELECT seq FROM apps WHERE id = ?`, e.AppID).Scan(&key)
-		if errors.Is(err, sql.ErrNoRows) {
+		key, ok, err := p.appKey(ctx, e.AppID)
+		if err != nil {
+			return err
+		} else if !ok {
 			return pinfold.Errorf(pinfold.ENOTFOUND, "Application %q not found", e.AppID)
-		} else if err != nil {
-			return fmt.Errorf("find app: %w", err)
 		}
 		keys[e.AppID] = key
+	}
+	// The apps' filters of IDs and users take the batch's before it is written
+	// (hashfilter.go); addresses are added below.
+	for appID, app := range keys {
+		p.db.ids.addEach(app, endpoints, func(e *pinfold.Endpoint) (string, bool) { return e.ID, e.AppID == appID })
+		p.db.users.addEach(app, endpoints, func(e *pinfold.Endpoint) (string, bool) { return e.User.UserID, e.AppID == appID })
 	}
 	// The rows go in key order, so that consecutive inserts land on neighbouring B-tree
 	// pages; the sort is stable, so the last of two writes of one endpoint is still the one
@@ -353,7 +404,7 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 	// as given. Without statistics SQLite would scan the app's endpoints rather than use the
 	// index on the address's hash, hence INDEXED BY.
 	// An address the app's filter does not hold is stored by none of its endpoints, and is
-	// left out (addressfilter.go); the filter then holds the batch's addresses.
+	// left out (hashfilter.go); the filter then holds the batch's addresses.
 	for _, g := range stored.AddressedByApp(endpoints) {
 		app := keys[g.AppID]
 		filter, err := p.db.addresses.get(ctx, p.tx, app, len(g.Addresses))

@@ -189,17 +189,24 @@ func (p *endpointTx) appKey(ctx context.Context, appID string) (int64, bool, err
 	return key, true, nil
 }
 
-func (p *endpointTx) FindEndpoints(ctx context.Context, appID string, ids []string) (map[string]*pinfold.Endpoint, error) {
-	found := make(map[string]*pinfold.Endpoint, len(ids))
+// filter returns the filter in fs of app appID for a batch of n hashes (see hashFilters.get),
+// nil when the app has none, and false when there is no such app.
+func (p *endpointTx) filter(ctx context.Context, fs *hashFilters, appID string, n int) (*hashFilter, bool, error) {
 	app, ok, err := p.appKey(ctx, appID)
 	if err != nil || !ok {
-		return found, err
+		return nil, false, err
 	}
+	f, err := fs.get(ctx, p.tx, app, n)
+	return f, err == nil, err
+}
+
+func (p *endpointTx) FindEndpoints(ctx context.Context, appID string, ids []string) (map[string]*pinfold.Endpoint, error) {
+	found := make(map[string]*pinfold.Endpoint, len(ids))
 	// An ID the app's filter does not hold is stored by none of its endpoints (hashfilter.go):
 	// in a fresh import, none is looked up.
-	filter, err := p.db.ids.get(ctx, p.tx, app, len(ids))
-	if err != nil {
-		return nil, err
+	filter, ok, err := p.filter(ctx, &p.db.ids, appID, len(ids))
+	if err != nil || !ok {
+		return found, err
 	}
 	if filter != nil {
 		maybe := make([]string, 0, len(ids))
@@ -280,13 +287,9 @@ func (p *endpointTx) FindUserEndpoints(ctx context.Context, appID string, userID
 		return members, nil
 	}
 	// A user the app's filter does not hold has no endpoint in it (hashfilter.go).
-	app, ok, err := p.appKey(ctx, appID)
+	filter, ok, err := p.filter(ctx, &p.db.users, appID, len(hashes))
 	if err != nil || !ok {
 		return members, err
-	}
-	filter, err := p.db.users.get(ctx, p.tx, app, len(hashes))
-	if err != nil {
-		return nil, err
 	}
 	if filter != nil {
 		hashes = slices.DeleteFunc(hashes, func(h int64) bool { return !filter.mayHold(h) })

@@ -265,34 +265,35 @@ func (fs *hashFilters) dropIdle(now time.Time) bool {
 // add adds the hashes of the endpoints of app about to be written, when the app has a filter.
 // A hash that is not an int64 (keyHash's nil for "") is skipped.
 func (fs *hashFilters) add(app int64, hashes []any) {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	f := fs.apps[app]
-	if f == nil || f.layers == nil {
-		return
-	}
-	for _, h := range hashes {
-		if h, ok := h.(int64); ok {
-			f.add(h)
+	fs.adding(app, func(f *hashFilter) {
+		for _, h := range hashes {
+			if h, ok := h.(int64); ok {
+				f.add(h)
+			}
 		}
-	}
+	})
 }
 
 // addEach adds the hash of each value that value gives for endpoints (it returns false for
 // those that are not app's) when the app has a filter, and hashes nothing otherwise.
 func (fs *hashFilters) addEach(app int64, endpoints []*pinfold.Endpoint, value func(*pinfold.Endpoint) (string, bool)) {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	f := fs.apps[app]
-	if f == nil || f.layers == nil {
-		return
-	}
-	for _, e := range endpoints {
-		if v, ok := value(e); ok {
-			if h, ok := keyHash(v).(int64); ok {
-				f.add(h)
+	fs.adding(app, func(f *hashFilter) {
+		for _, e := range endpoints {
+			if v, ok := value(e); ok {
+				if h, ok := keyHash(v).(int64); ok {
+					f.add(h)
+				}
 			}
 		}
+	})
+}
+
+// adding calls fn with app's filter, under fs.mu, when the app has one.
+func (fs *hashFilters) adding(app int64, fn func(f *hashFilter)) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if f := fs.apps[app]; f != nil && f.layers != nil {
+		fn(f)
 	}
 }
 

@@ -77,16 +77,8 @@ func TestHashFilterBloom(t *testing.T) {
 func TestAddressFiltersInStore(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "pinfold.db")
-	db := NewDB(path)
-	if err := db.Open(); err != nil {
-		t.Fatal(err)
-	}
+	db := openFilterDB(t, path, "a", "b", "c", "d")
 	defer func() { db.Close() }()
-	for _, app := range []string{"a", "b", "c", "d"} {
-		if err := db.CreateApp(ctx, &pinfold.App{ID: app, Name: app, CreatedAt: time.Now()}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	// put writes endpoint id with address, in a batch of filterMinBatch addresses (an
 	// import's) unless alone.
 	put := func(app, id, address string, alone bool) {
@@ -148,10 +140,7 @@ func TestAddressFiltersInStore(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	db = NewDB(path)
-	if err := db.Open(); err != nil {
-		t.Fatal(err)
-	}
+	db = openFilterDB(t, path)
 	put("a", "a2", "x@example.com", false)
 	wantStatus("a", "a1", "INACTIVE")
 	wantStatus("a", "a2", "ACTIVE")
@@ -239,14 +228,8 @@ func TestAddressFiltersInStore(t *testing.T) {
 func TestIDAndUserFiltersInStore(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "pinfold.db")
-	db := NewDB(path)
-	if err := db.Open(); err != nil {
-		t.Fatal(err)
-	}
+	db := openFilterDB(t, path, "a")
 	defer func() { db.Close() }()
-	if err := db.CreateApp(ctx, &pinfold.App{ID: "a", Name: "a", CreatedAt: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
 	endpoint := func(id, user string) *pinfold.Endpoint {
 		return &pinfold.Endpoint{AppID: "a", ID: id, ChannelType: "EMAIL", Address: id + "@example.com",
 			EndpointStatus: "ACTIVE", User: pinfold.User{UserID: user}}
@@ -334,10 +317,7 @@ func TestIDAndUserFiltersInStore(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	db = NewDB(path)
-	if err := db.Open(); err != nil {
-		t.Fatal(err)
-	}
+	db = openFilterDB(t, path)
 	ids, users = find([]string{"e1", "e2", "e4", "u1", "u2", "u3"})
 	if !built() || !slices.Equal(ids, []string{"e1", "e2"}) || !slices.Equal(users, []string{"u2", "u3"}) {
 		t.Fatalf("after a restart: found IDs %v and users %v; want e1 e2, and u2 u3", ids, users)
@@ -348,4 +328,19 @@ func TestIDAndUserFiltersInStore(t *testing.T) {
 	if len(db.ids.apps)+len(db.users.apps) != 0 {
 		t.Fatalf("after DeleteApp: %d filters of IDs, %d of users", len(db.ids.apps), len(db.users.apps))
 	}
+}
+
+// openFilterDB opens the store at path, and creates apps in it.
+func openFilterDB(t *testing.T, path string, apps ...string) *DB {
+	t.Helper()
+	db := NewDB(path)
+	if err := db.Open(); err != nil {
+		t.Fatal(err)
+	}
+	for _, app := range apps {
+		if err := db.CreateApp(context.Background(), &pinfold.App{ID: app, Name: app, CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db
 }

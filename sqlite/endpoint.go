@@ -203,7 +203,7 @@ func (p *endpointTx) filter(ctx context.Context, fs *hashFilters, appID string, 
 func (p *endpointTx) FindEndpoints(ctx context.Context, appID string, ids []string) (map[string]*pinfold.Endpoint, error) {
 	found := make(map[string]*pinfold.Endpoint, len(ids))
 	// An ID the app's filter does not hold is stored by none of its endpoints (hashfilter.go):
-	// in a fresh import, none is looked up.
+	// in a fresh import, only the filter's false positives are looked up.
 	filter, ok, err := p.filter(ctx, &p.db.ids, appID, len(ids))
 	if err != nil || !ok {
 		return found, err

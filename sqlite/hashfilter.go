@@ -13,8 +13,8 @@ import (
 // A hashFilter is a Bloom filter of the hashes of one column that an app's stored endpoints
 // may have, kept by the write connection: a hash it does not hold belongs to no endpoint of
 // the app, so the write transaction need not seek an index for it. In a fresh import nothing
-// is stored yet, and these seeks find nothing for a fifth of the writer's time
-// (docs/performance.md). The DB keeps three sets of filters:
+// is stored yet, and each set's seeks, which then find nothing, were a tenth to a fifth of the
+// writer's time (docs/performance.md). The DB keeps three sets of filters:
 //   - addresses: before PutEndpoints writes a batch, the app's other endpoints with the
 //     batch's addresses become INACTIVE, an UPDATE that seeks the index on the address hash
 //     for every address of the batch. An address the filter does not hold is left out of the

@@ -211,7 +211,7 @@ func (p *endpointTx) FindEndpoints(ctx context.Context, appID string, ids []stri
 	if filter != nil {
 		maybe := make([]string, 0, len(ids))
 		for _, id := range ids {
-			if h, ok := keyHash(id).(int64); !ok || filter.mayHold(h) {
+			if h, ok := keyHash64(id); !ok || filter.mayHold(h) {
 				maybe = append(maybe, id)
 			}
 		}
@@ -278,7 +278,7 @@ func (p *endpointTx) FindUserEndpoints(ctx context.Context, appID string, userID
 	wanted := make(map[string]bool, len(userIDs))
 	hashes := make([]int64, 0, len(userIDs))
 	for _, u := range userIDs {
-		if h, ok := keyHash(u).(int64); ok && !wanted[u] {
+		if h, ok := keyHash64(u); ok && !wanted[u] {
 			wanted[u] = true
 			hashes = append(hashes, h)
 		}

@@ -280,7 +280,7 @@ func (fs *hashFilters) addEach(app int64, endpoints []*pinfold.Endpoint, value f
 	fs.adding(app, func(f *hashFilter) {
 		for _, e := range endpoints {
 			if v, ok := value(e); ok {
-				if h, ok := keyHash(v).(int64); ok {
+				if h, ok := keyHash64(v); ok {
 					f.add(h)
 				}
 			}

@@ -16,18 +16,27 @@ import (
 // The hash is FNV-1a, fixed forever: it is stored. pinfold_key_hash(v) is the same function
 // in SQL, for migrations.
 
-// keyHash is the hash of a user ID or address as the indexes store it: nil (NULL, not in the
-// partial index) for "". A variable so that a test can make every value collide.
-var keyHash = func(s string) any {
+// keyHash64 is the hash of a user ID or address as the indexes store it, and false for ""
+// (NULL, not in the partial index). A variable so that a test can make every value collide.
+var keyHash64 = func(s string) (int64, bool) {
 	if s == "" {
-		return nil
+		return 0, false
 	}
 	h := uint64(14695981039346656037)
 	for i := 0; i < len(s); i++ {
 		h ^= uint64(s[i])
 		h *= 1099511628211
 	}
-	return int64(h)
+	return int64(h), true
+}
+
+// keyHash is keyHash64 as a statement's argument: nil (NULL) for "". The filters
+// (hashfilter.go) call keyHash64, which does not allocate.
+func keyHash(s string) any {
+	if h, ok := keyHash64(s); ok {
+		return h
+	}
+	return nil
 }
 
 func init() {

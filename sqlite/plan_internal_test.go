@@ -49,14 +49,9 @@ func TestQueryPlans(t *testing.T) {
 // sharing one hash, so that each lookup through the hashed indexes must tell values apart by
 // the values themselves.
 func TestStoreWithCollidingHashes(t *testing.T) {
-	h := keyHash
-	t.Cleanup(func() { keyHash = h }) // after the suite's parallel subtests, unlike defer
-	keyHash = func(s string) any {
-		if s == "" {
-			return nil
-		}
-		return int64(7)
-	}
+	h := keyHash64
+	t.Cleanup(func() { keyHash64 = h }) // after the suite's parallel subtests, unlike defer
+	keyHash64 = func(s string) (int64, bool) { return 7, s != "" }
 	storetest.Run(t, func(t *testing.T) storetest.Store {
 		return openTestDB(t)
 	})

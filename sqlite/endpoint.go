@@ -414,12 +414,12 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 		if err != nil {
 			return err
 		}
-		all := make([]any, len(g.Addresses))
-		var hashes []any
+		all := make([]int64, len(g.Addresses)) // AddressedByApp leaves out ""
+		var hashes []int64
 		var maybe []string
 		for i, a := range g.Addresses {
-			all[i] = keyHash(a)
-			if filter == nil || filter.mayHold(all[i].(int64)) {
+			all[i], _ = keyHash64(a)
+			if filter == nil || filter.mayHold(all[i]) {
 				hashes, maybe = append(hashes, all[i]), append(maybe, a)
 			}
 		}

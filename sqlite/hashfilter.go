@@ -263,13 +263,10 @@ func (fs *hashFilters) dropIdle(now time.Time) bool {
 }
 
 // add adds the hashes of the endpoints of app about to be written, when the app has a filter.
-// A hash that is not an int64 (keyHash's nil for "") is skipped.
-func (fs *hashFilters) add(app int64, hashes []any) {
+func (fs *hashFilters) add(app int64, hashes []int64) {
 	fs.adding(app, func(f *hashFilter) {
 		for _, h := range hashes {
-			if h, ok := h.(int64); ok {
-				f.add(h)
-			}
+			f.add(h)
 		}
 	})
 }

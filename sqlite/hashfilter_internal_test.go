@@ -365,21 +365,18 @@ func BenchmarkHashFilter(b *testing.B) {
 	}
 	b.Logf("%d layers, %d bits", len(f.layers), f.bits)
 	for _, c := range []struct {
-		name string
-		fn   func(h int64)
+		name   string
+		fn     func(h int64)
+		hashes []int64
 	}{
-		{"mayHold/held", func(h int64) { f.mayHold(h) }},
-		{"mayHold/new", func(h int64) { f.mayHold(h) }},
-		{"add/held", f.add},
+		{"mayHold/held", func(h int64) { f.mayHold(h) }, held},
+		{"mayHold/new", func(h int64) { f.mayHold(h) }, fresh},
+		{"add/held", f.add, held},
 	} {
-		hashes := held
-		if c.name == "mayHold/new" {
-			hashes = fresh
-		}
 		b.Run(c.name, func(b *testing.B) {
 			i := 0
 			for b.Loop() {
-				c.fn(hashes[i%len(hashes)])
+				c.fn(c.hashes[i%len(c.hashes)])
 				i++
 			}
 		})

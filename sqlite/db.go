@@ -52,6 +52,9 @@ type DB struct {
 	// process sizes SQLite's page cache buffer for the process (pagecache.go): its memory is
 	// taken at that Open.
 	CacheBytes int64
+	// HashTierMax is how many entries the hash tables' tier 1 takes before it is merged into
+	// tier 0 (hashtables.go); 0 means 2^19. Set it before Open.
+	HashTierMax int
 
 	// write is the pool of the one write connection. Every use of it that may have changed
 	// rows ends by counting itself in writes, as exec, writeTx and recordTx do
@@ -69,6 +72,9 @@ type DB struct {
 	// addresses, users and ids are the apps' filters of the hashes of stored addresses, user
 	// IDs and endpoint IDs (hashfilter.go), which only write transactions use.
 	addresses, users, ids hashFilters
+	// hashTier counts the entries added to the hash tables' tier 1 since it was last merged
+	// (hashtables.go).
+	hashTier atomic.Int64
 
 	// totalChanges is the write connection's total_changes() when a write transaction last
 	// asked (changedRows).
@@ -151,6 +157,12 @@ func (db *DB) Open() (err error) {
 		db.Close()
 		return fmt.Errorf("migrate: %w", err)
 	}
+	var tier int64
+	if err := db.write.QueryRow(countHashTier).Scan(&tier); err != nil {
+		db.Close()
+		return fmt.Errorf("count the hash tables' tier 1: %w", err)
+	}
+	db.hashTier.Store(tier)
 	if err := db.requeueAbandoned(context.Background()); err != nil {
 		db.Close()
 		return fmt.Errorf("requeue abandoned work: %w", err)

@@ -1,17 +1,59 @@
 package sqlite
 
 import (
+	"database/sql"
 	"path/filepath"
 	"testing"
 )
 
-// openTestDB opens a new database for t, closed when t ends.
-func openTestDB(t testing.TB) *DB {
+// openTestDB opens a new database for t, after setup, closed when t ends, after
+// CheckHashTables.
+func openTestDB(t testing.TB, setup ...func(db *DB)) *DB {
 	t.Helper()
-	db := NewDB(filepath.Join(t.TempDir(), "pinfold.db"))
+	path := filepath.Join(t.TempDir(), "pinfold.db")
+	db := NewDB(path)
+	for _, f := range setup {
+		f(db)
+	}
 	if err := db.Open(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() { CheckHashTables(t, path) })
 	return db
+}
+
+// hashTableDifferences counts the entries of the tables of user and address hashes (migration
+// 0009) that the endpoints do not have, those of the endpoints that the tables miss, and the
+// entries in both tiers.
+const hashTableDifferences = `SELECT
+	(SELECT count(*) FROM (SELECT app, user_hash, rid FROM endpoints WHERE user_hash IS NOT NULL
+		EXCEPT SELECT app, hash, rid FROM endpoint_users)),
+	(SELECT count(*) FROM (SELECT app, hash, rid FROM endpoint_users
+		EXCEPT SELECT app, user_hash, rid FROM endpoints WHERE user_hash IS NOT NULL)),
+	(SELECT count(*) FROM (SELECT app, address_hash, rid FROM endpoints WHERE address_hash IS NOT NULL
+		EXCEPT SELECT app, hash, rid FROM endpoint_addresses)),
+	(SELECT count(*) FROM (SELECT app, hash, rid FROM endpoint_addresses
+		EXCEPT SELECT app, address_hash, rid FROM endpoints WHERE address_hash IS NOT NULL)),
+	(SELECT count(*) FROM (SELECT 1 FROM endpoint_users GROUP BY app, hash, rid HAVING count(*) > 1)) +
+	(SELECT count(*) FROM (SELECT 1 FROM endpoint_addresses GROUP BY app, hash, rid HAVING count(*) > 1))`
+
+// CheckHashTables fails t unless the tables of user and address hashes of the database at
+// path hold exactly the entries of its endpoints, which PutEndpoints and the triggers of
+// migration 0009 keep. Tests of every package of this module's store run it as they end.
+func CheckHashTables(t testing.TB, path string) {
+	t.Helper()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var usersMissing, usersStale, addressesMissing, addressesStale, twice int
+	if err := raw.QueryRow(hashTableDifferences).Scan(&usersMissing, &usersStale, &addressesMissing, &addressesStale, &twice); err != nil {
+		t.Fatalf("compare the hash tables with the endpoints: %v", err)
+	}
+	if usersMissing+usersStale+addressesMissing+addressesStale+twice > 0 {
+		t.Errorf("hash tables against the endpoints: %d user entries missing, %d stale; %d address entries missing, %d stale; %d in both tiers",
+			usersMissing, usersStale, addressesMissing, addressesStale, twice)
+	}
 }

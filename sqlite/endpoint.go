@@ -72,14 +72,17 @@ func (db *DB) FindEndpointsByUser(ctx context.Context, appID, userID string) ([]
 	return userEndpoints(ctx, db.read, findUserEndpoints, appID, userID)
 }
 
-// findUserEndpoints selects a user's endpoints, through the index on the user's hash (see
-// keyHash). Without statistics SQLite would rather walk the key index in ID order, to save
-// sorting, and so read every endpoint of the app; a user has at most 15.
+// findUserEndpoints selects a user's endpoints, through the table of user hashes (see keyHash
+// and migration 0009); a user has at most 15. The CROSS JOIN keeps SQLite from walking the
+// app's endpoints in ID order to save the sort.
 const (
-	findUserEndpoints = `SELECT id, data FROM endpoints INDEXED BY endpoints_user
-	WHERE app = (SELECT seq FROM apps WHERE id = ?1) AND user_hash = ?2 AND user_id = ?3 ORDER BY id`
-	deleteUserEndpoints = `DELETE FROM endpoints INDEXED BY endpoints_user
-	WHERE app = (SELECT seq FROM apps WHERE id = ?1) AND user_hash = ?2 AND user_id = ?3 RETURNING id, data`
+	findUserEndpoints = `SELECT e.id, e.data FROM endpoint_users u CROSS JOIN endpoints e ON e.rid = u.rid
+	WHERE u.tier IN (0, 1) AND u.app = (SELECT seq FROM apps WHERE id = ?1) AND u.hash = ?2 AND e.user_id = ?3 ORDER BY e.id`
+	// The subquery is read whole before the first row goes, and its table with it (the
+	// triggers of migration 0009).
+	deleteUserEndpoints = `DELETE FROM endpoints WHERE rid IN
+	(SELECT rid FROM endpoint_users WHERE tier IN (0, 1) AND app = (SELECT seq FROM apps WHERE id = ?1) AND hash = ?2)
+	AND user_id = ?3 RETURNING id, data`
 )
 
 // DeleteEndpointsByUser removes a user's endpoints and returns them, by ID.
@@ -173,8 +176,8 @@ const (
 	WHERE e.app = (SELECT seq FROM apps WHERE id = ?1) AND e.id = k.value`
 	// The index holds hashes; rows of another user with the same hash are dropped by the
 	// caller, which knows the users it asked for.
-	findUsersEndpoints = `SELECT e.user_id, e.id, e.channel_type FROM json_each(?2) k CROSS JOIN endpoints e INDEXED BY endpoints_user
-	WHERE e.app = (SELECT seq FROM apps WHERE id = ?1) AND e.user_hash = k.value`
+	findUsersEndpoints = `SELECT e.user_id, e.id, e.channel_type FROM json_each(?2) k CROSS JOIN endpoint_users u
+	CROSS JOIN endpoints e ON e.rid = u.rid WHERE u.tier IN (0, 1) AND u.app = (SELECT seq FROM apps WHERE id = ?1) AND u.hash = k.value`
 )
 
 // appKey returns the integer key of app appID (apps.seq), and false when there is no such app.
@@ -471,12 +474,19 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 		return fmt.Errorf("prepare endpoint upsert: %w", err)
 	}
 	defer upsert.Close()
+	// Rows are added past the last one (rid is the rowid; SQLite gives a new row the largest
+	// rowid plus one), so those past last are this call's: their hashes go in the tables of
+	// migration 0009 once they are all written (hashtables.go).
+	var last int64
+	if err := p.tx.QueryRowContext(ctx, `SELECT coalesce(max(rid), 0) FROM endpoints`).Scan(&last); err != nil {
+		return fmt.Errorf("find the last endpoint row: %w", err)
+	}
 	<-sortedReady
 	args := make([]any, 0, endpointColumns*insertRows)
 	// A batch that met stored endpoints is likely followed by more (a re-import updates every
 	// row): the next upsertOnly batches skip the insert, whose seeks would be made twice.
 	upsertOnly := 0
-	return eachBatch(ctx, len(sorted), insertRows, func(rowCtx context.Context, from, to int) error {
+	err = eachBatch(ctx, len(sorted), insertRows, func(rowCtx context.Context, from, to int) error {
 		args = args[:0]
 		for _, e := range sorted[from:to] {
 			d := <-docs
@@ -507,6 +517,10 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return p.indexNewEndpoints(ctx, last)
 }
 
 // insertRows is how many endpoints one execution of PutEndpoints' insert writes.
@@ -528,8 +542,9 @@ func insertEndpoints(n int) string {
 
 // deactivateAddresses makes INACTIVE the endpoints of app ?1 with one of the addresses ?3
 // (hashes ?2) but none of the IDs ?4, all three JSON arrays.
-const deactivateAddresses = `UPDATE endpoints INDEXED BY endpoints_address SET data = json_set(data, '$.es', 'INACTIVE')
-	WHERE app = ?1 AND address_hash IN (SELECT value FROM json_each(?2)) AND address IN (SELECT value FROM json_each(?3))
+const deactivateAddresses = `UPDATE endpoints SET data = json_set(data, '$.es', 'INACTIVE')
+	WHERE rid IN (SELECT a.rid FROM json_each(?2) k CROSS JOIN endpoint_addresses a WHERE a.tier IN (0, 1) AND a.app = ?1 AND a.hash = k.value)
+	AND address IN (SELECT value FROM json_each(?3))
 	AND id NOT IN (SELECT value FROM json_each(?4)) AND json_extract(data, '$.es') IS NOT 'INACTIVE'`
 
 // cancelCheckRows is how many rows eachBatch writes between checks of its context.

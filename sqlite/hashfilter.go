@@ -311,11 +311,11 @@ type filterSource struct {
 
 var (
 	addressSource = &filterSource{"addresses",
-		`SELECT count(*) FROM endpoints INDEXED BY endpoints_address WHERE app = ? AND address_hash IS NOT NULL`,
-		`SELECT address_hash FROM endpoints INDEXED BY endpoints_address WHERE app = ? AND address_hash IS NOT NULL`}
+		`SELECT count(*) FROM endpoint_addresses WHERE tier IN (0, 1) AND app = ?`,
+		`SELECT hash FROM endpoint_addresses WHERE tier IN (0, 1) AND app = ?`}
 	userSource = &filterSource{"users",
-		`SELECT count(*) FROM endpoints INDEXED BY endpoints_user WHERE app = ? AND user_hash IS NOT NULL`,
-		`SELECT user_hash FROM endpoints INDEXED BY endpoints_user WHERE app = ? AND user_hash IS NOT NULL`}
+		`SELECT count(*) FROM endpoint_users WHERE tier IN (0, 1) AND app = ?`,
+		`SELECT hash FROM endpoint_users WHERE tier IN (0, 1) AND app = ?`}
 	// The key index holds the IDs themselves: they are hashed as the filter needs.
 	idSource = &filterSource{"endpoint IDs",
 		`SELECT count(*) FROM endpoints INDEXED BY endpoints_key WHERE app = ?`,

@@ -14,11 +14,13 @@ import (
 
 func mustOpenDB(t testing.TB) *sqlite.DB {
 	t.Helper()
-	db := sqlite.NewDB(filepath.Join(t.TempDir(), "pinfold.db"))
+	path := filepath.Join(t.TempDir(), "pinfold.db")
+	db := sqlite.NewDB(path)
 	if err := db.Open(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() { sqlite.CheckHashTables(t, path) })
 	return db
 }
 

@@ -14,7 +14,7 @@ import (
 )
 
 // before0007 takes a database back to the endpoints table of migrations 0005 and 0006, which
-// named the app by its ID, and marks 0007 not applied.
+// named the app by its ID, and marks 0007 and 0009 (which builds on it) not applied.
 var before0007 = []string{
 	`DROP TABLE endpoints`,
 	`CREATE TABLE endpoints (rid INTEGER PRIMARY KEY, app_id TEXT NOT NULL, id TEXT NOT NULL, user_id TEXT NOT NULL,
@@ -23,6 +23,8 @@ var before0007 = []string{
 	`CREATE INDEX endpoints_user ON endpoints (app_id, user_id) WHERE user_id <> ''`,
 	`CREATE INDEX endpoints_address ON endpoints (app_id, address) WHERE address <> ''`,
 	`DELETE FROM schema_migrations WHERE version = 7`,
+	`DROP TABLE endpoint_users`, `DROP TABLE endpoint_addresses`, // the triggers went with endpoints
+	`DELETE FROM schema_migrations WHERE version = 9`,
 }
 
 // olderDatabase makes a database with what setup writes through the store, then takes it back
@@ -57,13 +59,14 @@ func mustExec(t *testing.T, raw *sql.DB, queries ...string) {
 }
 
 // mustMigrate opens db, applying the migrations it has not had; it is closed when
-// t ends.
+// t ends, after CheckHashTables.
 func mustMigrate(t *testing.T, db *sqlite.DB) *sqlite.DB {
 	t.Helper()
 	if err := db.Open(); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
 	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() { sqlite.CheckHashTables(t, db.Path) })
 	return db
 }
 
@@ -142,7 +145,8 @@ func TestMigrateEndpointsToRowidTable(t *testing.T) {
 			channel_type TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (app_id, id)) WITHOUT ROWID`,
 			`CREATE INDEX endpoints_user ON endpoints (app_id, user_id) WHERE user_id <> ''`,
 			`CREATE INDEX endpoints_address ON endpoints (app_id, address) WHERE address <> ''`,
-			`DELETE FROM schema_migrations WHERE version IN (5, 7)`,
+			`DROP TABLE endpoint_users`, `DROP TABLE endpoint_addresses`,
+			`DELETE FROM schema_migrations WHERE version IN (5, 7, 9)`,
 		)
 		for i, id := range []string{"b", "a", "c"} {
 			doc := `{"ct":"EMAIL","a":"` + id + `@example.com","d":{},"l":{},"u":"u1","c":"` + string(rune('1'+i)) + `","cr":1}`
@@ -344,5 +348,76 @@ func TestMigrateJobMembersToLog(t *testing.T) {
 	}
 	if seg.Import == nil || seg.Import.Size != 3 || seg.Import.ChannelCounts["EMAIL"] != 2 || seg.Import.ChannelCounts["SMS"] != 1 {
 		t.Fatalf("segment after the migration = %+v", seg.Import)
+	}
+}
+
+// TestMigrateEndpointHashesToTables opens a database whose endpoint indexes on the user's and
+// the address's hash are SQLite indexes (migrations 0007–0008) and checks that 0009 moves
+// their entries into tables of their own, which then answer lookups by user, the INACTIVE
+// rule and deletes of a user's endpoints, and follow updates and deletes.
+func TestMigrateEndpointHashesToTables(t *testing.T) {
+	ctx := context.Background()
+	path := olderDatabase(t, func(db *sqlite.DB) {
+		createApps(t, "one", "two")(db)
+		for _, app := range []string{"one", "two"} {
+			for _, id := range []string{"a", "b", "c"} {
+				address, channel, user := id+"@example.com", "EMAIL", "u1"
+				if err := updateEndpoint(db, app, &pinfold.EndpointUpdate{ID: id, ChannelType: &channel, Address: &address,
+					UserID: &user}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}, func(raw *sql.DB) {
+		mustExec(t, raw,
+			`DROP TRIGGER endpoints_user_hash`, `DROP TRIGGER endpoints_address_hash`, `DROP TRIGGER endpoints_hashes_delete`,
+			`DROP TABLE endpoint_users`, `DROP TABLE endpoint_addresses`,
+			`CREATE INDEX endpoints_user ON endpoints (app, user_hash) WHERE user_hash IS NOT NULL`,
+			`CREATE INDEX endpoints_address ON endpoints (app, address_hash) WHERE address_hash IS NOT NULL`,
+			`DELETE FROM schema_migrations WHERE version = 9`,
+		)
+	})
+	db := mustMigrate(t, sqlite.NewDB(path))
+	for _, app := range []string{"one", "two"} {
+		if es, err := db.FindEndpointsByUser(ctx, app, "u1"); err != nil || len(es) != 3 {
+			t.Fatalf("user endpoints of %s after the migration = %d, %v", app, len(es), err)
+		}
+	}
+	// In app one, b takes a's address (a becomes INACTIVE) and c moves to another user.
+	address := "a@example.com"
+	if err := updateEndpoint(db, "one", &pinfold.EndpointUpdate{ID: "b", Address: &address}); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := db.FindEndpoint(ctx, "one", "a"); err != nil || a.EndpointStatus != "INACTIVE" {
+		t.Fatalf("a after b took its address: %+v, %v", a, err)
+	}
+	u2 := "u2"
+	if err := updateEndpoint(db, "one", &pinfold.EndpointUpdate{ID: "c", UserID: &u2}); err != nil {
+		t.Fatal(err)
+	}
+	if es, err := db.FindEndpointsByUser(ctx, "one", "u2"); err != nil || len(es) != 1 || es[0].ID != "c" {
+		t.Fatalf("u2's endpoints after c moved to u2: %v, %v", es, err)
+	}
+	deleted, err := db.DeleteEndpointsByUser(ctx, "one", "u1")
+	if err != nil || len(deleted) != 2 || deleted[0].ID != "a" || deleted[1].ID != "b" {
+		t.Fatalf("u1's endpoints deleted from one: %v, %v", deleted, err)
+	}
+	if _, err := db.FindEndpointsByUser(ctx, "one", "u1"); pinfold.ErrorCode(err) != pinfold.ENOTFOUND {
+		t.Fatalf("u1's endpoints in one after they were deleted: %v", err)
+	}
+	if es, err := db.FindEndpointsByUser(ctx, "two", "u1"); err != nil || len(es) != 3 {
+		t.Fatalf("u1's endpoints in two after one's were deleted = %d, %v", len(es), err)
+	}
+	if _, err := db.DeleteApp(ctx, "one"); err != nil {
+		t.Fatal(err)
+	}
+	check, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer check.Close()
+	var users, addresses int
+	if err := check.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM endpoint_users), (SELECT count(*) FROM endpoint_addresses)`).Scan(&users, &addresses); err != nil || users != 3 || addresses != 3 {
+		t.Fatalf("hash entries after one was deleted: %d users, %d addresses, %v; want two's 3 and 3", users, addresses, err)
 	}
 }

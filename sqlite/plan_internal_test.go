@@ -9,8 +9,9 @@ import (
 	"github.com/pinfold/pinfold/storetest"
 )
 
-// TestQueryPlans checks that lookups by a user or an address seek the index on its hash, not
-// a walk of the app's endpoints, and that a piece's lookups seek once per key.
+// TestQueryPlans checks that lookups by a user or an address seek the table of its hashes
+// (migration 0009), both tiers, and then each row by its rid, not a walk of the app's endpoints, and that a
+// piece's lookups seek once per key.
 func TestQueryPlans(t *testing.T) {
 	db := openTestDB(t)
 	for _, tc := range []struct {
@@ -18,12 +19,16 @@ func TestQueryPlans(t *testing.T) {
 		args  []any
 		want  string
 	}{
-		{findUserEndpoints, []any{"app", 1, "user"}, "SEARCH endpoints USING INDEX endpoints_user (app=? AND user_hash=?)"},
-		{deleteUserEndpoints, []any{"app", 1, "user"}, "SEARCH endpoints USING INDEX endpoints_user (app=? AND user_hash=?)"},
-		{deactivateAddresses, []any{1, "[1]", `["a"]`, `["e"]`}, "SEARCH endpoints USING INDEX endpoints_address (app=? AND address_hash=?)"},
+		{findUserEndpoints, []any{"app", 1, "user"}, "SEARCH u USING PRIMARY KEY (tier=? AND app=? AND hash=?)\nSCALAR SUBQUERY 1\n" +
+			"SEARCH apps USING COVERING INDEX sqlite_autoindex_apps_1 (id=?)\nSEARCH e USING INTEGER PRIMARY KEY (rowid=?)"},
+		{deleteUserEndpoints, []any{"app", 1, "user"}, "SEARCH endpoints USING INTEGER PRIMARY KEY (rowid=?)\nLIST SUBQUERY 2\n" +
+			"SEARCH endpoint_users USING PRIMARY KEY (tier=? AND app=? AND hash=?)"},
+		{deactivateAddresses, []any{1, "[1]", `["a"]`, `["e"]`}, "SEARCH endpoints USING INTEGER PRIMARY KEY (rowid=?)\nLIST SUBQUERY 1\n" +
+			"SCAN k VIRTUAL TABLE INDEX 1:\nSEARCH a USING PRIMARY KEY (tier=? AND app=? AND hash=?)"},
 		// The keys drive the join: one seek of the index per key, no ephemeral index of them.
 		{findEndpoints, []any{"app", `["a","b"]`}, "SCAN k VIRTUAL TABLE INDEX 1:\nSEARCH e USING INDEX endpoints_key (app=? AND id=?)"},
-		{findUsersEndpoints, []any{"app", "[1,2]"}, "SCAN k VIRTUAL TABLE INDEX 1:\nSEARCH e USING INDEX endpoints_user (app=? AND user_hash=?)"},
+		{findUsersEndpoints, []any{"app", "[1,2]"}, "SCAN k VIRTUAL TABLE INDEX 1:\nSEARCH u USING PRIMARY KEY (tier=? AND app=? AND hash=?)\nSCALAR SUBQUERY 1\n" +
+			"SEARCH apps USING COVERING INDEX sqlite_autoindex_apps_1 (id=?)\nSEARCH e USING INTEGER PRIMARY KEY (rowid=?)"},
 	} {
 		rows, err := db.read.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+tc.query, tc.args...)
 		if err != nil {
@@ -47,13 +52,14 @@ func TestQueryPlans(t *testing.T) {
 
 // TestStoreWithCollidingHashes runs the conformance suite with every user ID and address
 // sharing one hash, so that each lookup through the hashed indexes must tell values apart by
-// the values themselves.
+// the values themselves. The hash tables merge their tiers every few entries, so that
+// lookups, updates and deletes meet entries in both (TestStore's never merge).
 func TestStoreWithCollidingHashes(t *testing.T) {
 	h := keyHash64
 	t.Cleanup(func() { keyHash64 = h }) // after the suite's parallel subtests, unlike defer
 	keyHash64 = func(s string) (int64, bool) { return 7, s != "" }
 	storetest.Run(t, func(t *testing.T) storetest.Store {
-		return openTestDB(t)
+		return openTestDB(t, func(db *DB) { db.HashTierMax = 5 })
 	})
 }
 

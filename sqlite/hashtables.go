@@ -1,0 +1,86 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// The tables of user and address hashes (migration 0009) stand where two indexes of the
+// endpoints table stood. Lookups by a user or an address seek them, then each row by its rid.
+//
+// Their entries go in two tiers. PutEndpoints adds the entries of the rows it inserts to
+// tier 1, in hash order, in one statement per table (indexNewHashes); updates and deletes
+// change entries through triggers. Tier 1 stays small, and so in the write connection's
+// cache. Once it holds mergeHashesAt entries, mergeRecentHashes moves them into tier 0,
+// which is as large as all the endpoints, in key order: each page of tier 0 is rewritten
+// once for all the commits since the last merge. As indexes, every commit of an import's
+// pieces rewrote most of their pages, half of the store limit's time (docs/performance.md).
+
+// hashTierMax is the size of tier 1, in entries of both tables together, at which a
+// PutEndpoints merges it into tier 0. An entry takes about 20 bytes: 2^19 of them fill about
+// 2,600 pages of 4 KiB, 10 MiB of the write connection's 48 MiB cache.
+const hashTierMax = 1 << 19
+
+// indexNewHashes add the user and address hashes of the endpoint rows past rid ?1 to tier 1
+// of their tables, in hash order. An entry a trigger added first is left.
+var indexNewHashes = []string{
+	`INSERT OR IGNORE INTO endpoint_users (tier, app, hash, rid)
+	SELECT 1, app, user_hash, rid FROM endpoints WHERE rid > ?1 AND user_hash IS NOT NULL ORDER BY app, user_hash`,
+	`INSERT OR IGNORE INTO endpoint_addresses (tier, app, hash, rid)
+	SELECT 1, app, address_hash, rid FROM endpoints WHERE rid > ?1 AND address_hash IS NOT NULL ORDER BY app, address_hash`,
+}
+
+// mergeHashTiers moves tier 1 of each table into tier 0. SQLite reads tier 1 whole before
+// it writes (a table read and written by one statement), in key order.
+var mergeHashTiers = []string{
+	`INSERT INTO endpoint_users (tier, app, hash, rid) SELECT 0, app, hash, rid FROM endpoint_users WHERE tier = 1`,
+	`DELETE FROM endpoint_users WHERE tier = 1`,
+	`INSERT INTO endpoint_addresses (tier, app, hash, rid) SELECT 0, app, hash, rid FROM endpoint_addresses WHERE tier = 1`,
+	`DELETE FROM endpoint_addresses WHERE tier = 1`,
+}
+
+// countHashTier counts the entries in tier 1 of both tables.
+const countHashTier = `SELECT (SELECT count(*) FROM endpoint_users WHERE tier = 1) + (SELECT count(*) FROM endpoint_addresses WHERE tier = 1)`
+
+// indexNewEndpoints adds the hashes of the endpoint rows past rid last (those PutEndpoints
+// has just inserted) to tier 1, and merges tier 1 into tier 0 when it has grown to
+// db.hashTierMax entries.
+func (p *endpointTx) indexNewEndpoints(ctx context.Context, last int64) error {
+	added := int64(0)
+	for _, q := range indexNewHashes {
+		res, err := p.tx.ExecContext(ctx, q, last)
+		if err != nil {
+			return fmt.Errorf("index the new endpoints: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		added += n
+	}
+	// The count is of what was added, whether or not it committed: a transaction that rolls
+	// back brings the merge forward, no more.
+	if p.db.hashTier.Add(added) < p.db.hashTierLimit() {
+		return nil
+	}
+	return p.db.mergeHashTiers(ctx, p.tx)
+}
+
+// mergeHashTiers moves tier 1 of the hash tables into tier 0, in tx.
+func (db *DB) mergeHashTiers(ctx context.Context, tx *sql.Tx) error {
+	for _, q := range mergeHashTiers {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("merge the hash tables' tiers: %w", err)
+		}
+	}
+	db.hashTier.Store(0)
+	return nil
+}
+
+func (db *DB) hashTierLimit() int64 {
+	if db.HashTierMax > 0 {
+		return int64(db.HashTierMax)
+	}
+	return hashTierMax
+}

@@ -447,7 +447,7 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 		}
 	}
 	// Rows go in insertRows at a time through a plain multi-row INSERT OR IGNORE: one
-	// execution opens its cursors on the table and its three indexes once for all of them,
+	// execution opens its cursors on the table and its key index once for all of them,
 	// and database/sql and the driver are crossed once (docs/performance.md). When a row of
 	// the batch is ignored (its endpoint is stored, or written twice in the batch), every row
 	// of the batch then goes through the one-row upsert, in order: a row just inserted meets

@@ -40,7 +40,7 @@ const hashTableDifferences = `SELECT
 
 // CheckHashTables fails t unless the tables of user and address hashes of the database at
 // path hold exactly the entries of its endpoints, which PutEndpoints and the triggers of
-// migration 0009 keep. Tests of every package of this module's store run it as they end.
+// migration 0009 keep. The sqlite tests run it on every database they open, as the test ends.
 func CheckHashTables(t testing.TB, path string) {
 	t.Helper()
 	raw, err := sql.Open("sqlite", path)

@@ -174,7 +174,7 @@ func valueRows(n, columns int) string {
 const (
 	findEndpoints = `SELECT e.id, e.data FROM json_each(?2) k CROSS JOIN endpoints e
 	WHERE e.app = (SELECT seq FROM apps WHERE id = ?1) AND e.id = k.value`
-	// The index holds hashes; rows of another user with the same hash are dropped by the
+	// The table holds hashes; rows of another user with the same hash are dropped by the
 	// caller, which knows the users it asked for.
 	findUsersEndpoints = `SELECT e.user_id, e.id, e.channel_type FROM json_each(?2) k CROSS JOIN endpoint_users u
 	CROSS JOIN endpoints e ON e.rid = u.rid WHERE u.tier IN (0, 1) AND u.app = (SELECT seq FROM apps WHERE id = ?1) AND u.hash = k.value`

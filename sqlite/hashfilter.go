@@ -17,8 +17,8 @@ import (
 // writer's time (docs/performance.md). The DB keeps three sets of filters:
 //   - addresses: before PutEndpoints writes a batch, the app's other endpoints with the
 //     batch's addresses become INACTIVE, an UPDATE that seeks the table of address hashes
-//     (hashtables.go) for every address of the batch. An address the filter does not hold is left out of the
-//     UPDATE, which is skipped when none is left.
+//     (hashtables.go) for every address of the batch. An address the filter does not hold
+//     is left out of the UPDATE, which is skipped when none is left.
 //   - ids: an import piece's FindEndpoints reads the stored endpoints of the piece's IDs, to
 //     merge the rows into them; it leaves out the IDs the filter does not hold.
 //   - users: FindUserEndpoints, for the 15 endpoints a user may have and for rows that only

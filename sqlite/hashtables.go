@@ -12,10 +12,10 @@ import (
 // Their entries go in two tiers. PutEndpoints adds the entries of the rows it inserts to
 // tier 1, in hash order, in one statement per table (indexNewHashes); updates and deletes
 // change entries through triggers. Tier 1 stays small, and so in the write connection's
-// cache. Once it holds mergeHashesAt entries, mergeRecentHashes moves them into tier 0,
-// which is as large as all the endpoints, in key order: each page of tier 0 is rewritten
-// once for all the commits since the last merge. As indexes, every commit of an import's
-// pieces rewrote most of their pages, half of the store limit's time (docs/performance.md).
+// cache. Once it holds hashTierMax entries, DB.mergeHashTiers moves them into tier 0, which
+// is as large as all the endpoints, in key order: each page of tier 0 is rewritten once for
+// all the commits since the last merge. As indexes, every commit of an import's pieces
+// rewrote most of their pages, half of the store limit's time (docs/performance.md).
 
 // hashTierMax is the size of tier 1, in entries of both tables together, at which a
 // PutEndpoints merges it into tier 0. An entry takes about 20 bytes: 2^19 of them fill about
@@ -31,9 +31,9 @@ var indexNewHashes = []string{
 	SELECT 1, app, address_hash, rid FROM endpoints WHERE rid > ?1 AND address_hash IS NOT NULL ORDER BY app, address_hash`,
 }
 
-// mergeHashTiers moves tier 1 of each table into tier 0. SQLite reads tier 1 whole before
-// it writes (a table read and written by one statement), in key order.
-var mergeHashTiers = []string{
+// mergeHashTierQueries move tier 1 of each table into tier 0. SQLite reads tier 1 whole
+// before it writes (a table read and written by one statement), in key order.
+var mergeHashTierQueries = []string{
 	`INSERT INTO endpoint_users (tier, app, hash, rid) SELECT 0, app, hash, rid FROM endpoint_users WHERE tier = 1`,
 	`DELETE FROM endpoint_users WHERE tier = 1`,
 	`INSERT INTO endpoint_addresses (tier, app, hash, rid) SELECT 0, app, hash, rid FROM endpoint_addresses WHERE tier = 1`,
@@ -45,7 +45,7 @@ const countHashTier = `SELECT (SELECT count(*) FROM endpoint_users WHERE tier = 
 
 // indexNewEndpoints adds the hashes of the endpoint rows past rid last (those PutEndpoints
 // has just inserted) to tier 1, and merges tier 1 into tier 0 when it has grown to
-// db.hashTierMax entries.
+// hashTierLimit entries.
 func (p *endpointTx) indexNewEndpoints(ctx context.Context, last int64) error {
 	added := int64(0)
 	for _, q := range indexNewHashes {
@@ -69,7 +69,7 @@ func (p *endpointTx) indexNewEndpoints(ctx context.Context, last int64) error {
 
 // mergeHashTiers moves tier 1 of the hash tables into tier 0, in tx.
 func (db *DB) mergeHashTiers(ctx context.Context, tx *sql.Tx) error {
-	for _, q := range mergeHashTiers {
+	for _, q := range mergeHashTierQueries {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("merge the hash tables' tiers: %w", err)
 		}
@@ -78,6 +78,7 @@ func (db *DB) mergeHashTiers(ctx context.Context, tx *sql.Tx) error {
 	return nil
 }
 
+// hashTierLimit is DB.HashTierMax, or hashTierMax when that is 0.
 func (db *DB) hashTierLimit() int64 {
 	if db.HashTierMax > 0 {
 		return int64(db.HashTierMax)

@@ -12,9 +12,9 @@ import (
 
 // A hashFilter is a Bloom filter of the hashes of one column that an app's stored endpoints
 // may have, kept by the write connection: a hash it does not hold belongs to no endpoint of
-// the app, so the write transaction need not seek an index for it. In a fresh import nothing
-// is stored yet, and each set's seeks, which then find nothing, were a tenth to a fifth of the
-// writer's time (docs/performance.md). The DB keeps three sets of filters:
+// the app, so the write transaction need not seek an index or a hash table for it. In a
+// fresh import nothing is stored yet, and each set's seeks, which then find nothing, were a
+// tenth to a fifth of the writer's time (docs/performance.md). The DB keeps three sets of filters:
 //   - addresses: before PutEndpoints writes a batch, the app's other endpoints with the
 //     batch's addresses become INACTIVE, an UPDATE that seeks the table of address hashes
 //     (hashtables.go) for every address of the batch. An address the filter does not hold
@@ -24,7 +24,8 @@ import (
 //   - users: FindUserEndpoints, for the 15 endpoints a user may have and for rows that only
 //     name a user, leaves out the users the filter does not hold.
 //
-// A filter is built from its index by the app's first large batch (an import piece's) after
+// A filter is built from its index (the key index, or the table of user or address hashes of
+// hashtables.go; "the index" below) by the app's first large batch (an import piece's) after
 // the process starts (or after it was dropped), inside the write transaction, so it sees every
 // committed endpoint and the transaction's own; PutEndpoints, the only writer of endpoints,
 // adds the hashes of every endpoint it writes to its app's filters before it writes them.
@@ -302,8 +303,8 @@ func (fs *hashFilters) reset() {
 }
 
 // filterSource says where a set of filters takes its hashes from: two queries of the
-// endpoints of the app whose key is their one argument, through the index that the filters
-// spare. count counts the hashes, and load returns them, int64 each.
+// endpoints of the app whose key is their one argument, through the index or hash table that
+// the filters spare. count counts the hashes, and load returns them, int64 each.
 type filterSource struct {
 	name        string // what the hashes are of, for errors
 	count, load string

@@ -52,9 +52,6 @@ type DB struct {
 	// process sizes SQLite's page cache buffer for the process (pagecache.go): its memory is
 	// taken at that Open.
 	CacheBytes int64
-	// HashTierMax is how many entries the hash tables' tier 1 takes before it is merged into
-	// tier 0 (hashtables.go); 0 means 2^19. Set it before Open.
-	HashTierMax int
 
 	// write is the pool of the one write connection. Every use of it that may have changed
 	// rows ends by counting itself in writes, as exec, writeTx and recordTx do
@@ -72,9 +69,10 @@ type DB struct {
 	// addresses, users and ids are the apps' filters of the hashes of stored addresses, user
 	// IDs and endpoint IDs (hashfilter.go), which only write transactions use.
 	addresses, users, ids hashFilters
-	// hashTier counts the entries added to the hash tables' tier 1 since it was last merged
-	// (hashtables.go).
-	hashTier atomic.Int64
+	// hashTier counts the entries added to the hash tables' tier 1 since it was last merged,
+	// which merges at hashTierMax (hashtables.go).
+	hashTier    atomic.Int64
+	hashTierMax int64
 
 	// totalChanges is the write connection's total_changes() when a write transaction last
 	// asked (changedRows).
@@ -109,7 +107,7 @@ const DefaultReserveBytes = 8 << 20
 // NewDB returns a DB for the database file at path; call Open before use.
 func NewDB(path string) *DB {
 	return &DB{Path: path, Now: time.Now, addresses: hashFilters{source: addressSource},
-		users: hashFilters{source: userSource}, ids: hashFilters{source: idSource}}
+		users: hashFilters{source: userSource}, ids: hashFilters{source: idSource}, hashTierMax: defaultHashTierMax}
 }
 
 // Open locks the database file for this process, opens it, applies pending migrations, and

@@ -78,8 +78,8 @@ func (db *DB) FindEndpointsByUser(ctx context.Context, appID, userID string) ([]
 const (
 	findUserEndpoints = `SELECT e.id, e.data FROM endpoint_users u CROSS JOIN endpoints e ON e.rid = u.rid
 	WHERE u.tier IN (0, 1) AND u.app = (SELECT seq FROM apps WHERE id = ?1) AND u.hash = ?2 AND e.user_id = ?3 ORDER BY e.id`
-	// The subquery is read whole before the first row goes, and its table with it (the
-	// triggers of migration 0009).
+	// SQLite reads the subquery's rids whole before it deletes a row, so what the delete
+	// trigger (migration 0009) removes from endpoint_users does not disturb it.
 	deleteUserEndpoints = `DELETE FROM endpoints WHERE rid IN
 	(SELECT rid FROM endpoint_users WHERE tier IN (0, 1) AND app = (SELECT seq FROM apps WHERE id = ?1) AND hash = ?2)
 	AND user_id = ?3 RETURNING id, data`

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 )
 
@@ -12,15 +11,15 @@ import (
 // Their entries go in two tiers. PutEndpoints adds the entries of the rows it inserts to
 // tier 1, in hash order, in one statement per table (indexNewHashes); updates and deletes
 // change entries through triggers. Tier 1 stays small, and so in the write connection's
-// cache. Once it holds hashTierMax entries, DB.mergeHashTiers moves them into tier 0, which
-// is as large as all the endpoints, in key order: each page of tier 0 is rewritten once for
+// cache. Once it holds DB.hashTierMax entries, indexNewEndpoints moves them into tier 0,
+// which is as large as all the endpoints, in key order: each page of tier 0 is rewritten once for
 // all the commits since the last merge. As indexes, every commit of an import's pieces
 // rewrote most of their pages, half of the store limit's time (docs/performance.md).
 
-// hashTierMax is the size of tier 1, in entries of both tables together, at which a
-// PutEndpoints merges it into tier 0. An entry takes about 20 bytes: 2^19 of them fill about
+// defaultHashTierMax is the size of tier 1, in entries of both tables together, at which a
+// PutEndpoints merges it into tier 0 (DB.hashTierMax, which tests lower). An entry takes about 20 bytes: 2^19 of them fill about
 // 2,600 pages of 4 KiB, 10 MiB of the write connection's 48 MiB cache.
-const hashTierMax = 1 << 19
+const defaultHashTierMax = 1 << 19
 
 // indexNewHashes add the user and address hashes of the endpoint rows past rid ?1 to tier 1
 // of their tables, in hash order. An entry a trigger added first is left.
@@ -31,9 +30,9 @@ var indexNewHashes = []string{
 	SELECT 1, app, address_hash, rid FROM endpoints WHERE rid > ?1 AND address_hash IS NOT NULL ORDER BY app, address_hash`,
 }
 
-// mergeHashTierQueries move tier 1 of each table into tier 0. SQLite reads tier 1 whole
+// mergeHashTiers move tier 1 of each table into tier 0. SQLite reads tier 1 whole
 // before it writes (a table read and written by one statement), in key order.
-var mergeHashTierQueries = []string{
+var mergeHashTiers = []string{
 	`INSERT INTO endpoint_users (tier, app, hash, rid) SELECT 0, app, hash, rid FROM endpoint_users WHERE tier = 1`,
 	`DELETE FROM endpoint_users WHERE tier = 1`,
 	`INSERT INTO endpoint_addresses (tier, app, hash, rid) SELECT 0, app, hash, rid FROM endpoint_addresses WHERE tier = 1`,
@@ -44,8 +43,8 @@ var mergeHashTierQueries = []string{
 const countHashTier = `SELECT (SELECT count(*) FROM endpoint_users WHERE tier = 1) + (SELECT count(*) FROM endpoint_addresses WHERE tier = 1)`
 
 // indexNewEndpoints adds the hashes of the endpoint rows past rid last (those PutEndpoints
-// has just inserted) to tier 1, and merges tier 1 into tier 0 when it has grown to
-// hashTierLimit entries.
+// has just inserted) to tier 1, and merges tier 1 into tier 0 once it has grown to
+// DB.hashTierMax entries.
 func (p *endpointTx) indexNewEndpoints(ctx context.Context, last int64) error {
 	added := int64(0)
 	for _, q := range indexNewHashes {
@@ -61,27 +60,14 @@ func (p *endpointTx) indexNewEndpoints(ctx context.Context, last int64) error {
 	}
 	// The count is of what was added, whether or not it committed: a transaction that rolls
 	// back brings the merge forward, no more.
-	if p.db.hashTier.Add(added) < p.db.hashTierLimit() {
+	if p.db.hashTier.Add(added) < p.db.hashTierMax {
 		return nil
 	}
-	return p.db.mergeHashTiers(ctx, p.tx)
-}
-
-// mergeHashTiers moves tier 1 of the hash tables into tier 0, in tx.
-func (db *DB) mergeHashTiers(ctx context.Context, tx *sql.Tx) error {
-	for _, q := range mergeHashTierQueries {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
+	for _, q := range mergeHashTiers {
+		if _, err := p.tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("merge the hash tables' tiers: %w", err)
 		}
 	}
-	db.hashTier.Store(0)
+	p.db.hashTier.Store(0)
 	return nil
-}
-
-// hashTierLimit is DB.HashTierMax, or hashTierMax when that is 0.
-func (db *DB) hashTierLimit() int64 {
-	if db.HashTierMax > 0 {
-		return int64(db.HashTierMax)
-	}
-	return hashTierMax
 }

@@ -59,7 +59,7 @@ func TestStoreWithCollidingHashes(t *testing.T) {
 	t.Cleanup(func() { keyHash64 = h }) // after the suite's parallel subtests, unlike defer
 	keyHash64 = func(s string) (int64, bool) { return 7, s != "" }
 	storetest.Run(t, func(t *testing.T) storetest.Store {
-		return openTestDB(t, func(db *DB) { db.HashTierMax = 5 })
+		return openTestDB(t, func(db *DB) { db.hashTierMax = 5 })
 	})
 }
 

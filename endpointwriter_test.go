@@ -198,6 +198,68 @@ func TestEndpointWriterPrepared(t *testing.T) {
 	}
 }
 
+// TestEndpointWriterMovesAndRetries checks, with and without preparing, two things a batch
+// keeps by ID: a new ID whose first update failed takes its next update on its own (not the
+// failed one's prepared result), and an endpoint moved to another user frees a place under
+// its old user in the same batch.
+func TestEndpointWriterMovesAndRetries(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	for _, min := range []int{1, 1 << 30} {
+		t.Run(fmt.Sprintf("prepareMin=%d", min), func(t *testing.T) {
+			defer pinfold.SetPrepareMin(min)()
+			stored := map[string]*pinfold.Endpoint{}
+			for i := range pinfold.MaxEndpointsPerUserID {
+				id := fmt.Sprintf("full-%02d", i)
+				stored[id], _ = pinfold.ApplyEndpointUpdate("app", nil, &pinfold.EndpointUpdate{ID: id, ChannelType: sp("EMAIL"),
+					Address: sp(id + "@example.com"), UserID: sp("full")}, now)
+			}
+			updates := []*pinfold.EndpointUpdate{
+				{ID: "retried", ChannelType: sp("EMAIL"), Address: sp("r@example.com"),
+					Attributes: map[string][]string{"big": {strings.Repeat("x", pinfold.MaxEndpointBytes)}}},
+				{ID: "retried", ChannelType: sp("EMAIL"), Address: sp("r@example.com"), Attributes: map[string][]string{"plan": {"gold"}}},
+				{ID: "no-address", ChannelType: sp("EMAIL")},
+				{ID: "no-address", ChannelType: sp("EMAIL"), Address: sp("n@example.com")},
+				{ID: "sixteenth", ChannelType: sp("EMAIL"), Address: sp("s@example.com"), UserID: sp("full")},
+				{ID: "full-00", UserID: sp("other")},
+				{ID: "sixteenth", ChannelType: sp("EMAIL"), Address: sp("s@example.com"), UserID: sp("full")},
+			}
+			tx := &memTx{endpoints: stored, max: 10}
+			w, err := pinfold.NewEndpointWriter(ctx, tx, "app", updates, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var results []string
+			for _, u := range updates {
+				if err := w.Apply(u); err != nil {
+					results = append(results, "fail")
+				} else {
+					results = append(results, "ok")
+				}
+			}
+			if want := []string{"fail", "ok", "fail", "ok", "fail", "ok", "ok"}; !reflect.DeepEqual(results, want) {
+				t.Fatalf("results %v, want %v", results, want)
+			}
+			if err := w.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			written := map[string]*pinfold.Endpoint{}
+			for _, e := range tx.put {
+				written[e.ID] = e
+			}
+			if e := written["retried"]; e == nil || e.Attributes["big"] != nil || e.Attributes["plan"][0] != "gold" {
+				t.Errorf("retried = %+v", e)
+			}
+			if e := written["no-address"]; e == nil || e.Address != "n@example.com" {
+				t.Errorf("no-address = %+v", e)
+			}
+			if e := written["sixteenth"]; e == nil || e.User.UserID != "full" {
+				t.Errorf("sixteenth = %+v", e)
+			}
+		})
+	}
+}
+
 // BenchmarkEndpointWriter applies an import piece's worth of updates (12,000 endpoints of
 // 4,000 users, with attributes and a metric) through one EndpointWriter: what an import does
 // in its write transaction besides the store's reads and writes. In "new" no endpoint is

@@ -164,8 +164,8 @@ func NewEndpointWriter(ctx context.Context, tx EndpointTx, appID string, updates
 		w.prepare(updates, now)
 	}
 	w.userSets = make([][]string, len(userIDs))
-	if len(userIDs) > 0 {
-		byUser, err := tx.FindUserEndpoints(ctx, appID, userIDs)
+	if read := w.usersToRead(updates, userIDs); len(read) > 0 {
+		byUser, err := tx.FindUserEndpoints(ctx, appID, read)
 		if err != nil {
 			return nil, err
 		}
@@ -186,6 +186,40 @@ func NewEndpointWriter(ctx context.Context, tx EndpointTx, appID string, updates
 		}
 	}
 	return w, nil
+}
+
+// usersToRead returns those of userIDs, the users the updates name, whose endpoints Apply
+// may need: the users that an update may give an endpoint. Apply counts and changes a
+// user's endpoints only when an endpoint's user changes to that user, so a user is left
+// out when every update naming it is of an endpoint stored with that user and no update
+// of that endpoint changes its user. A re-import's updates all are, and reading their
+// users' endpoints was a tenth of its write transaction (docs/performance.md). Apply never
+// looks at the set of a user left out, which stays empty.
+func (w *EndpointWriter) usersToRead(updates []*EndpointUpdate, userIDs []string) []string {
+	if w.stored == 0 { // every endpoint is new: each user named may get one
+		return userIDs
+	}
+	moving := make([]bool, len(w.ids)) // by ID: an update gives it a user it was not stored with
+	for _, u := range updates {
+		if i, ok := w.byID[u.ID]; ok && u.UserID != nil {
+			if e := w.ids[i].endpoint; e == nil || e.User.UserID != *u.UserID {
+				moving[i] = true
+			}
+		}
+	}
+	read := make([]bool, len(userIDs))
+	for _, u := range updates {
+		if i, ok := w.byID[u.ID]; ok && moving[i] && u.UserID != nil && *u.UserID != "" {
+			read[w.users[*u.UserID]] = true
+		}
+	}
+	var users []string
+	for j, user := range userIDs {
+		if read[j] {
+			users = append(users, user)
+		}
+	}
+	return users
 }
 
 // Apply validates u, whose ID is set, and merges it into its endpoint as the batch has it so

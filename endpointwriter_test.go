@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ type memTx struct {
 	max       int
 	put       []*pinfold.Endpoint
 	added     []pinfold.AttributeName
+	users     []string // the users FindUserEndpoints was asked for
 }
 
 func (m *memTx) FindEndpoints(_ context.Context, _ string, ids []string) (map[string]*pinfold.Endpoint, error) {
@@ -31,6 +33,7 @@ func (m *memTx) FindEndpoints(_ context.Context, _ string, ids []string) (map[st
 }
 
 func (m *memTx) FindUserEndpoints(_ context.Context, _ string, users []string) (map[string][]pinfold.Member, error) {
+	m.users = append(m.users, users...)
 	wanted := map[string]bool{}
 	for _, u := range users {
 		wanted[u] = true
@@ -198,10 +201,11 @@ func TestEndpointWriterPrepared(t *testing.T) {
 	}
 }
 
-// TestEndpointWriterMovesAndRetries checks, with and without preparing, two things a batch
-// keeps by ID: a new ID whose first update failed takes its next update on its own (not the
-// failed one's prepared result), and an endpoint moved to another user frees a place under
-// its old user in the same batch.
+// TestEndpointWriterMovesAndRetries checks, with and without preparing, what a batch keeps
+// by ID and by user: a new ID whose first update failed takes its next update on its own
+// (not the failed one's prepared result); an endpoint moved to another user frees a place
+// under its old user in the same batch; a stored endpoint moved to a full user is refused;
+// and only the users an update may give an endpoint are read.
 func TestEndpointWriterMovesAndRetries(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
@@ -214,6 +218,10 @@ func TestEndpointWriterMovesAndRetries(t *testing.T) {
 				stored[id], _ = pinfold.ApplyEndpointUpdate("app", nil, &pinfold.EndpointUpdate{ID: id, ChannelType: sp("EMAIL"),
 					Address: sp(id + "@example.com"), UserID: sp("full")}, now)
 			}
+			for _, id := range []string{"other-00", "quiet-00"} {
+				stored[id], _ = pinfold.ApplyEndpointUpdate("app", nil, &pinfold.EndpointUpdate{ID: id, ChannelType: sp("EMAIL"),
+					Address: sp(id + "@example.com"), UserID: sp(strings.TrimSuffix(id, "-00"))}, now)
+			}
 			updates := []*pinfold.EndpointUpdate{
 				{ID: "retried", ChannelType: sp("EMAIL"), Address: sp("r@example.com"),
 					Attributes: map[string][]string{"big": {strings.Repeat("x", pinfold.MaxEndpointBytes)}}},
@@ -221,8 +229,11 @@ func TestEndpointWriterMovesAndRetries(t *testing.T) {
 				{ID: "no-address", ChannelType: sp("EMAIL")},
 				{ID: "no-address", ChannelType: sp("EMAIL"), Address: sp("n@example.com")},
 				{ID: "sixteenth", ChannelType: sp("EMAIL"), Address: sp("s@example.com"), UserID: sp("full")},
+				{ID: "other-00", UserID: sp("full")},
 				{ID: "full-00", UserID: sp("other")},
 				{ID: "sixteenth", ChannelType: sp("EMAIL"), Address: sp("s@example.com"), UserID: sp("full")},
+				{ID: "full-01", UserID: sp("full"), OptOut: sp("ALL")},
+				{ID: "quiet-00", UserID: sp("quiet"), OptOut: sp("ALL")},
 			}
 			tx := &memTx{endpoints: stored, max: 10}
 			w, err := pinfold.NewEndpointWriter(ctx, tx, "app", updates, now)
@@ -237,8 +248,12 @@ func TestEndpointWriterMovesAndRetries(t *testing.T) {
 					results = append(results, "ok")
 				}
 			}
-			if want := []string{"fail", "ok", "fail", "ok", "fail", "ok", "ok"}; !reflect.DeepEqual(results, want) {
+			if want := []string{"fail", "ok", "fail", "ok", "fail", "fail", "ok", "ok", "ok", "ok"}; !reflect.DeepEqual(results, want) {
 				t.Fatalf("results %v, want %v", results, want)
+			}
+			// "quiet" only keeps its endpoint, and "full-01" stays with "full".
+			if slices.Sort(tx.users); !reflect.DeepEqual(tx.users, []string{"full", "other"}) {
+				t.Errorf("users read %v, want [full other]", tx.users)
 			}
 			if err := w.Commit(ctx); err != nil {
 				t.Fatal(err)

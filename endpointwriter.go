@@ -93,7 +93,7 @@ type idState struct {
 	endpoint *Endpoint       // as stored, then as written here; nil while there is none
 	changed  int             // 1 + its place in changed; 0 until it is written here
 	prepared *EndpointUpdate // the update fresh[fresh] was prepared from, if any
-	fresh    int
+	fresh    int             // the place in fresh of what was prepared from it
 }
 
 // freshWrite is an update applied to no endpoint: ApplyEndpointUpdate's result, the result's
@@ -114,8 +114,8 @@ var prepareMin = 32
 const prepareChunk = 256
 
 // NewEndpointWriter prepares to apply updates, whose IDs are set, to the app's endpoints:
-// it reads those endpoints, the endpoints of the users the updates name, and the app's
-// custom attribute names. Apply then takes the same updates (or some of them) in order; an
+// it reads those endpoints, the app's custom attribute names, and the endpoints of the
+// users the updates may give an endpoint (usersToRead). Apply then takes the same updates (or some of them) in order; an
 // update it was not given is an internal error. The updates must not change until then:
 // another goroutine may be reading them.
 func NewEndpointWriter(ctx context.Context, tx EndpointTx, appID string, updates []*EndpointUpdate, now time.Time) (*EndpointWriter, error) {

@@ -3,6 +3,7 @@ package pinfold_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"strings"
@@ -272,6 +273,79 @@ func TestEndpointWriterMovesAndRetries(t *testing.T) {
 				t.Errorf("sixteenth = %+v", e)
 			}
 		})
+	}
+}
+
+// TestEndpointWriterUsersRead writes random batches of updates over a few stored endpoints
+// and users, some users full, twice: reading only the users an update may give an endpoint,
+// and reading every user named. Each update's result and every write must be the same.
+func TestEndpointWriterUsersRead(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	rng := rand.New(rand.NewPCG(1, 2))
+	users := []string{"full", "nearly", "few", "other"}
+	refused, read := 0, 0 // updates refused for a full user; batches that read fewer users
+	for batch := range 300 {
+		stored := map[string]*pinfold.Endpoint{}
+		for i := range 40 {
+			id := fmt.Sprintf("s%02d", i)
+			user := users[min(i/15, 3)] // full: 15, nearly: 15, few: 10
+			if i == 29 {
+				user = "other" // nearly: 14
+			}
+			stored[id], _ = pinfold.ApplyEndpointUpdate("app", nil, &pinfold.EndpointUpdate{ID: id, ChannelType: sp("EMAIL"),
+				Address: sp(id + "@example.com"), UserID: sp(user)}, now)
+		}
+		var updates []*pinfold.EndpointUpdate
+		for range 1 + rng.IntN(40) {
+			u := &pinfold.EndpointUpdate{ID: fmt.Sprintf("s%02d", rng.IntN(48)), OptOut: sp("ALL")} // s40-s47 are new
+			if rng.IntN(2) == 0 {
+				u.ChannelType, u.Address = sp("EMAIL"), sp(fmt.Sprintf("a%d@example.com", rng.IntN(20)))
+			}
+			switch r := rng.IntN(6); {
+			case r < 4:
+				u.UserID = sp(users[r])
+			case r == 4:
+				u.UserID = sp("")
+			}
+			updates = append(updates, u)
+		}
+		run := func(every bool) ([]string, *memTx) {
+			defer pinfold.SetReadEveryUser(every)()
+			tx := &memTx{endpoints: stored, max: 10}
+			w, err := pinfold.NewEndpointWriter(ctx, tx, "app", updates, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var results []string
+			for _, u := range updates {
+				if err := w.Apply(u); err != nil {
+					results = append(results, pinfold.ErrorMessage(err))
+				} else {
+					results = append(results, "ok")
+				}
+			}
+			if err := w.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			return results, tx
+		}
+		want, wantTx := run(true)
+		got, gotTx := run(false)
+		if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(gotTx.put, wantTx.put) {
+			t.Fatalf("batch %d: results %v, want %v (or the writes differ)", batch, got, want)
+		}
+		for _, r := range want {
+			if strings.Contains(r, "at most 15 endpoints") {
+				refused++
+			}
+		}
+		if len(gotTx.users) < len(wantTx.users) {
+			read++
+		}
+	}
+	if refused < 50 || read < 20 {
+		t.Errorf("%d updates refused for a full user and %d batches that read fewer users, want 50 and 20", refused, read)
 	}
 }
 

@@ -7,3 +7,11 @@ func SetPrepareMin(n int) (restore func()) {
 	prepareMin = n
 	return func() { prepareMin = old }
 }
+
+// SetReadEveryUser makes NewEndpointWriter read the endpoints of every user the updates
+// name, and returns a function that puts it back.
+func SetReadEveryUser(every bool) (restore func()) {
+	old := readEveryUser
+	readEveryUser = every
+	return func() { readEveryUser = old }
+}

@@ -150,6 +150,9 @@ func (db *DB) maxAttributeNames() int {
 type endpointTx struct {
 	tx *sql.Tx
 	db *DB
+	// read holds the stored documents FindEndpoints found, by app and endpoint ID, until
+	// the next PutEndpoints, which writes no row whose document it finds there unchanged.
+	read map[string]map[string][]byte
 }
 
 // pieceTx is the PieceTx of one CommitPiece transaction.
@@ -220,7 +223,17 @@ func (p *endpointTx) FindEndpoints(ctx context.Context, appID string, ids []stri
 		}
 		ids = maybe
 	}
-	err = endpointsByID(ctx, p.tx, appID, ids, func(e *pinfold.Endpoint) { found[e.ID] = e })
+	if p.read == nil {
+		p.read = map[string]map[string][]byte{}
+	}
+	docs := p.read[appID]
+	if docs == nil {
+		docs = make(map[string][]byte, len(ids))
+		p.read[appID] = docs
+	}
+	err = endpointsByID(ctx, p.tx, appID, ids, func(e *pinfold.Endpoint, data []byte) {
+		found[e.ID], docs[e.ID] = e, data
+	})
 	return found, err
 }
 
@@ -228,7 +241,7 @@ func (p *endpointTx) FindEndpoints(ctx context.Context, appID string, ids []stri
 // per endpoint, in no order the caller may rely on. JSON cannot carry an ID that is not valid
 // UTF-8 (the API takes IDs from the request path as they come; json.Marshal would turn the
 // bytes into U+FFFD, another endpoint's ID), so each such ID is looked up alone.
-func endpointsByID(ctx context.Context, q queryer, appID string, ids []string, found func(*pinfold.Endpoint)) error {
+func endpointsByID(ctx context.Context, q queryer, appID string, ids []string, found func(e *pinfold.Endpoint, data []byte)) error {
 	if len(ids) == 0 {
 		return nil
 	}
@@ -250,7 +263,7 @@ func endpointsByID(ctx context.Context, q queryer, appID string, ids []string, f
 		if err != nil {
 			return err
 		}
-		found(e)
+		found(e, data)
 	}
 	keys, err := json.Marshal(valid)
 	if err != nil {
@@ -271,7 +284,7 @@ func endpointsByID(ctx context.Context, q queryer, appID string, ids []string, f
 		if err != nil {
 			return err
 		}
-		found(e)
+		found(e, data)
 	}
 	return rows.Err()
 }
@@ -355,6 +368,10 @@ func (p *endpointTx) AddAttributeNames(ctx context.Context, appID string, names 
 }
 
 func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endpoint) error {
+	// The documents FindEndpoints read are what the rows hold until this call writes: they
+	// serve this call once, and are forgotten whatever it does.
+	read := p.read
+	p.read = nil
 	if len(endpoints) == 0 {
 		return nil
 	}
@@ -383,6 +400,14 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 	// that stays. The write connection is the bottleneck: another goroutine sorts while
 	// SQLite makes endpoints INACTIVE, then encodes each document (and hashes its user and
 	// address) while SQLite writes the ones before it.
+	//
+	// A row whose new document is byte for byte the one FindEndpoints read from it in this
+	// transaction is not written: the upsert would find nothing to change (its document holds
+	// every column but the keys), after a seek of the key index and a compare. Nothing has
+	// changed that row since it was read: the INACTIVE rule below leaves out the batch's
+	// endpoints with addresses, and an unchanged document keeps its stored address. Only the
+	// first write of an endpoint in the call is left out so: a later one may follow a change.
+	// A re-import of the same file writes no row (docs/performance.md).
 	sorted := slices.Clone(endpoints)
 	sortedReady := make(chan struct{})
 	docs := make(chan encodedDoc, 512)
@@ -395,11 +420,14 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 		})
 		close(sortedReady)
 		var buf []byte
-		for _, e := range sorted {
+		for i, e := range sorted {
 			var err error
 			buf, err = stored.AppendEndpoint(buf[:0], e)
+			first := i == 0 || sorted[i-1].ID != e.ID || sorted[i-1].AppID != e.AppID
+			was, ok := read[e.AppID][e.ID]
+			unchanged := first && ok && err == nil && string(was) == string(buf)
 			select {
-			case docs <- encodedDoc{string(buf), keyHash(e.User.UserID), keyHash(e.Address), err}:
+			case docs <- encodedDoc{string(buf), keyHash(e.User.UserID), keyHash(e.Address), unchanged, err}:
 			case <-stop:
 				return
 			}
@@ -486,33 +514,37 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 	// A batch that met stored endpoints is likely followed by more (a re-import updates every
 	// row): the next upsertOnly batches skip the insert, whose seeks would be made twice.
 	upsertOnly := 0
+	rows := make([]*pinfold.Endpoint, 0, insertRows) // the batch's rows to write
 	err = eachBatch(ctx, len(sorted), insertRows, func(rowCtx context.Context, from, to int) error {
-		args = args[:0]
+		args, rows = args[:0], rows[:0]
 		for _, e := range sorted[from:to] {
 			d := <-docs
 			if d.err != nil {
 				return d.err
 			}
+			if d.unchanged {
+				continue
+			}
 			// As text, so that SQLite's JSON functions read it.
 			args = append(args, keys[e.AppID], e.ID, e.User.UserID, e.Address, e.ChannelType,
 				d.userHash, d.addressHash, d.data)
+			rows = append(rows, e)
 		}
 		if upsertOnly > 0 {
 			upsertOnly--
-		} else if to-from == insertRows {
+		} else if len(rows) == insertRows {
 			res, err := insert.ExecContext(rowCtx, args...)
 			if err != nil {
-				return fmt.Errorf("insert endpoints %s to %s: %w", sorted[from].ID, sorted[to-1].ID, err)
+				return fmt.Errorf("insert endpoints %s to %s: %w", rows[0].ID, rows[len(rows)-1].ID, err)
 			}
 			if n, err := res.RowsAffected(); err != nil || n == insertRows {
 				return err
 			}
 			upsertOnly = insertRetry
 		}
-		for i := from; i < to; i++ {
-			row := args[(i-from)*endpointColumns : (i-from+1)*endpointColumns]
-			if _, err := upsert.ExecContext(rowCtx, row...); err != nil {
-				return fmt.Errorf("upsert endpoint %s: %w", sorted[i].ID, err)
+		for i, e := range rows {
+			if _, err := upsert.ExecContext(rowCtx, args[i*endpointColumns:(i+1)*endpointColumns]...); err != nil {
+				return fmt.Errorf("upsert endpoint %s: %w", e.ID, err)
 			}
 		}
 		return nil
@@ -578,7 +610,8 @@ func eachRow(ctx context.Context, n int, write func(rowCtx context.Context, i in
 
 type encodedDoc struct {
 	data                  string
-	userHash, addressHash any // keyHash of the user ID and the address
+	userHash, addressHash any  // keyHash of the user ID and the address
+	unchanged             bool // the row holds data already: see PutEndpoints
 	err                   error
 }
 

@@ -48,3 +48,81 @@ func TestPutEndpointsTwiceInABatch(t *testing.T) {
 		t.Errorf("e010, never written: %v", err)
 	}
 }
+
+// TestPutEndpointsLeavesUnchangedRows checks the rows PutEndpoints leaves unwritten because
+// their documents are the ones FindEndpoints read in the same transaction: the last of two
+// writes of one endpoint still stays when only one of them is unchanged, and documents read
+// before one PutEndpoints do not spare a row from the next, after the INACTIVE rule changed it.
+func TestPutEndpointsLeavesUnchangedRows(t *testing.T) {
+	ctx := context.Background()
+	db := openTestDB(t)
+	if err := db.CreateApp(ctx, &pinfold.App{ID: "app", Name: "a", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	var batch []*pinfold.Endpoint
+	var ids []string
+	for i := range 2*insertRows + 5 {
+		id := fmt.Sprintf("e%03d", i)
+		ids = append(ids, id)
+		batch = append(batch, &pinfold.Endpoint{AppID: "app", ID: id, ChannelType: "EMAIL", Address: id + "@example.com",
+			User: pinfold.User{UserID: "u"}, EndpointStatus: "ACTIVE", OptOut: "NONE"})
+	}
+	if err := db.UpdateEndpoints(ctx, "app", func(tx pinfold.EndpointTx) error { return tx.PutEndpoints(ctx, batch) }); err != nil {
+		t.Fatal(err)
+	}
+	optedOut := func(e *pinfold.Endpoint) *pinfold.Endpoint {
+		c := *e
+		c.OptOut = "ALL"
+		return &c
+	}
+	err := db.UpdateEndpoints(ctx, "app", func(tx pinfold.EndpointTx) error {
+		found, err := tx.FindEndpoints(ctx, "app", ids)
+		if err != nil {
+			return err
+		}
+		// e001 changed, then as stored; e002 as stored, then changed; e003 changed; the rest
+		// as stored.
+		var again []*pinfold.Endpoint
+		for _, id := range ids {
+			switch e := found[id]; id {
+			case "e001":
+				again = append(again, optedOut(e), e)
+			case "e002":
+				again = append(again, e, optedOut(e))
+			case "e003":
+				again = append(again, optedOut(e))
+			default:
+				again = append(again, e)
+			}
+		}
+		return tx.PutEndpoints(ctx, again)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]string{"e000": "NONE", "e001": "NONE", "e002": "ALL", "e003": "ALL", "e004": "NONE"} {
+		if e, err := db.FindEndpoint(ctx, "app", id); err != nil || e.OptOut != want {
+			t.Errorf("%s: OptOut %q, %v; want %q", id, e.OptOut, err, want)
+		}
+	}
+	// e010 is read, made INACTIVE by a new endpoint with its address, then written as read.
+	err = db.UpdateEndpoints(ctx, "app", func(tx pinfold.EndpointTx) error {
+		found, err := tx.FindEndpoints(ctx, "app", []string{"e010"})
+		if err != nil {
+			return err
+		}
+		taker := &pinfold.Endpoint{AppID: "app", ID: "taker", ChannelType: "EMAIL", Address: "e010@example.com", EndpointStatus: "ACTIVE"}
+		if err := tx.PutEndpoints(ctx, []*pinfold.Endpoint{taker}); err != nil {
+			return err
+		}
+		return tx.PutEndpoints(ctx, []*pinfold.Endpoint{found["e010"]})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]string{"e010": "ACTIVE", "taker": "INACTIVE"} {
+		if e, err := db.FindEndpoint(ctx, "app", id); err != nil || e.EndpointStatus != want {
+			t.Errorf("%s: status %q, %v; want %q", id, e.EndpointStatus, err, want)
+		}
+	}
+}

@@ -229,7 +229,7 @@ func (db *DB) FindEndpointsByID(ctx context.Context, appID string, ids []string)
 		return nil, err
 	}
 	var endpoints []*pinfold.Endpoint
-	if err := endpointsByID(ctx, db.read, appID, ids, func(e *pinfold.Endpoint) { endpoints = append(endpoints, e) }); err != nil {
+	if err := endpointsByID(ctx, db.read, appID, ids, func(e *pinfold.Endpoint, _ []byte) { endpoints = append(endpoints, e) }); err != nil {
 		return nil, err
 	}
 	slices.SortFunc(endpoints, func(a, b *pinfold.Endpoint) int { return strings.Compare(a.ID, b.ID) })

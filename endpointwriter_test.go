@@ -62,6 +62,30 @@ func (m *memTx) PutEndpoints(_ context.Context, endpoints []*pinfold.Endpoint) e
 	return nil
 }
 
+// writeBatch applies updates through one EndpointWriter over tx, as the importer does (the
+// rows validated already), commits, and returns each update's result: "ok" or its error.
+func writeBatch(t *testing.T, tx *memTx, updates []*pinfold.EndpointUpdate, now time.Time) []string {
+	t.Helper()
+	ctx := context.Background()
+	w, err := pinfold.NewEndpointWriter(ctx, tx, "app", updates, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Validated = true
+	var results []string
+	for _, u := range updates {
+		if err := w.Apply(u); err != nil {
+			results = append(results, pinfold.ErrorMessage(err))
+		} else {
+			results = append(results, "ok")
+		}
+	}
+	if err := w.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return results
+}
+
 func TestEndpointWriter(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
@@ -119,7 +143,6 @@ func TestEndpointWriter(t *testing.T) {
 // update at a time: new, stored and repeated IDs, a new endpoint without an address, an
 // endpoint too large, a sixteenth endpoint for a user, and a name past the app's quota.
 func TestEndpointWriterPrepared(t *testing.T) {
-	ctx := context.Background()
 	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 	stored := func() map[string]*pinfold.Endpoint {
 		m := map[string]*pinfold.Endpoint{}
@@ -153,23 +176,13 @@ func TestEndpointWriterPrepared(t *testing.T) {
 				Attributes: map[string][]string{"plan": {"new"}}})
 		}
 	}
-	run := func(prepareMin int) (results []string, tx *memTx) {
+	run := func(prepareMin int) ([]string, *memTx) {
 		defer pinfold.SetPrepareMin(prepareMin)()
-		tx = &memTx{endpoints: stored(), max: 5, names: []pinfold.AttributeName{{Kind: pinfold.AttributeKindEndpoint, Name: "plan"}}}
-		w, err := pinfold.NewEndpointWriter(ctx, tx, "app", updates, now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Validated = true // as the importer's: the size rule, not validation, meets the large endpoint
-		for _, u := range updates {
-			if err := w.Apply(u); err != nil {
-				results = append(results, u.ID+": "+pinfold.ErrorMessage(err))
-			} else {
-				results = append(results, u.ID+": ok")
-			}
-		}
-		if err := w.Commit(ctx); err != nil {
-			t.Fatal(err)
+		// The size rule, not validation, meets the large endpoint, as in an import.
+		tx := &memTx{endpoints: stored(), max: 5, names: []pinfold.AttributeName{{Kind: pinfold.AttributeKindEndpoint, Name: "plan"}}}
+		results := writeBatch(t, tx, updates, now)
+		for i, u := range updates {
+			results[i] = u.ID + ": " + results[i]
 		}
 		return results, tx
 	}
@@ -208,7 +221,6 @@ func TestEndpointWriterPrepared(t *testing.T) {
 // under its old user in the same batch; a stored endpoint moved to a full user is refused;
 // and only the users an update may give an endpoint are read.
 func TestEndpointWriterMovesAndRetries(t *testing.T) {
-	ctx := context.Background()
 	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 	for _, min := range []int{1, 1 << 30} {
 		t.Run(fmt.Sprintf("prepareMin=%d", min), func(t *testing.T) {
@@ -237,16 +249,10 @@ func TestEndpointWriterMovesAndRetries(t *testing.T) {
 				{ID: "quiet-00", UserID: sp("quiet"), OptOut: sp("ALL")},
 			}
 			tx := &memTx{endpoints: stored, max: 10}
-			w, err := pinfold.NewEndpointWriter(ctx, tx, "app", updates, now)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var results []string
-			for _, u := range updates {
-				if err := w.Apply(u); err != nil {
-					results = append(results, "fail")
-				} else {
-					results = append(results, "ok")
+			results := writeBatch(t, tx, updates, now)
+			for i, r := range results {
+				if r != "ok" {
+					results[i] = "fail"
 				}
 			}
 			if want := []string{"fail", "ok", "fail", "ok", "fail", "fail", "ok", "ok", "ok", "ok"}; !reflect.DeepEqual(results, want) {
@@ -255,9 +261,6 @@ func TestEndpointWriterMovesAndRetries(t *testing.T) {
 			// "quiet" only keeps its endpoint, and "full-01" stays with "full".
 			if slices.Sort(tx.users); !reflect.DeepEqual(tx.users, []string{"full", "other"}) {
 				t.Errorf("users read %v, want [full other]", tx.users)
-			}
-			if err := w.Commit(ctx); err != nil {
-				t.Fatal(err)
 			}
 			written := map[string]*pinfold.Endpoint{}
 			for _, e := range tx.put {
@@ -280,7 +283,6 @@ func TestEndpointWriterMovesAndRetries(t *testing.T) {
 // and users, some users full, twice: reading only the users an update may give an endpoint,
 // and reading every user named. Each update's result and every write must be the same.
 func TestEndpointWriterUsersRead(t *testing.T) {
-	ctx := context.Background()
 	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 	rng := rand.New(rand.NewPCG(1, 2))
 	users := []string{"full", "nearly", "few", "other"}
@@ -313,22 +315,7 @@ func TestEndpointWriterUsersRead(t *testing.T) {
 		run := func(every bool) ([]string, *memTx) {
 			defer pinfold.SetReadEveryUser(every)()
 			tx := &memTx{endpoints: stored, max: 10}
-			w, err := pinfold.NewEndpointWriter(ctx, tx, "app", updates, now)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var results []string
-			for _, u := range updates {
-				if err := w.Apply(u); err != nil {
-					results = append(results, pinfold.ErrorMessage(err))
-				} else {
-					results = append(results, "ok")
-				}
-			}
-			if err := w.Commit(ctx); err != nil {
-				t.Fatal(err)
-			}
-			return results, tx
+			return writeBatch(t, tx, updates, now), tx
 		}
 		want, wantTx := run(true)
 		got, gotTx := run(false)

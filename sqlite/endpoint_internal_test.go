@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -50,9 +51,11 @@ func TestPutEndpointsTwiceInABatch(t *testing.T) {
 }
 
 // TestPutEndpointsLeavesUnchangedRows checks the rows PutEndpoints leaves unwritten because
-// their documents are the ones FindEndpoints read in the same transaction: the last of two
-// writes of one endpoint still stays when only one of them is unchanged, and documents read
-// before one PutEndpoints do not spare a row from the next, after the INACTIVE rule changed it.
+// their documents are the ones FindEndpoints read in the same transaction: no statement is
+// run for them (a temporary trigger on the write connection records every row SQLite is
+// asked to insert or upsert), the last of two writes of one endpoint still stays when only
+// one of them is unchanged, and documents read before one PutEndpoints do not spare a row
+// from the next, after the INACTIVE rule changed it.
 func TestPutEndpointsLeavesUnchangedRows(t *testing.T) {
 	ctx := context.Background()
 	db := openTestDB(t)
@@ -69,6 +72,12 @@ func TestPutEndpointsLeavesUnchangedRows(t *testing.T) {
 	}
 	if err := db.UpdateEndpoints(ctx, "app", func(tx pinfold.EndpointTx) error { return tx.PutEndpoints(ctx, batch) }); err != nil {
 		t.Fatal(err)
+	}
+	for _, q := range []string{`CREATE TEMP TABLE asked (id TEXT)`,
+		`CREATE TEMP TRIGGER asked BEFORE INSERT ON endpoints BEGIN INSERT INTO asked VALUES (new.id); END`} {
+		if _, err := db.write.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
 	}
 	optedOut := func(e *pinfold.Endpoint) *pinfold.Endpoint {
 		c := *e
@@ -99,6 +108,24 @@ func TestPutEndpointsLeavesUnchangedRows(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	var asked []string
+	rows, err := db.write.QueryContext(ctx, `SELECT DISTINCT id FROM asked ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		asked = append(asked, id)
+	}
+	if err := rows.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"e001", "e002", "e003"}; !slices.Equal(asked, want) {
+		t.Errorf("rows written %v, want %v: the others are unchanged", asked, want)
 	}
 	for id, want := range map[string]string{"e000": "NONE", "e001": "NONE", "e002": "ALL", "e003": "ALL", "e004": "NONE"} {
 		if e, err := db.FindEndpoint(ctx, "app", id); err != nil || e.OptOut != want {

@@ -10,21 +10,32 @@ import (
 	"github.com/pinfold/pinfold"
 )
 
+// appWithBatch opens a database with app "app" and returns it with a batch of endpoints not
+// yet written, more than two multi-row inserts' worth (e000, e001, …, all of user u), and
+// their IDs.
+func appWithBatch(t *testing.T) (*DB, []*pinfold.Endpoint, []string) {
+	t.Helper()
+	db := openTestDB(t)
+	if err := db.CreateApp(context.Background(), &pinfold.App{ID: "app", Name: "a", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	var batch []*pinfold.Endpoint
+	var ids []string
+	for i := range 2*insertRows + 5 {
+		id := fmt.Sprintf("e%03d", i)
+		ids = append(ids, id)
+		batch = append(batch, &pinfold.Endpoint{AppID: "app", ID: id, ChannelType: "EMAIL", Address: id + "@example.com",
+			User: pinfold.User{UserID: "u"}, EndpointStatus: "ACTIVE", OptOut: "NONE"})
+	}
+	return db, batch, ids
+}
+
 // TestPutEndpointsTwiceInABatch checks that PutEndpoints keeps the last of two writes of one
 // endpoint when both fall in one multi-row insert, and that the batch's other rows, inserted
 // by it, are stored once and as given.
 func TestPutEndpointsTwiceInABatch(t *testing.T) {
 	ctx := context.Background()
-	db := openTestDB(t)
-	if err := db.CreateApp(ctx, &pinfold.App{ID: "app", Name: "a", CreatedAt: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	var batch []*pinfold.Endpoint
-	for i := range 2*insertRows + 5 {
-		id := fmt.Sprintf("e%03d", i)
-		batch = append(batch, &pinfold.Endpoint{AppID: "app", ID: id, ChannelType: "EMAIL", Address: id + "@example.com",
-			User: pinfold.User{UserID: "u"}, EndpointStatus: "ACTIVE"})
-	}
+	db, batch, _ := appWithBatch(t)
 	// e003 again, among the first insertRows in key order, to another user and address.
 	again := *batch[3]
 	again.Address, again.User.UserID = "again@example.com", "v"
@@ -58,18 +69,7 @@ func TestPutEndpointsTwiceInABatch(t *testing.T) {
 // from the next, after the INACTIVE rule changed it.
 func TestPutEndpointsLeavesUnchangedRows(t *testing.T) {
 	ctx := context.Background()
-	db := openTestDB(t)
-	if err := db.CreateApp(ctx, &pinfold.App{ID: "app", Name: "a", CreatedAt: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	var batch []*pinfold.Endpoint
-	var ids []string
-	for i := range 2*insertRows + 5 {
-		id := fmt.Sprintf("e%03d", i)
-		ids = append(ids, id)
-		batch = append(batch, &pinfold.Endpoint{AppID: "app", ID: id, ChannelType: "EMAIL", Address: id + "@example.com",
-			User: pinfold.User{UserID: "u"}, EndpointStatus: "ACTIVE", OptOut: "NONE"})
-	}
+	db, batch, ids := appWithBatch(t)
 	if err := db.UpdateEndpoints(ctx, "app", func(tx pinfold.EndpointTx) error { return tx.PutEndpoints(ctx, batch) }); err != nil {
 		t.Fatal(err)
 	}

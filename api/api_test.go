@@ -131,7 +131,7 @@ func TestBadRequests(t *testing.T) {
 		{"wrong type", `{"Name":42}`, "Name must be a string, got a JSON number"},
 		{"array body", `[1,2]`, "must be a JSON CreateApplicationRequest object"},
 		{"empty body", ``, "request body is empty"},
-		{"tag of wrong type", `{"Name":"x","tags":{"a":1}}`, "tags must be a string, got a JSON number"},
+		{"tag of wrong type", `{"Name":"x","tags":{"a":1}}`, "tags.a must be a string, got a JSON number"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp, body := signedRequest(t, s.URL, "POST", "/v1/apps", tc.body)

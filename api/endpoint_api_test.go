@@ -192,7 +192,7 @@ func TestUpdateEndpointsBatch(t *testing.T) {
 		t.Fatalf("empty batch: %d %s", resp.StatusCode, body)
 	}
 	resp, body = signedRequest(t, s.URL, "PUT", "/v1/apps/"+app+"/endpoints", `{"Item":[{"Id":"m","Metrics":{"visits":"three"}}]}`)
-	wantErrorResponse(t, resp, body, 400, "BadRequestException", "Metrics must be a number, got a JSON string")
+	wantErrorResponse(t, resp, body, 400, "BadRequestException", "Item.0.Metrics.visits must be a number, got a JSON string")
 
 	_, err = c.UpdateEndpointsBatch(ctx, &pinpoint.UpdateEndpointsBatchInput{ApplicationId: aws.String("0123456789abcdef0123456789abcdef"),
 		EndpointBatchRequest: &types.EndpointBatchRequest{Item: items[:1]}})
@@ -253,9 +253,9 @@ func TestEndpointValidation(t *testing.T) {
 	// Numbers and dates of the wrong JSON type, which the SDK cannot send.
 	for _, tc := range []struct{ body, msg string }{
 		{`{"Location":{"Latitude":"north"}}`, "Location.Latitude must be a number, got a JSON string"},
-		{`{"Metrics":{"visits":[1]}}`, "Metrics must be a number, got a JSON array"},
+		{`{"Metrics":{"visits":[1]}}`, "Metrics.visits must be a number, got a JSON array"},
 		{`{"EffectiveDate":20260101}`, "EffectiveDate must be a string, got a JSON number"},
-		{`{"Attributes":{"a":"one"}}`, "Attributes must be an array, got a JSON string"},
+		{`{"Attributes":{"a":"one"}}`, "Attributes.a must be an array, got a JSON string"},
 	} {
 		resp, body := signedRequest(t, s.URL, "PUT", "/v1/apps/"+app+"/endpoints/v", tc.body)
 		wantErrorResponse(t, resp, body, 400, "BadRequestException", tc.msg)

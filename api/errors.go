@@ -88,7 +88,7 @@ func decodeBody(body []byte, shape string, v any) error {
 	case errors.As(err, &typeErr) && typeErr.Field == "":
 		return pinfold.Errorf(pinfold.EINVALID, "the request body must be a JSON %s object, got a JSON %s", shape, typeErr.Value)
 	case errors.As(err, &typeErr):
-		return pinfold.Errorf(pinfold.EINVALID, "%s must be %s, got a JSON %s", typeErr.Field, jsonKind(typeErr.Type), typeErr.Value)
+		return pinfold.Errorf(pinfold.EINVALID, "%s must be %s, got a JSON %s", memberPath(body, typeErr), jsonKind(typeErr.Type), typeErr.Value)
 	case errors.As(err, &syntaxErr):
 		return pinfold.Errorf(pinfold.EINVALID, "the request body is not valid JSON: %s at byte %d", syntaxErr.Error(), syntaxErr.Offset)
 	}
@@ -109,6 +109,79 @@ func checkNUL(body []byte) error {
 		}
 		if s, ok := tok.(string); ok && strings.ContainsRune(s, 0) {
 			return pinfold.Errorf(pinfold.EINVALID, "the request body holds a NUL character (\\u0000) in \"%s\"; remove it", strings.ReplaceAll(s, "\x00", "\\u0000"))
+		}
+	}
+}
+
+// memberPath names the member of body that typeErr is about, from the root, with map keys and
+// array indexes: "Item.0.Metrics.visits". encoding/json's Field leaves map keys and indexes
+// out before Go 1.27 ("Item.Metrics") and puts them in from 1.27, so the path is read from the
+// body at the error's offset instead, the same whichever Go built the server.
+func memberPath(body []byte, typeErr *json.UnmarshalTypeError) string {
+	if path, ok := jsonPathAt(body, typeErr.Offset); ok && path != "" {
+		return path
+	}
+	return typeErr.Field
+}
+
+// jsonPathAt returns the path of the value of body that ends at byte offset off, or, for an
+// object or array, whose opening bracket ends there (where encoding/json's errors point). ok is
+// false when no value is found there.
+func jsonPathAt(body []byte, off int64) (path string, ok bool) {
+	type level struct {
+		object bool
+		key    string // an object's current member
+		index  int    // an array's current element
+		isKey  bool   // an object's next token is a member's name
+	}
+	var levels []level
+	// next moves the innermost level past the value just completed.
+	next := func() {
+		if n := len(levels); n > 0 {
+			if levels[n-1].object {
+				levels[n-1].isKey = true
+			} else {
+				levels[n-1].index++
+			}
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		n := len(levels)
+		if n > 0 && levels[n-1].object && levels[n-1].isKey {
+			if key, isString := tok.(string); isString {
+				levels[n-1].key, levels[n-1].isKey = key, false
+				continue
+			}
+		}
+		if d, isDelim := tok.(json.Delim); isDelim && (d == '}' || d == ']') {
+			levels = levels[:n-1]
+			next()
+			continue
+		}
+		if dec.InputOffset() >= off {
+			parts := make([]string, len(levels))
+			for i, l := range levels {
+				if l.object {
+					parts[i] = l.key
+				} else {
+					parts[i] = strconv.Itoa(l.index)
+				}
+			}
+			return strings.Join(parts, "."), true
+		}
+		switch tok {
+		case json.Delim('{'):
+			levels = append(levels, level{object: true, isKey: true})
+		case json.Delim('['):
+			levels = append(levels, level{})
+		default:
+			next()
 		}
 	}
 }

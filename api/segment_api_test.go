@@ -269,7 +269,7 @@ func TestSegmentValidation(t *testing.T) {
 		{`{"Dimensions":{"Behavior":{"Recency":{"Duration":"DAY_7"}}}}`, "Dimensions.Behavior.Recency.RecencyType is required"},
 		{`{"Dimensions":{"Location":{"GPSPoint":{"RangeInKilometers":5}}}}`, "Dimensions.Location.GPSPoint.Coordinates is required"},
 		{`{"SegmentGroups":{"Groups":[{"SourceSegments":[{"Version":1}]}]}}`, "SegmentGroups.Groups[0].SourceSegments[0].Id is required"},
-		{`{"Dimensions":{"Metrics":{"m":{"ComparisonOperator":"EQUAL","Value":"1"}}}}`, "must be a number, got a JSON string"},
+		{`{"Dimensions":{"Metrics":{"m":{"ComparisonOperator":"EQUAL","Value":"1"}}}}`, "Dimensions.Metrics.m.Value must be a number, got a JSON string"},
 		{`{"SegmentGroups":{"Groups":[{"SourceSegments":[{"Id":"x","Version":1.5}]}]}}`, "must be an integer"},
 	} {
 		resp, body := signedRequest(t, s.URL, "POST", "/v1/apps/"+app+"/segments", tc.body)

@@ -34,12 +34,16 @@ func checkEncoding(t *testing.T, e *pinfold.Endpoint) {
 	if err != nil {
 		return
 	}
-	if !bytes.Equal(got, want) {
+	// Invalid UTF-8 becomes U+FFFD either way, which encoding/json writes as the escape \ufffd
+	// before Go 1.27 (as EncodeEndpoint does) and as the character itself from 1.27: the same
+	// document, spelt two ways.
+	spelt := func(b []byte) []byte { return bytes.ReplaceAll(b, []byte("\uFFFD"), []byte(`\ufffd`)) }
+	if !bytes.Equal(got, want) && !bytes.Equal(spelt(got), spelt(want)) {
 		t.Fatalf("EncodeEndpoint wrote\n%s\nencoding/json writes\n%s", got, want)
 	}
 	// After a buffer's own bytes, too.
-	if got, _ := AppendEndpoint([]byte("prefix"), e); !bytes.Equal(got, append([]byte("prefix"), want...)) {
-		t.Fatalf("AppendEndpoint after a prefix wrote %s", got)
+	if prefixed, _ := AppendEndpoint([]byte("prefix"), e); !bytes.Equal(prefixed, append([]byte("prefix"), got...)) {
+		t.Fatalf("AppendEndpoint after a prefix wrote %s", prefixed)
 	}
 	if !json.Valid(got) {
 		t.Fatalf("not JSON: %s", got)

@@ -219,6 +219,25 @@ func TestSecurityHeaders(t *testing.T) {
 	}
 }
 
+// A static file is sent whole, whatever Range a request asks for.
+func TestStaticIgnoresRange(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	b := e.browser(t)
+	_, whole := b.get("/console/static/console.css")
+	if len(whole) < 100 {
+		t.Fatalf("console.css is %d bytes", len(whole))
+	}
+	for _, rng := range []string{"bytes=0-9", "bytes=-5", "bytes=" + strings.Repeat("0-0,", 5000) + "0-0"} {
+		req, _ := http.NewRequest("GET", b.base+"/console/static/console.css", nil)
+		req.Header.Set("Range", rng)
+		resp, body := b.do(req)
+		if resp.StatusCode != http.StatusOK || body != whole || resp.Header.Get("Content-Range") != "" {
+			t.Errorf("Range %.20s: %d, %d bytes, Content-Range %q; want 200 and the whole file", rng, resp.StatusCode, len(body), resp.Header.Get("Content-Range"))
+		}
+	}
+}
+
 // The whole flow through the console's HTTP: upload, live progress JSON, the job and its
 // failures, the report, the segment, the endpoint lookup. The secret appears in no response
 // and no log line.

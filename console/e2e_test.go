@@ -431,9 +431,12 @@ func TestBrowserLiveTimeline(t *testing.T) {
 		Old     bool   // an entry from before the last redraw is still there
 		Marker  string
 	}
+	// read reads the timeline; while the page reloads, the new document may not have it yet.
 	read := func() timeline {
 		var tl timeline
-		d.script(`var ol = document.querySelector("ol[data-timeline]"), cur = ol.querySelector("li.current");
+		d.script(`var ol = document.querySelector("ol[data-timeline]");
+			if (!ol) { return {States: [], Current: "", Old: false, Marker: String(window.pinfoldMarker)}; }
+			var cur = ol.querySelector("li.current");
 			return {States: Array.prototype.map.call(ol.querySelectorAll("li .badge"), function (b) { return b.textContent; }),
 				Current: cur ? cur.textContent : "", Old: !!ol.querySelector("li[data-old]"), Marker: String(window.pinfoldMarker)}`, &tl)
 		return tl

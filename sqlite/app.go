@@ -108,10 +108,12 @@ func (db *DB) DeleteApp(ctx context.Context, id string) (*pinfold.App, error) {
 			`DELETE FROM segment_members WHERE app_id = ?`,
 			`DELETE FROM segment_versions WHERE app_id = ?`,
 			`DELETE FROM segments WHERE app_id = ?`,
-			// The app's hash entries go first, in two ranges; the endpoints' delete trigger
+			// The app's hash entries go first, a range of each table; the endpoints' delete trigger
 			// then finds none to delete.
-			`DELETE FROM endpoint_users WHERE tier IN (0, 1) AND app = (SELECT seq FROM apps WHERE id = ?)`,
-			`DELETE FROM endpoint_addresses WHERE tier IN (0, 1) AND app = (SELECT seq FROM apps WHERE id = ?)`,
+			`DELETE FROM endpoint_users WHERE app = (SELECT seq FROM apps WHERE id = ?)`,
+			`DELETE FROM endpoint_users_recent WHERE app = (SELECT seq FROM apps WHERE id = ?)`,
+			`DELETE FROM endpoint_addresses WHERE app = (SELECT seq FROM apps WHERE id = ?)`,
+			`DELETE FROM endpoint_addresses_recent WHERE app = (SELECT seq FROM apps WHERE id = ?)`,
 			`DELETE FROM endpoints WHERE app = (SELECT seq FROM apps WHERE id = ?)`,
 			`DELETE FROM app_attributes WHERE app_id = ?`,
 			`DELETE FROM apps WHERE id = ?`,

@@ -23,20 +23,20 @@ func openTestDB(t testing.TB, setup ...func(db *DB)) *DB {
 	return db
 }
 
-// hashTableDifferences counts the entries of the tables of user and address hashes (migration
-// 0009) that the endpoints do not have, those of the endpoints that the tables miss, and the
-// entries in both tiers.
+// hashTableDifferences counts the entries of the tables of user and address hashes (migrations
+// 0009 and 0010, both tiers) that the endpoints do not have, those of the endpoints that the
+// tables miss, and the entries in both tiers.
 const hashTableDifferences = `SELECT
 	(SELECT count(*) FROM (SELECT app, user_hash, rid FROM endpoints WHERE user_hash IS NOT NULL
-		EXCEPT SELECT app, hash, rid FROM endpoint_users)),
-	(SELECT count(*) FROM (SELECT app, hash, rid FROM endpoint_users
+		EXCEPT SELECT app, hash, rid FROM endpoint_users EXCEPT SELECT app, hash, rid FROM endpoint_users_recent)),
+	(SELECT count(*) FROM (SELECT app, hash, rid FROM endpoint_users UNION ALL SELECT app, hash, rid FROM endpoint_users_recent
 		EXCEPT SELECT app, user_hash, rid FROM endpoints WHERE user_hash IS NOT NULL)),
 	(SELECT count(*) FROM (SELECT app, address_hash, rid FROM endpoints WHERE address_hash IS NOT NULL
-		EXCEPT SELECT app, hash, rid FROM endpoint_addresses)),
-	(SELECT count(*) FROM (SELECT app, hash, rid FROM endpoint_addresses
+		EXCEPT SELECT app, hash, rid FROM endpoint_addresses EXCEPT SELECT app, hash, rid FROM endpoint_addresses_recent)),
+	(SELECT count(*) FROM (SELECT app, hash, rid FROM endpoint_addresses UNION ALL SELECT app, hash, rid FROM endpoint_addresses_recent
 		EXCEPT SELECT app, address_hash, rid FROM endpoints WHERE address_hash IS NOT NULL)),
-	(SELECT count(*) FROM (SELECT 1 FROM endpoint_users GROUP BY app, hash, rid HAVING count(*) > 1)) +
-	(SELECT count(*) FROM (SELECT 1 FROM endpoint_addresses GROUP BY app, hash, rid HAVING count(*) > 1))`
+	(SELECT count(*) FROM (SELECT app, hash, rid FROM endpoint_users INTERSECT SELECT app, hash, rid FROM endpoint_users_recent)) +
+	(SELECT count(*) FROM (SELECT app, hash, rid FROM endpoint_addresses INTERSECT SELECT app, hash, rid FROM endpoint_addresses_recent))`
 
 // CheckHashTables fails t unless the tables of user and address hashes of the database at
 // path hold exactly the entries of its endpoints, which PutEndpoints and the triggers of

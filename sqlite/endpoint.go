@@ -76,13 +76,15 @@ func (db *DB) FindEndpointsByUser(ctx context.Context, appID, userID string) ([]
 // and migration 0009); a user has at most 15. The CROSS JOIN keeps SQLite from walking the
 // app's endpoints in ID order to save the sort.
 const (
-	findUserEndpoints = `SELECT e.id, e.data FROM endpoint_users u CROSS JOIN endpoints e ON e.rid = u.rid
-	WHERE u.tier IN (0, 1) AND u.app = (SELECT seq FROM apps WHERE id = ?1) AND u.hash = ?2 AND e.user_id = ?3 ORDER BY e.id`
+	findUserEndpoints = `SELECT e.id, e.data FROM (` + userRids + `) u CROSS JOIN endpoints e ON e.rid = u.rid
+	WHERE e.user_id = ?3 ORDER BY e.id`
 	// SQLite reads the subquery's rids whole before it deletes a row, so what the delete
 	// trigger (migration 0009) removes from endpoint_users does not disturb it.
-	deleteUserEndpoints = `DELETE FROM endpoints WHERE rid IN
-	(SELECT rid FROM endpoint_users WHERE tier IN (0, 1) AND app = (SELECT seq FROM apps WHERE id = ?1) AND hash = ?2)
+	deleteUserEndpoints = `DELETE FROM endpoints WHERE rid IN (` + userRids + `)
 	AND user_id = ?3 RETURNING id, data`
+	// userRids selects the rows of app ?1 whose user hash is ?2, from both tiers.
+	userRids = `SELECT rid FROM endpoint_users WHERE app = (SELECT seq FROM apps WHERE id = ?1) AND hash = ?2
+	UNION ALL SELECT rid FROM endpoint_users_recent WHERE app = (SELECT seq FROM apps WHERE id = ?1) AND hash = ?2`
 )
 
 // DeleteEndpointsByUser removes a user's endpoints and returns them, by ID.
@@ -180,7 +182,9 @@ const (
 	// The table holds hashes; rows of another user with the same hash are dropped by the
 	// caller, which knows the users it asked for.
 	findUsersEndpoints = `SELECT e.user_id, e.id, e.channel_type FROM json_each(?2) k CROSS JOIN endpoint_users u
-	CROSS JOIN endpoints e ON e.rid = u.rid WHERE u.tier IN (0, 1) AND u.app = (SELECT seq FROM apps WHERE id = ?1) AND u.hash = k.value`
+	CROSS JOIN endpoints e ON e.rid = u.rid WHERE u.app = (SELECT seq FROM apps WHERE id = ?1) AND u.hash = k.value
+	UNION ALL SELECT e.user_id, e.id, e.channel_type FROM json_each(?2) k CROSS JOIN endpoint_users_recent u
+	CROSS JOIN endpoints e ON e.rid = u.rid WHERE u.app = (SELECT seq FROM apps WHERE id = ?1) AND u.hash = k.value`
 )
 
 // appKey returns the integer key of app appID (apps.seq), and false when there is no such app.
@@ -575,7 +579,8 @@ func insertEndpoints(n int) string {
 // deactivateAddresses makes INACTIVE the endpoints of app ?1 with one of the addresses ?3
 // (hashes ?2) but none of the IDs ?4, all three JSON arrays.
 const deactivateAddresses = `UPDATE endpoints SET data = json_set(data, '$.es', 'INACTIVE')
-	WHERE rid IN (SELECT a.rid FROM json_each(?2) k CROSS JOIN endpoint_addresses a WHERE a.tier IN (0, 1) AND a.app = ?1 AND a.hash = k.value)
+	WHERE rid IN (SELECT a.rid FROM json_each(?2) k CROSS JOIN endpoint_addresses a WHERE a.app = ?1 AND a.hash = k.value
+		UNION ALL SELECT a.rid FROM json_each(?2) k CROSS JOIN endpoint_addresses_recent a WHERE a.app = ?1 AND a.hash = k.value)
 	AND address IN (SELECT value FROM json_each(?3))
 	AND id NOT IN (SELECT value FROM json_each(?4)) AND json_extract(data, '$.es') IS NOT 'INACTIVE'`
 

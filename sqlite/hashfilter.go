@@ -312,11 +312,11 @@ type filterSource struct {
 
 var (
 	addressSource = &filterSource{"addresses",
-		`SELECT count(*) FROM endpoint_addresses WHERE tier IN (0, 1) AND app = ?`,
-		`SELECT hash FROM endpoint_addresses WHERE tier IN (0, 1) AND app = ?`}
+		`SELECT (SELECT count(*) FROM endpoint_addresses WHERE app = ?1) + (SELECT count(*) FROM endpoint_addresses_recent WHERE app = ?1)`,
+		`SELECT hash FROM endpoint_addresses WHERE app = ?1 UNION ALL SELECT hash FROM endpoint_addresses_recent WHERE app = ?1`}
 	userSource = &filterSource{"users",
-		`SELECT count(*) FROM endpoint_users WHERE tier IN (0, 1) AND app = ?`,
-		`SELECT hash FROM endpoint_users WHERE tier IN (0, 1) AND app = ?`}
+		`SELECT (SELECT count(*) FROM endpoint_users WHERE app = ?1) + (SELECT count(*) FROM endpoint_users_recent WHERE app = ?1)`,
+		`SELECT hash FROM endpoint_users WHERE app = ?1 UNION ALL SELECT hash FROM endpoint_users_recent WHERE app = ?1`}
 	// The key index holds the IDs themselves: they are hashed as the filter needs.
 	idSource = &filterSource{"endpoint IDs",
 		`SELECT count(*) FROM endpoints INDEXED BY endpoints_key WHERE app = ?`,

@@ -8,7 +8,8 @@ import (
 // The tables of user and address hashes (migration 0009) stand where two indexes of the
 // endpoints table stood. Lookups by a user or an address seek them, then each row by its rid.
 //
-// Their entries go in two tiers. PutEndpoints adds the entries of the rows it inserts to
+// Their entries go in two tiers, two tables each since migration 0010: tier 0 has the name,
+// tier 1 the name with "_recent". PutEndpoints adds the entries of the rows it inserts to
 // tier 1, in hash order, in one statement per table (indexNewHashes); updates and deletes
 // change entries through triggers. Tier 1 stays small, and so in the write connection's
 // cache. Once it holds DB.hashTierMax entries, indexNewEndpoints moves them into tier 0,
@@ -24,23 +25,23 @@ const defaultHashTierMax = 1 << 19
 // indexNewHashes add the user and address hashes of the endpoint rows past rid ?1 to tier 1
 // of their tables, in hash order. An entry a trigger added first is left.
 var indexNewHashes = []string{
-	`INSERT OR IGNORE INTO endpoint_users (tier, app, hash, rid)
-	SELECT 1, app, user_hash, rid FROM endpoints WHERE rid > ?1 AND user_hash IS NOT NULL ORDER BY app, user_hash`,
-	`INSERT OR IGNORE INTO endpoint_addresses (tier, app, hash, rid)
-	SELECT 1, app, address_hash, rid FROM endpoints WHERE rid > ?1 AND address_hash IS NOT NULL ORDER BY app, address_hash`,
+	`INSERT OR IGNORE INTO endpoint_users_recent (app, hash, rid)
+	SELECT app, user_hash, rid FROM endpoints WHERE rid > ?1 AND user_hash IS NOT NULL ORDER BY app, user_hash`,
+	`INSERT OR IGNORE INTO endpoint_addresses_recent (app, hash, rid)
+	SELECT app, address_hash, rid FROM endpoints WHERE rid > ?1 AND address_hash IS NOT NULL ORDER BY app, address_hash`,
 }
 
-// mergeHashTiers move tier 1 of each table into tier 0. SQLite reads tier 1 whole
-// before it writes (a table read and written by one statement), in key order.
+// mergeHashTiers move tier 1 of each table into tier 0, in key order, and empty it (a
+// DELETE without WHERE of a table without triggers frees its pages at once).
 var mergeHashTiers = []string{
-	`INSERT INTO endpoint_users (tier, app, hash, rid) SELECT 0, app, hash, rid FROM endpoint_users WHERE tier = 1`,
-	`DELETE FROM endpoint_users WHERE tier = 1`,
-	`INSERT INTO endpoint_addresses (tier, app, hash, rid) SELECT 0, app, hash, rid FROM endpoint_addresses WHERE tier = 1`,
-	`DELETE FROM endpoint_addresses WHERE tier = 1`,
+	`INSERT INTO endpoint_users (app, hash, rid) SELECT app, hash, rid FROM endpoint_users_recent`,
+	`DELETE FROM endpoint_users_recent`,
+	`INSERT INTO endpoint_addresses (app, hash, rid) SELECT app, hash, rid FROM endpoint_addresses_recent`,
+	`DELETE FROM endpoint_addresses_recent`,
 }
 
 // countHashTier counts the entries in tier 1 of both tables.
-const countHashTier = `SELECT (SELECT count(*) FROM endpoint_users WHERE tier = 1) + (SELECT count(*) FROM endpoint_addresses WHERE tier = 1)`
+const countHashTier = `SELECT (SELECT count(*) FROM endpoint_users_recent) + (SELECT count(*) FROM endpoint_addresses_recent)`
 
 // indexNewEndpoints adds the hashes of the endpoint rows past rid last (those PutEndpoints
 // has just inserted) to tier 1, and merges tier 1 into tier 0 once it has grown to

@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,7 +15,7 @@ import (
 )
 
 // before0007 takes a database back to the endpoints table of migrations 0005 and 0006, which
-// named the app by its ID, and marks 0007 and 0009 (which builds on it) not applied.
+// named the app by its ID, and marks 0007, 0009 (which builds on it) and 0010 not applied.
 var before0007 = []string{
 	`DROP TABLE endpoints`,
 	`CREATE TABLE endpoints (rid INTEGER PRIMARY KEY, app_id TEXT NOT NULL, id TEXT NOT NULL, user_id TEXT NOT NULL,
@@ -24,7 +25,8 @@ var before0007 = []string{
 	`CREATE INDEX endpoints_address ON endpoints (app_id, address) WHERE address <> ''`,
 	`DELETE FROM schema_migrations WHERE version = 7`,
 	`DROP TABLE endpoint_users`, `DROP TABLE endpoint_addresses`, // the triggers went with endpoints
-	`DELETE FROM schema_migrations WHERE version = 9`,
+	`DROP TABLE endpoint_users_recent`, `DROP TABLE endpoint_addresses_recent`,
+	`DELETE FROM schema_migrations WHERE version IN (9, 10)`,
 }
 
 // olderDatabase makes a database with what setup writes through the store, then takes it back
@@ -146,7 +148,8 @@ func TestMigrateEndpointsToRowidTable(t *testing.T) {
 			`CREATE INDEX endpoints_user ON endpoints (app_id, user_id) WHERE user_id <> ''`,
 			`CREATE INDEX endpoints_address ON endpoints (app_id, address) WHERE address <> ''`,
 			`DROP TABLE endpoint_users`, `DROP TABLE endpoint_addresses`,
-			`DELETE FROM schema_migrations WHERE version IN (5, 7, 9)`,
+			`DROP TABLE endpoint_users_recent`, `DROP TABLE endpoint_addresses_recent`,
+			`DELETE FROM schema_migrations WHERE version IN (5, 7, 9, 10)`,
 		)
 		for i, id := range []string{"b", "a", "c"} {
 			doc := `{"ct":"EMAIL","a":"` + id + `@example.com","d":{},"l":{},"u":"u1","c":"` + string(rune('1'+i)) + `","cr":1}`
@@ -372,9 +375,10 @@ func TestMigrateEndpointHashesToTables(t *testing.T) {
 		mustExec(t, raw,
 			`DROP TRIGGER endpoints_user_hash`, `DROP TRIGGER endpoints_address_hash`, `DROP TRIGGER endpoints_hashes_delete`,
 			`DROP TABLE endpoint_users`, `DROP TABLE endpoint_addresses`,
+			`DROP TABLE endpoint_users_recent`, `DROP TABLE endpoint_addresses_recent`,
 			`CREATE INDEX endpoints_user ON endpoints (app, user_hash) WHERE user_hash IS NOT NULL`,
 			`CREATE INDEX endpoints_address ON endpoints (app, address_hash) WHERE address_hash IS NOT NULL`,
-			`DELETE FROM schema_migrations WHERE version = 9`,
+			`DELETE FROM schema_migrations WHERE version IN (9, 10)`,
 		)
 	})
 	db := mustMigrate(t, sqlite.NewDB(path))
@@ -417,7 +421,80 @@ func TestMigrateEndpointHashesToTables(t *testing.T) {
 	}
 	defer check.Close()
 	var users, addresses int
-	if err := check.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM endpoint_users), (SELECT count(*) FROM endpoint_addresses)`).Scan(&users, &addresses); err != nil || users != 3 || addresses != 3 {
+	if err := check.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM endpoint_users) + (SELECT count(*) FROM endpoint_users_recent),
+		(SELECT count(*) FROM endpoint_addresses) + (SELECT count(*) FROM endpoint_addresses_recent)`).Scan(&users, &addresses); err != nil || users != 3 || addresses != 3 {
 		t.Fatalf("hash entries after one was deleted: %d users, %d addresses, %v; want two's 3 and 3", users, addresses, err)
 	}
+}
+
+// TestMigrateHashTiersApart takes a database back to the hash tables of migration 0009, one
+// table each with a tier column and entries in both tiers, and checks that 0010 moves every
+// entry into the tier-0 table, leaves the tier-1 tables empty, and that lookups, the INACTIVE
+// rule and the triggers work on the tables apart.
+func TestMigrateHashTiersApart(t *testing.T) {
+	ctx := context.Background()
+	const n = 40
+	path := olderDatabase(t, func(db *sqlite.DB) {
+		createApps(t, "app")(db)
+		for i := range n {
+			id, address, channel, user := fmt.Sprintf("e%02d", i), fmt.Sprintf("e%02d@example.com", i), "EMAIL", fmt.Sprintf("u%d", i%10)
+			if err := updateEndpoint(db, "app", &pinfold.EndpointUpdate{ID: id, ChannelType: &channel, Address: &address, UserID: &user}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}, func(raw *sql.DB) {
+		back := []string{`DROP TRIGGER endpoints_user_hash`, `DROP TRIGGER endpoints_address_hash`, `DROP TRIGGER endpoints_hashes_delete`}
+		for _, table := range []string{"endpoint_users", "endpoint_addresses"} {
+			back = append(back,
+				`CREATE TABLE old (tier INTEGER NOT NULL, app INTEGER NOT NULL, hash INTEGER NOT NULL, rid INTEGER NOT NULL,
+				PRIMARY KEY (tier, app, hash, rid)) WITHOUT ROWID`,
+				// Every other entry in each tier.
+				`INSERT INTO old SELECT rid % 2, app, hash, rid FROM (SELECT * FROM `+table+` UNION ALL SELECT * FROM `+table+`_recent)`,
+				`DROP TABLE `+table, `DROP TABLE `+table+`_recent`,
+				`ALTER TABLE old RENAME TO `+table)
+		}
+		mustExec(t, raw, append(back, `DELETE FROM schema_migrations WHERE version = 10`)...)
+		var tier0, tier1 int
+		if err := raw.QueryRow(`SELECT count(*) FILTER (WHERE tier = 0), count(*) FILTER (WHERE tier = 1) FROM endpoint_users`).Scan(&tier0, &tier1); err != nil ||
+			tier0 == 0 || tier1 == 0 || tier0+tier1 != n {
+			t.Fatalf("user entries before 0010: %d in tier 0, %d in tier 1, %v", tier0, tier1, err)
+		}
+	})
+	db := mustMigrate(t, sqlite.NewDB(path))
+	check, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer check.Close()
+	var users, usersRecent, addresses, addressesRecent int
+	if err := check.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM endpoint_users), (SELECT count(*) FROM endpoint_users_recent),
+		(SELECT count(*) FROM endpoint_addresses), (SELECT count(*) FROM endpoint_addresses_recent)`).Scan(&users, &usersRecent, &addresses, &addressesRecent); err != nil ||
+		users != n || usersRecent != 0 || addresses != n || addressesRecent != 0 {
+		t.Fatalf("after 0010: %d and %d user entries, %d and %d address entries, %v; want %d in tier 0 of each", users, usersRecent, addresses, addressesRecent, err, n)
+	}
+	for u := range 10 {
+		if es, err := db.FindEndpointsByUser(ctx, "app", fmt.Sprintf("u%d", u)); err != nil || len(es) != n/10 {
+			t.Fatalf("u%d's endpoints after 0010 = %d, %v; want %d", u, len(es), err, n/10)
+		}
+	}
+	// e01 takes e00's address (e00 in tier 0, e01 in tier 1 before 0010): e00 becomes INACTIVE.
+	address := "e00@example.com"
+	if err := updateEndpoint(db, "app", &pinfold.EndpointUpdate{ID: "e01", Address: &address}); err != nil {
+		t.Fatal(err)
+	}
+	if e, err := db.FindEndpoint(ctx, "app", "e00"); err != nil || e.EndpointStatus != "INACTIVE" {
+		t.Fatalf("e00 after e01 took its address: %+v, %v", e, err)
+	}
+	// e02 moves to user u9 (the update trigger), and u1's endpoints are deleted (the delete trigger).
+	u9 := "u9"
+	if err := updateEndpoint(db, "app", &pinfold.EndpointUpdate{ID: "e02", UserID: &u9}); err != nil {
+		t.Fatal(err)
+	}
+	if es, err := db.FindEndpointsByUser(ctx, "app", "u9"); err != nil || len(es) != n/10+1 {
+		t.Fatalf("u9's endpoints after e02 moved to u9 = %d, %v", len(es), err)
+	}
+	if deleted, err := db.DeleteEndpointsByUser(ctx, "app", "u1"); err != nil || len(deleted) != n/10 {
+		t.Fatalf("u1's endpoints deleted = %d, %v", len(deleted), err)
+	}
+	// mustMigrate's CheckHashTables then finds the tables exact.
 }

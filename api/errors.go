@@ -146,7 +146,7 @@ func jsonPathAt(body []byte, off int64) (path string, ok bool) {
 		}
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
+	dec.UseNumber() // a number out of float64's range (1e400) is a token, not an error
 	for {
 		tok, err := dec.Token()
 		if err != nil {

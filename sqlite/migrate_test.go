@@ -477,7 +477,7 @@ func TestMigrateHashTiersApart(t *testing.T) {
 			t.Fatalf("u%d's endpoints after 0010 = %d, %v; want %d", u, len(es), err, n/10)
 		}
 	}
-	// e01 takes e00's address (e00 in tier 0, e01 in tier 1 before 0010): e00 becomes INACTIVE.
+	// e01 takes e00's address (their entries were in different tiers before 0010): e00 becomes INACTIVE.
 	address := "e00@example.com"
 	if err := updateEndpoint(db, "app", &pinfold.EndpointUpdate{ID: "e01", Address: &address}); err != nil {
 		t.Fatal(err)

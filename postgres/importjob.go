@@ -389,8 +389,6 @@ func insertFailures(ctx context.Context, tx pgx.Tx, jobID string, failures []pin
 	return nil
 }
 
-const pieceColumns = `job_id, no, app_id, bucket, key, etag, start_byte, end_byte, first_line, header, gzip, attempts`
-
 // ClaimPiece claims one waiting piece in one statement; SKIP LOCKED lets nodes claim side by
 // side without waiting on each other.
 func (db *DB) ClaimPiece(ctx context.Context, node string, now, leaseUntil time.Time) (*pinfold.Piece, *pinfold.ImportJob, error) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -143,5 +144,74 @@ func TestOptionErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.msg) {
 			t.Errorf("%v: %v, want an error containing %q", tc.args, err, tc.msg)
 		}
+	}
+}
+
+// TestRepeat runs two sections in three rounds: each figure is one result whose value is the
+// median of its three runs and whose ratio is the median of the rounds' ratios, and the table
+// gives their ranges.
+func TestRepeat(t *testing.T) {
+	t.Parallel()
+	args := []string{"--rows", "300", "--only", "decode,store", "--format", "csv", "--repeat", "3", "--dir", t.TempDir()}
+	var out, log bytes.Buffer
+	if err := Run(context.Background(), append(args, "--json"), &out, &log); err != nil {
+		t.Fatalf("run: %v\n%s", err, log.String())
+	}
+	var rep Report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("%v:\n%s", err, out.String())
+	}
+	if rep.Rounds != 3 || len(rep.Results) != 3 {
+		t.Fatalf("%d rounds, %d results, want 3 and 3 (two decode figures and the store limit):\n%s", rep.Rounds, len(rep.Results), out.String())
+	}
+	for _, r := range rep.Results {
+		if len(r.Runs) != 3 || len(r.Ratios) != 3 {
+			t.Errorf("%s: runs %v, ratios %v, want three of each", r.Figure, r.Runs, r.Ratios)
+			continue
+		}
+		if r.Value != median(r.Runs) || r.Ratio != median(r.Ratios) || r.Value <= 0 || r.Ratio <= 0 {
+			t.Errorf("%s: value %v, ratio %v, want the medians of %v and %v", r.Figure, r.Value, r.Ratio, r.Runs, r.Ratios)
+		}
+	}
+	if !strings.Contains(log.String(), "round 3 of 3") {
+		t.Errorf("no round 3 in the log:\n%s", log.String())
+	}
+
+	out.Reset()
+	if err := Run(context.Background(), args, &out, &log); err != nil {
+		t.Fatalf("run: %v\n%s", err, log.String())
+	}
+	if !strings.Contains(out.String(), "value range") || !regexp.MustCompile(`SQLite store limit .*\d–\d`).MatchString(out.String()) {
+		t.Errorf("no ranges in the table:\n%s", out.String())
+	}
+}
+
+// TestMergeRounds merges hand-made rounds: the medians, a target tested on the median ratio,
+// and a figure measured once left alone.
+func TestMergeRounds(t *testing.T) {
+	rep := &Report{}
+	for _, v := range []struct{ value, base float64 }{{70, 100}, {90, 100}, {85, 110}} {
+		rep.add(Result{Section: "import", Figure: "fresh", Value: v.value, Unit: "endpoints/s", BaseVal: v.base}).ratioAtLeast(0.8)
+		rep.add(Result{Section: "decode", Figure: "rows", Value: v.value * 1000, Unit: "rows/s"}).atLeast(80_000, "rows/s")
+	}
+	rep.add(Result{Section: "memory", Figure: "peak", Value: 270, Unit: "MB"}).below(300, "MB")
+	got := mergeRounds(rep.Results)
+	if len(got) != 3 {
+		t.Fatalf("%d results, want 3", len(got))
+	}
+	fresh, rows, peak := got[0], got[1], got[2]
+	// Ratios 0.70, 0.90 and 0.773: the median is 0.773, under 0.8, although the median value
+	// (85) over the median baseline (100) would be 0.85.
+	if fresh.Value != 85 || fresh.BaseVal != 100 || fresh.Ratio != 85.0/110 || fresh.Met == nil || *fresh.Met {
+		t.Errorf("fresh: %+v", *fresh)
+	}
+	if rows.Value != 85_000 || rows.Met == nil || !*rows.Met || len(rows.Ratios) != 0 || !slices.Equal(rows.Runs, []float64{70_000, 90_000, 85_000}) {
+		t.Errorf("rows: %+v", *rows)
+	}
+	if peak.Value != 270 || peak.Runs != nil || peak.Met == nil || !*peak.Met {
+		t.Errorf("peak: %+v", *peak)
+	}
+	if m := median([]float64{4, 1, 3, 2}); m != 2.5 {
+		t.Errorf("median of 1..4 = %v, want 2.5", m)
 	}
 }

@@ -13,7 +13,9 @@
 //   - memory: the server's peak RSS while importing a file ten times the size, against the
 //     default size.
 //
-// The data is generated deterministically from --seed. See docs/performance.md.
+// With --repeat N the sections before memory run N times, one round after the other, and each
+// figure is reported as the median of its rounds, each ratio as the median of the rounds'
+// ratios. The data is generated deterministically from --seed. See docs/performance.md.
 package main
 
 import (
@@ -64,6 +66,7 @@ type options struct {
 	apiClient     string // sdkClient or httpClient
 	memoryRows    int
 	cpuProfile    string
+	repeat        int // rounds of the sections other than memory
 }
 
 func parseOptions(args []string, stderr io.Writer) (*options, error) {
@@ -90,6 +93,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.apiDuration, "api-duration", 3*time.Second, "how long each API load runs")
 	fs.StringVar(&o.apiClient, "api-client", sdkClient, `clients of the API section: "sdk" (the SDK's Pinpoint client) or "http" (net/http GETs signed with the SDK's signer, a fraction of the SDK client's CPU)`)
 	fs.IntVar(&o.memoryRows, "memory-rows", 0, "rows of the memory case (default: 10 × --rows)")
+	fs.IntVar(&o.repeat, "repeat", 1, "rounds of the decode, store, import and api sections, one after the other: each figure is then the median of its rounds and each ratio the median of the rounds' ratios, every round's figures against the baselines of that round, with their ranges (the memory case runs once)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of this process (decode and store run here; import and api in the server) to the file")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -123,6 +127,8 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("--rows: must be at least 1")
 	case o.importWorkers < 0:
 		return nil, fmt.Errorf("--import-workers: must be 0 (the server's default) or more")
+	case o.repeat < 1:
+		return nil, fmt.Errorf("--repeat: must be at least 1")
 	case o.storeWriters < 1:
 		return nil, fmt.Errorf("--store-writers: must be at least 1")
 	case o.pieceSize < 64<<10:

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -27,6 +28,13 @@ type Result struct {
 	// (absent when the figure has no target of its own).
 	Target string `json:"target,omitempty"`
 	Met    *bool  `json:"met,omitempty"`
+	// Runs and Ratios are, with --repeat, each round's value and its ratio to the baseline of
+	// the same round, in the order of the rounds; Value and Ratio are then their medians, and
+	// BaseVal the median of the baselines (so Ratio need not be Value / BaseVal).
+	Runs   []float64 `json:"runs,omitempty"`
+	Ratios []float64 `json:"ratios,omitempty"`
+
+	check func(*Result) bool // the target's test, for Met
 }
 
 // Machine describes where the run happened.
@@ -52,7 +60,8 @@ type Report struct {
 	ImportWorkers int       `json:"import_workers"` // 0: the server's default for its store
 	StoreWriters  int       `json:"store_writers"`
 	Postgres      string    `json:"postgres,omitempty"` // "", "auto" or "url"
-	Results       []Result  `json:"results"`
+	Rounds        int       `json:"rounds"`             // --repeat
+	Results       []*Result `json:"results"`
 }
 
 // add appends res, with its ratio to its baseline when it has one, and returns it for a target.
@@ -60,26 +69,89 @@ func (r *Report) add(res Result) *Result {
 	if res.BaseVal > 0 {
 		res.Ratio = res.Value / res.BaseVal
 	}
-	r.Results = append(r.Results, res)
-	return &r.Results[len(r.Results)-1]
+	r.Results = append(r.Results, &res)
+	return &res
 }
 
 // atLeast sets a target "≥ min unit" on the result's value.
 func (res *Result) atLeast(min float64, unit string) {
-	res.Target = "≥ " + number(min) + " " + unit
-	res.Met = ptr(res.Value >= min)
+	res.target("≥ "+number(min)+" "+unit, func(r *Result) bool { return r.Value >= min })
 }
 
 // ratioAtLeast sets a target on the result's ratio to its baseline.
 func (res *Result) ratioAtLeast(min float64) {
-	res.Target = fmt.Sprintf("ratio ≥ %.2f", min)
-	res.Met = ptr(res.Ratio >= min)
+	res.target(fmt.Sprintf("ratio ≥ %.2f", min), func(r *Result) bool { return r.Ratio >= min })
 }
 
 // below sets a target "< max unit" on the result's value.
 func (res *Result) below(max float64, unit string) {
-	res.Target = "< " + number(max) + " " + unit
-	res.Met = ptr(res.Value < max)
+	res.target("< "+number(max)+" "+unit, func(r *Result) bool { return r.Value < max })
+}
+
+func (res *Result) target(name string, check func(*Result) bool) {
+	res.Target, res.check = name, check
+	res.Met = ptr(check(res))
+}
+
+// mergeRounds makes the results of each figure measured in more than one round (--repeat)
+// one result, in the place of its first round: its value and baseline value the medians of
+// the rounds', its ratio the median of the rounds' ratios, and its target tested on those.
+func mergeRounds(results []*Result) []*Result {
+	type key struct{ section, figure, unit string }
+	byKey := map[key][]*Result{}
+	var order []key
+	for _, r := range results {
+		k := key{r.Section, r.Figure, r.Unit}
+		if byKey[k] == nil {
+			order = append(order, k)
+		}
+		byKey[k] = append(byKey[k], r)
+	}
+	merged := make([]*Result, 0, len(order))
+	for _, k := range order {
+		rounds := byKey[k]
+		if len(rounds) == 1 {
+			merged = append(merged, rounds[0])
+			continue
+		}
+		m := *rounds[0]
+		var bases []float64
+		m.Runs, m.Ratios = nil, nil
+		for _, r := range rounds {
+			m.Runs = append(m.Runs, r.Value)
+			if r.BaseVal > 0 {
+				bases = append(bases, r.BaseVal)
+				m.Ratios = append(m.Ratios, r.Ratio)
+			}
+		}
+		m.Value, m.BaseVal, m.Ratio = median(m.Runs), median(bases), median(m.Ratios)
+		if m.check != nil {
+			m.Met = ptr(m.check(&m))
+		}
+		merged = append(merged, &m)
+	}
+	return merged
+}
+
+// median returns the median of vs (the mean of the middle two for an even count), or 0 for none.
+func median(vs []float64) float64 {
+	if len(vs) == 0 {
+		return 0
+	}
+	s := slices.Sorted(slices.Values(vs))
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// spread formats the range of vs as "min–max", with digits as f gives them.
+func spread(vs []float64, f func(float64) string) string {
+	if len(vs) < 2 {
+		return ""
+	}
+	return f(slices.Min(vs)) + "–" + f(slices.Max(vs))
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -115,18 +187,30 @@ func (r *Report) WriteTable(w io.Writer) error {
 		r.Date.Format(time.RFC3339), r.Rows, r.Seed, strings.Join(r.Formats, "+"), workers, r.StoreWriters)
 	fmt.Fprintf(w, "machine: %d CPUs (%s), %s memory, %s %s\n", r.Machine.CPUs, r.Machine.CPUModel, r.Machine.Memory, r.Machine.GoVersion, r.Machine.OS)
 	fmt.Fprintf(w, "load average (1, 5, 15 min): %s before, %s after\n\n", r.Machine.LoadBefore, r.Machine.LoadAfter)
+	if r.Rounds > 1 {
+		fmt.Fprintf(w, "%d rounds: each value is the median of its rounds, each ratio the median of the rounds' ratios\n\n", r.Rounds)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "section\tfigure\tvalue\tunit\tbaseline\tbaseline value\tratio\ttarget\tmet\t")
+	header := "section\tfigure\tvalue\tunit\tbaseline\tbaseline value\tratio\ttarget\tmet\t"
+	if r.Rounds > 1 {
+		header += "value range\tratio range\t"
+	}
+	fmt.Fprintln(tw, header)
+	ratioText := func(v float64) string { return fmt.Sprintf("%.3g", v) }
 	for _, res := range r.Results {
 		ratio, base, met := "", "", ""
 		if res.BaseVal > 0 {
-			base, ratio = number(res.BaseVal), fmt.Sprintf("%.3g", res.Ratio)
+			base, ratio = number(res.BaseVal), ratioText(res.Ratio)
 		}
 		if res.Met != nil {
 			met = map[bool]string{true: "yes", false: "NO"}[*res.Met]
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", res.Section, res.Figure, number(res.Value), res.Unit,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t", res.Section, res.Figure, number(res.Value), res.Unit,
 			res.Baseline, base, ratio, res.Target, met)
+		if r.Rounds > 1 {
+			fmt.Fprintf(tw, "%s\t%s\t", spread(res.Runs, number), spread(res.Ratios, ratioText))
+		}
+		fmt.Fprintln(tw)
 	}
 	return tw.Flush()
 }

@@ -30,6 +30,7 @@ type bench struct {
 	importPeak float64            // MB, the default-size CSV import on SQLite
 	importRate float64            // endpoints/s of that import
 	cases      int                // import cases so far, so that each has its own data folder
+	round      int                // the round of the sections (--repeat), from 1
 }
 
 var formatNames = map[string]string{"csv": "CSV", "json": "NDJSON"}
@@ -38,7 +39,7 @@ var formatNames = map[string]string{"csv": "CSV", "json": "NDJSON"}
 func run(ctx context.Context, o *options, log io.Writer) (rep *Report, err error) {
 	b := &bench{o: o, log: log, start: time.Now(), files: map[string]string{}, storeLimit: map[string]float64{}}
 	b.rep = &Report{Date: b.start.UTC().Truncate(time.Second), Machine: thisMachine(), Rows: o.rows, Seed: o.seed,
-		Formats: o.formats, ImportWorkers: o.importWorkers, StoreWriters: o.storeWriters}
+		Formats: o.formats, ImportWorkers: o.importWorkers, StoreWriters: o.storeWriters, Rounds: o.repeat}
 	if b.dir, err = os.MkdirTemp(o.dir, "pinfold-bench-"); err != nil {
 		return nil, err
 	}
@@ -68,17 +69,25 @@ func run(ctx context.Context, o *options, log io.Writer) (rep *Report, err error
 			}
 		}()
 	}
-	for _, s := range []struct {
-		name string
-		run  func(context.Context) error
-	}{{"decode", b.decode}, {"store", b.store}, {"import", b.imports}, {"api", b.api}, {"memory", b.memory}} {
-		if !o.only[s.name] {
-			continue
+	// With --repeat, the report holds every round's results until the end, where each figure's
+	// rounds become one result (mergeRounds), also when a section fails.
+	defer func() { b.rep.Results = mergeRounds(b.rep.Results) }()
+	for b.round = 1; b.round <= o.repeat; b.round++ {
+		if o.repeat > 1 {
+			b.logf("round %d of %d", b.round, o.repeat)
 		}
-		err := s.run(ctx)
-		b.rep.Machine.LoadAfter = loadAverage()
-		if err != nil {
-			return b.rep, fmt.Errorf("%s: %w", s.name, err)
+		for _, s := range []struct {
+			name string
+			run  func(context.Context) error
+		}{{"decode", b.decode}, {"store", b.store}, {"import", b.imports}, {"api", b.api}, {"memory", b.memory}} {
+			if !o.only[s.name] || s.name == "memory" && b.round < o.repeat {
+				continue
+			}
+			err := s.run(ctx)
+			b.rep.Machine.LoadAfter = loadAverage()
+			if err != nil {
+				return b.rep, fmt.Errorf("%s: %w", s.name, err)
+			}
 		}
 	}
 	return b.rep, nil
@@ -191,7 +200,9 @@ func (b *bench) store(ctx context.Context) error {
 
 // storeSQLite measures the SQLite store limit and its baseline.
 func (b *bench) storeSQLite(ctx context.Context, appID string, pieces [][]*pinfold.Endpoint, all []*pinfold.Endpoint, docs []string) error {
-	db := sqlite.NewDB(filepath.Join(b.dir, "store-sqlite", "pinfold.db"))
+	dir := filepath.Join(b.dir, fmt.Sprintf("store-sqlite-%d", b.round))
+	defer os.RemoveAll(dir) // the next round writes a database of its own
+	db := sqlite.NewDB(filepath.Join(dir, "pinfold.db"))
 	if err := db.Open(); err != nil {
 		return err
 	}
@@ -202,7 +213,7 @@ func (b *bench) storeSQLite(ctx context.Context, appID string, pieces [][]*pinfo
 		return fmt.Errorf("SQLite: %w", err)
 	}
 	runtime.GC()
-	base, err := sqliteBaseline(ctx, filepath.Join(b.dir, "store-sqlite", "baseline.db"), all, docs)
+	base, err := sqliteBaseline(ctx, filepath.Join(dir, "baseline.db"), all, docs)
 	if err != nil {
 		return fmt.Errorf("SQLite baseline: %w", err)
 	}

@@ -153,6 +153,30 @@ func TestOptionErrors(t *testing.T) {
 func TestRepeat(t *testing.T) {
 	t.Parallel()
 	args := []string{"--rows", "300", "--only", "decode,store", "--format", "csv", "--repeat", "3", "--dir", t.TempDir()}
+	t.Run("every section", func(t *testing.T) {
+		// Each round's servers start on fresh data folders (a second round's API server once
+		// found the first one's bucket), and the memory case runs once.
+		t.Parallel()
+		var out, log bytes.Buffer
+		dir := t.TempDir()
+		err := Run(context.Background(), []string{"--rows", "300", "--memory-rows", "600", "--only", "store,import,api,memory", "--format", "csv",
+			"--repeat", "2", "--api-duration", "50ms", "--json", "--dir", dir}, &out, &log)
+		if err != nil {
+			t.Fatalf("run: %v\n%s", err, log.String())
+		}
+		var rep Report
+		if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+			t.Fatalf("%v:\n%s", err, out.String())
+		}
+		for _, r := range rep.Results {
+			if want := map[bool]int{true: 0, false: 2}[r.Section == "memory"]; len(r.Runs) != want {
+				t.Errorf("%s %s: %d runs, want %d", r.Section, r.Figure, len(r.Runs), want)
+			}
+		}
+		if left, _ := os.ReadDir(dir); len(left) != 0 {
+			t.Errorf("%d files left in --dir", len(left))
+		}
+	})
 	var out, log bytes.Buffer
 	if err := Run(context.Background(), append(args, "--json"), &out, &log); err != nil {
 		t.Fatalf("run: %v\n%s", err, log.String())

@@ -294,6 +294,9 @@ func (b *bench) imports(ctx context.Context) error {
 			}
 			c.again = true
 			res, err := measureImport(ctx, c)
+			if !b.o.keep {
+				os.RemoveAll(c.data) // its database and its copy of the file: a GB or two a case, every round
+			}
 			if err != nil {
 				return fmt.Errorf("%s %s: %w", store, formatNames[format], err)
 			}
@@ -324,7 +327,11 @@ func (b *bench) api(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := measureAPI(ctx, bin, filepath.Join(b.dir, "serve-api"), path, rows, b.o.apiDuration, b.o.apiClient)
+	data := filepath.Join(b.dir, fmt.Sprintf("serve-api-%d", b.round)) // a fresh server every round
+	res, err := measureAPI(ctx, bin, data, path, rows, b.o.apiDuration, b.o.apiClient)
+	if !b.o.keep {
+		os.RemoveAll(data)
+	}
 	if err != nil {
 		return err
 	}

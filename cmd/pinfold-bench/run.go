@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"syscall"
 	"time"
 
 	"github.com/pinfold/pinfold"
@@ -91,6 +92,15 @@ func run(ctx context.Context, o *options, log io.Writer) (rep *Report, err error
 		}
 	}
 	return b.rep, nil
+}
+
+// settle readies the machine for a timed measurement: the garbage of what came before is
+// collected, and the files written before it (the generated files, the last case's database
+// and WAL) are flushed to the disk, which the kernel would otherwise do in the background
+// during the measurement, beside the store's own writes and fsyncs.
+func settle() {
+	runtime.GC()
+	syscall.Sync()
 }
 
 func (b *bench) logf(format string, args ...any) {
@@ -206,13 +216,13 @@ func (b *bench) storeSQLite(ctx context.Context, appID string, pieces [][]*pinfo
 	if err := db.Open(); err != nil {
 		return err
 	}
-	runtime.GC()
+	settle()
 	limit, err := measureStore(ctx, db, appID, pieces, b.o.storeWriters)
 	db.Close()
 	if err != nil {
 		return fmt.Errorf("SQLite: %w", err)
 	}
-	runtime.GC()
+	settle()
 	base, err := sqliteBaseline(ctx, filepath.Join(dir, "baseline.db"), all, docs)
 	if err != nil {
 		return fmt.Errorf("SQLite baseline: %w", err)
@@ -235,7 +245,7 @@ func (b *bench) storePostgres(ctx context.Context, appID string, pieces [][]*pin
 	if err := pdb.Open(ctx); err != nil {
 		return err
 	}
-	runtime.GC()
+	settle()
 	limit, err := measureStore(ctx, pdb, appID, pieces, b.o.storeWriters)
 	pdb.Close()
 	if err != nil {
@@ -244,7 +254,7 @@ func (b *bench) storePostgres(ctx context.Context, appID string, pieces [][]*pin
 	if url, err = b.pg.newDatabase(ctx, "copy"); err != nil {
 		return err
 	}
-	runtime.GC()
+	settle()
 	base, err := postgresBaseline(ctx, url, all, docs)
 	if err != nil {
 		return fmt.Errorf("PostgreSQL baseline: %w", err)

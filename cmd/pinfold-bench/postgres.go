@@ -45,6 +45,30 @@ func (s *pgServer) newDatabase(ctx context.Context, purpose string) (string, err
 	return u.String(), nil
 }
 
+// dropDatabase drops a database that newDatabase created, once measured: a re-import leaves a
+// million dead rows, whose autovacuum would otherwise run beside the next measurements. It
+// does nothing when keep is set.
+func (s *pgServer) dropDatabase(ctx context.Context, dbURL string, keep bool) error {
+	u, err := url.Parse(dbURL)
+	if err != nil || keep {
+		return err
+	}
+	name := u.Path[1:]
+	if !slices.Contains(s.databases, name) {
+		return fmt.Errorf("drop database: %s is not one of this run's", name)
+	}
+	conn, err := pgx.Connect(ctx, s.url)
+	if err != nil {
+		return fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+		return fmt.Errorf("drop database: %w", err)
+	}
+	s.databases = slices.DeleteFunc(s.databases, func(n string) bool { return n == name })
+	return nil
+}
+
 // close stops a throwaway cluster (its folder goes with the run's, unless --keep), or drops
 // the databases the run created in a server given by URL (unless keep).
 func (s *pgServer) close(keep bool) {

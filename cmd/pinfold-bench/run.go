@@ -251,6 +251,9 @@ func (b *bench) storePostgres(ctx context.Context, appID string, pieces [][]*pin
 	if err != nil {
 		return fmt.Errorf("PostgreSQL: %w", err)
 	}
+	if err := b.pg.dropDatabase(ctx, url, b.o.keep); err != nil {
+		return err
+	}
 	if url, err = b.pg.newDatabase(ctx, "copy"); err != nil {
 		return err
 	}
@@ -258,6 +261,9 @@ func (b *bench) storePostgres(ctx context.Context, appID string, pieces [][]*pin
 	base, err := postgresBaseline(ctx, url, all, docs)
 	if err != nil {
 		return fmt.Errorf("PostgreSQL baseline: %w", err)
+	}
+	if err := b.pg.dropDatabase(ctx, url, b.o.keep); err != nil {
+		return err
 	}
 	b.storeLimit["PostgreSQL"] = limit
 	b.rep.add(Result{Section: "store", Figure: "PostgreSQL store limit", Value: limit, Unit: "endpoints/s",
@@ -309,6 +315,11 @@ func (b *bench) imports(ctx context.Context) error {
 			}
 			if err != nil {
 				return fmt.Errorf("%s %s: %w", store, formatNames[format], err)
+			}
+			if c.database != "" {
+				if err := b.pg.dropDatabase(ctx, c.database, b.o.keep); err != nil {
+					return err
+				}
 			}
 			name := fmt.Sprintf("%s %s import", store, formatNames[format])
 			r := b.rep.add(Result{Section: "import", Figure: name + ", fresh app", Value: res.fresh, Unit: "endpoints/s",

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -53,7 +54,7 @@ func (s *pgServer) dropDatabase(ctx context.Context, dbURL string, keep bool) er
 	if err != nil || keep {
 		return err
 	}
-	name := u.Path[1:]
+	name := strings.TrimPrefix(u.Path, "/")
 	if !slices.Contains(s.databases, name) {
 		return fmt.Errorf("drop database: %s is not one of this run's", name)
 	}

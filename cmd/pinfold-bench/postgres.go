@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -58,16 +59,25 @@ func (s *pgServer) dropDatabase(ctx context.Context, dbURL string, keep bool) er
 	if !slices.Contains(s.databases, name) {
 		return fmt.Errorf("drop database: %s is not one of this run's", name)
 	}
+	return s.drop(ctx, name)
+}
+
+// drop drops databases of this run and forgets them; it goes on past one that fails.
+func (s *pgServer) drop(ctx context.Context, names ...string) error {
 	conn, err := pgx.Connect(ctx, s.url)
 	if err != nil {
 		return fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-		return fmt.Errorf("drop database: %w", err)
+	var errs []error
+	for _, name := range names {
+		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			errs = append(errs, fmt.Errorf("drop database %s: %w", name, err))
+			continue
+		}
+		s.databases = slices.DeleteFunc(s.databases, func(n string) bool { return n == name })
 	}
-	s.databases = slices.DeleteFunc(s.databases, func(n string) bool { return n == name })
-	return nil
+	return errors.Join(errs...)
 }
 
 // close stops a throwaway cluster (its folder goes with the run's, unless --keep), or drops
@@ -80,17 +90,8 @@ func (s *pgServer) close(keep bool) {
 		}
 		return
 	}
-	if keep {
-		return
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, s.url)
-	if err != nil {
-		return
-	}
-	defer conn.Close(ctx)
-	for _, name := range s.databases {
-		conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+	if !keep {
+		s.drop(context.Background(), slices.Clone(s.databases)...)
 	}
 }
 

@@ -211,7 +211,9 @@ func (b *bench) store(ctx context.Context) error {
 // storeSQLite measures the SQLite store limit and its baseline.
 func (b *bench) storeSQLite(ctx context.Context, appID string, pieces [][]*pinfold.Endpoint, all []*pinfold.Endpoint, docs []string) error {
 	dir := filepath.Join(b.dir, fmt.Sprintf("store-sqlite-%d", b.round))
-	defer os.RemoveAll(dir) // the next round writes a database of its own
+	if !b.o.keep {
+		defer os.RemoveAll(dir) // the next round writes a database of its own
+	}
 	db := sqlite.NewDB(filepath.Join(dir, "pinfold.db"))
 	if err := db.Open(); err != nil {
 		return err

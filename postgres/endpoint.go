@@ -138,6 +138,15 @@ type pieceTx struct {
 // endpoint of the app and filtering them against the array: each lookup took 15 ms at the
 // first piece of a fresh 300k-row import and about 150 ms by the twentieth, more than the
 // piece's COPY (TestLookupPlansWithStaleStatistics; docs/performance.md).
+//
+// And they are planned at every execution (lookupMode), never from a plan kept from an earlier
+// one: a connection's prepared statement settles on a generic plan after five executions and
+// keeps it until the table's statistics change, and one made while a fresh app's first pieces
+// were written (a few thousand rows, never analysed) read every endpoint of the app and
+// filtered it against the array, for every piece after, until autovacuum analysed the table:
+// a 1M-row import stalled for 10–30 s in 5 runs of 8 once the pieces of one node ran on fewer
+// connections (TestLookupsPlannedEachTime; docs/performance.md). A plan made at execution
+// knows the table's current size from its pages.
 const (
 	endpointsByID = `SELECT id, data FROM endpoints WHERE app = (SELECT seq FROM apps WHERE id = $1)
 		AND id = ANY(ARRAY(SELECT unnest($2::text[])))`
@@ -150,7 +159,7 @@ func (p *endpointTx) FindEndpoints(ctx context.Context, appID string, ids []stri
 	if len(ids) == 0 {
 		return found, nil
 	}
-	rows, err := p.tx.Query(ctx, endpointsByID, appID, ids)
+	rows, err := p.tx.Query(ctx, endpointsByID, lookupMode, appID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("find endpoints: %w", err)
 	}
@@ -175,7 +184,7 @@ func (p *endpointTx) FindUserEndpoints(ctx context.Context, appID string, userID
 	if len(userIDs) == 0 {
 		return members, nil
 	}
-	rows, err := p.tx.Query(ctx, membersByUser, appID, userIDs)
+	rows, err := p.tx.Query(ctx, membersByUser, lookupMode, appID, userIDs)
 	if err != nil {
 		return nil, fmt.Errorf("find user endpoints: %w", err)
 	}
@@ -232,7 +241,7 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 		return nil
 	}
 	for _, g := range stored.AddressedByApp(endpoints) {
-		if _, err := p.tx.Exec(ctx, deactivateAddresses, g.AppID, g.Addresses, g.IDs); err != nil {
+		if _, err := p.tx.Exec(ctx, deactivateAddresses, lookupMode, g.AppID, g.Addresses, g.IDs); err != nil {
 			return fmt.Errorf("deactivate endpoints with the same address: %w", err)
 		}
 	}
@@ -273,13 +282,19 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 	return err
 }
 
+// lookupMode runs a statement whose plan must fit the table as it is now (endpointsByID):
+// pgx prepares it unnamed, which PostgreSQL plans for the parameters of that one execution.
+// It costs a round trip more than a statement prepared once, a fraction of a millisecond for
+// a statement that looks up a piece's rows.
+const lookupMode = pgx.QueryExecModeDescribeExec
+
 // deactivateAddresses makes INACTIVE the endpoints of app $1 with one of the addresses $2 but
 // none of the IDs $3. It finds them through the index on the addresses' hashes (migration
 // 0008), then compares the addresses themselves. The IDs are excluded through NOT IN a
 // subquery, which PostgreSQL hashes once; NOT (id = ANY($3)) was a linear scan of the array
 // for every endpoint with one of the addresses in the generic plan pgx's prepared statement
 // settles on: 0.85 s of a 12k-row piece's re-import, against 29 ms (TestDeactivatePlan). IDs
-// are never NULL, so NOT IN means what it says.
+// are never NULL, so NOT IN means what it says. It runs in lookupMode, as the lookups do.
 const deactivateAddresses = `UPDATE endpoints SET data = jsonb_set(data, '{es}', '"INACTIVE"')
 	WHERE app = (SELECT seq FROM apps WHERE id = $1) AND address <> ''
 	AND hashtextextended(address, 0) = ANY(ARRAY(SELECT hashtextextended(a, 0) FROM unnest($2::text[]) a))

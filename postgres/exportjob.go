@@ -224,7 +224,7 @@ func (db *DB) FindEndpointsByID(ctx context.Context, appID string, ids []string)
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := db.pool.Query(ctx, endpointsByID, appID, ids)
+	rows, err := db.pool.Query(ctx, endpointsByID, lookupMode, appID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("find endpoints: %w", err)
 	}

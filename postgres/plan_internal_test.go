@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/pinfold/pinfold"
 	"github.com/pinfold/pinfold/postgres/pgtest"
 )
 
@@ -160,4 +162,65 @@ func TestLookupPlansWithStaleStatistics(t *testing.T) {
 			t.Errorf("the users are not looked up in the index on (app, user_id):\n%s", plan)
 		}
 	})
+}
+
+// TestLookupsPlannedEachTime checks that a piece's lookups and its INACTIVE UPDATE are never
+// run from a generic plan, which a connection's prepared statement would keep from the first
+// pieces of an app, when the table was small (endpointsByID): each execution is planned for
+// the table as it is then.
+func TestLookupsPlannedEachTime(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	if strings.Contains(url, "?") {
+		url += "&pool_max_conns=1"
+	} else {
+		url += "?pool_max_conns=1"
+	}
+	db := NewDB(url) // one connection, so that every statement runs on it
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.CreateApp(ctx, &pinfold.App{ID: "app", Name: "a", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 8 { // past the five executions after which a prepared statement may go generic
+		err := db.UpdateEndpoints(ctx, "app", func(tx pinfold.EndpointTx) error {
+			id := fmt.Sprintf("e%d", i)
+			if _, err := tx.FindEndpoints(ctx, "app", []string{id}); err != nil {
+				return err
+			}
+			if _, err := tx.FindUserEndpoints(ctx, "app", []string{"u"}); err != nil {
+				return err
+			}
+			return tx.PutEndpoints(ctx, []*pinfold.Endpoint{{AppID: "app", ID: id, ChannelType: "EMAIL",
+				Address: id + "@example.com", EndpointStatus: "ACTIVE", User: pinfold.User{UserID: "u"}}})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.FindEndpointsByID(ctx, "app", []string{"e0"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, err := db.pool.Query(ctx, `SELECT statement, generic_plans FROM pg_prepared_statements`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var statement string
+		var generic int64
+		if err := rows.Scan(&statement, &generic); err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{endpointsByID, membersByUser, deactivateAddresses} {
+			if statement == q && generic > 0 {
+				t.Errorf("ran %d times from a generic plan: %s", generic, q)
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
 }

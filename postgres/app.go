@@ -85,7 +85,7 @@ func (db *DB) FindApps(ctx context.Context, page pinfold.Page) ([]*pinfold.App, 
 // DeleteApp removes an app and everything it owns.
 func (db *DB) DeleteApp(ctx context.Context, id string) (*pinfold.App, error) {
 	var app *pinfold.App
-	err := db.tx(ctx, func(tx pgx.Tx) error {
+	err := db.appTx(ctx, id, false, func(tx pgx.Tx) error {
 		// The app's lock first: a writer of its endpoints that holds it finishes before the
 		// rows go, and one that waits for it finds no app.
 		if err := lockApp(ctx, tx, id); err != nil {

@@ -30,7 +30,7 @@ func (db *DB) FindEndpoint(ctx context.Context, appID, endpointID string) (*pinf
 
 // UpdateEndpoints runs fn in one transaction that holds the app's lock.
 func (db *DB) UpdateEndpoints(ctx context.Context, appID string, fn func(tx pinfold.EndpointTx) error) error {
-	return db.tx(ctx, func(tx pgx.Tx) error {
+	return db.appTx(ctx, appID, false, func(tx pgx.Tx) error {
 		if err := lockApp(ctx, tx, appID); err != nil {
 			return err
 		}
@@ -41,7 +41,7 @@ func (db *DB) UpdateEndpoints(ctx context.Context, appID string, fn func(tx pinf
 // DeleteEndpoint removes an endpoint and returns it as it was.
 func (db *DB) DeleteEndpoint(ctx context.Context, appID, endpointID string) (*pinfold.Endpoint, error) {
 	var e *pinfold.Endpoint
-	err := db.tx(ctx, func(tx pgx.Tx) error {
+	err := db.appTx(ctx, appID, false, func(tx pgx.Tx) error {
 		if err := lockApp(ctx, tx, appID); err != nil {
 			return err
 		}
@@ -69,7 +69,7 @@ func (db *DB) FindEndpointsByUser(ctx context.Context, appID, userID string) ([]
 // DeleteEndpointsByUser removes a user's endpoints and returns them, by ID.
 func (db *DB) DeleteEndpointsByUser(ctx context.Context, appID, userID string) ([]*pinfold.Endpoint, error) {
 	var deleted []*pinfold.Endpoint
-	err := db.tx(ctx, func(tx pgx.Tx) error {
+	err := db.appTx(ctx, appID, false, func(tx pgx.Tx) error {
 		if err := lockApp(ctx, tx, appID); err != nil {
 			return err
 		}

@@ -249,8 +249,10 @@ func load(ctx context.Context, n int, dur time.Duration, call func(context.Conte
 		return loadResult{}, firstErr
 	}
 	slices.Sort(latencies)
-	pct := func(p float64) float64 {
-		return float64(latencies[int(p*float64(len(latencies)-1))]) / float64(time.Millisecond)
-	}
-	return loadResult{perSec: float64(len(latencies)) / took.Seconds(), p50: pct(0.50), p99: pct(0.99)}, nil
+	return loadResult{perSec: float64(len(latencies)) / took.Seconds(), p50: quantileMS(latencies, 0.50), p99: quantileMS(latencies, 0.99)}, nil
+}
+
+// quantileMS returns quantile q of sorted, in milliseconds.
+func quantileMS(sorted []time.Duration, q float64) float64 {
+	return float64(sorted[int(q*float64(len(sorted)-1))]) / float64(time.Millisecond)
 }

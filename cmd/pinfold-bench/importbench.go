@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -26,12 +28,18 @@ type importCase struct {
 	again     bool // import the file a second time into the same app
 	// removeFile deletes file once uploaded: the 10× file of the memory case is large.
 	removeFile bool
+	// probe times UpdateEndpoint calls while the server is idle and during the fresh import
+	// (startProbe).
+	probe bool
 }
 
 // importResult is what an importCase measured.
 type importResult struct {
 	fresh, again float64 // endpoints per second
 	peakMB       float64 // the server's peak RSS during the first import
+	// idle and busy are, with importCase.probe, UpdateEndpoint's latencies on the server
+	// before the first import and during it (perSec is then calls per second).
+	idle, busy loadResult
 }
 
 // measureImport starts the server, uploads the file to its embedded S3 endpoint, and times
@@ -63,8 +71,23 @@ func measureImport(ctx context.Context, c importCase) (importResult, error) {
 	appID := app.ApplicationResponse.Id
 	format := map[string]types.Format{"csv": types.FormatCsv, "json": types.FormatJson}[c.format]
 
-	run := func() (float64, error) {
+	if c.probe {
+		stop := startProbe(ctx, p, appID)
+		time.Sleep(probeIdle)
+		if res.idle, err = stop(); err != nil {
+			return res, err
+		}
+	}
+	run := func(probe bool) (rate float64, err error) {
 		settle() // the upload, or the fresh import, wrote GBs that the kernel still holds dirty
+		if probe {
+			stop := startProbe(ctx, p, appID)
+			defer func() {
+				var perr error
+				res.busy, perr = stop()
+				err = errors.Join(err, perr)
+			}()
+		}
 		start := time.Now()
 		created, err := client.CreateImportJob(ctx, &pinpoint.CreateImportJobInput{ApplicationId: appID, ImportJobRequest: &types.ImportJobRequest{
 			Format: format, S3Url: aws.String("s3://bench/" + key), RoleArn: aws.String(benchRole), RegisterEndpoints: aws.Bool(true)}})
@@ -99,11 +122,70 @@ func measureImport(ctx context.Context, c importCase) (importResult, error) {
 	}
 
 	rss := sampleRSS(p.pid())
-	res.fresh, err = run()
+	res.fresh, err = run(c.probe)
 	res.peakMB = rss.end()
 	if err != nil || !c.again {
 		return res, err
 	}
-	res.again, err = run()
+	res.again, err = run(false)
 	return res, err
+}
+
+// probeIdle is how long the write probe runs on the idle server before an import.
+const probeIdle = time.Second
+
+// probePause is the probe's pause between one call's answer and the next call.
+const probePause = 20 * time.Millisecond
+
+// startProbe starts calling UpdateEndpoint on p, one call after another with probePause
+// between them (the first at once, so that stopping makes at least one), each call on one of
+// 16 endpoints of the app that no file has: an application or the console updating endpoints
+// while an import runs. The function it returns stops the calls and returns their rate and
+// latencies. On SQLite such a write waits for the import's transaction that holds the one
+// writer (sqlite/writegate.go); on PostgreSQL for the app's lock, which pieces hold.
+func startProbe(ctx context.Context, p *serveProc, appID *string) func() (loadResult, error) {
+	client := pinpointClient(p.URL, p.keys, newHTTPClient())
+	stop := make(chan struct{})
+	type result struct {
+		r   loadResult
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		var latencies []time.Duration
+		start := time.Now()
+		var err error
+	calls:
+		for i := 0; err == nil; i++ {
+			t := time.Now()
+			_, err = client.UpdateEndpoint(ctx, &pinpoint.UpdateEndpointInput{ApplicationId: appID,
+				EndpointId: aws.String(fmt.Sprintf("pinfold-bench-probe-%d", i%16)),
+				EndpointRequest: &types.EndpointRequest{ChannelType: types.ChannelTypeEmail,
+					Address:    aws.String(fmt.Sprintf("probe-%d@example.com", i%16)),
+					Attributes: map[string][]string{"Probe": {fmt.Sprint(i)}}}})
+			latencies = append(latencies, time.Since(t))
+			if err != nil {
+				err = fmt.Errorf("UpdateEndpoint: %w", err)
+				break
+			}
+			select {
+			case <-stop:
+				break calls
+			case <-ctx.Done():
+				err = ctx.Err()
+			case <-time.After(probePause):
+			}
+		}
+		r := loadResult{perSec: float64(len(latencies)) / time.Since(start).Seconds()}
+		if len(latencies) > 0 {
+			slices.Sort(latencies)
+			r.p50, r.p99 = quantileMS(latencies, 0.50), quantileMS(latencies, 0.99)
+		}
+		done <- result{r, err}
+	}()
+	return func() (loadResult, error) {
+		close(stop)
+		res := <-done
+		return res.r, res.err
+	}
 }

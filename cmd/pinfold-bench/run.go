@@ -311,6 +311,7 @@ func (b *bench) imports(ctx context.Context) error {
 				return err
 			}
 			c.again = true
+			c.probe = format == "csv"
 			res, err := measureImport(ctx, c)
 			if !b.o.keep {
 				os.RemoveAll(c.data) // its database and its copy of the file: a GB or two a case, every round
@@ -332,6 +333,15 @@ func (b *bench) imports(ctx context.Context) error {
 			b.rep.add(Result{Section: "import", Figure: name + ", re-import (all updates)", Value: res.again, Unit: "endpoints/s",
 				Baseline: "fresh import", BaseVal: res.fresh}).ratioAtLeast(0.5)
 			b.logf("import %s: fresh %.0f endpoints/s, re-import %.0f endpoints/s, peak RSS %.0f MB", name, res.fresh, res.again, res.peakMB)
+			if c.probe {
+				probe := fmt.Sprintf("UpdateEndpoint during the %s %s import", store, formatNames[format])
+				b.rep.add(Result{Section: "import", Figure: probe + ", p50", Value: res.busy.p50, Unit: "ms",
+					Baseline: "idle server", BaseVal: res.idle.p50})
+				b.rep.add(Result{Section: "import", Figure: probe + ", p99", Value: res.busy.p99, Unit: "ms",
+					Baseline: "idle server", BaseVal: res.idle.p99})
+				b.logf("import %s: UpdateEndpoint p50 %.1f ms p99 %.1f ms, %.1f calls/s (idle: p50 %.1f ms p99 %.1f ms)",
+					name, res.busy.p50, res.busy.p99, res.busy.perSec, res.idle.p50, res.idle.p99)
+			}
 			if store == "SQLite" && b.importPeak == 0 {
 				b.importPeak, b.importRate = res.peakMB, res.fresh
 			}

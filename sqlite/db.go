@@ -26,7 +26,6 @@ import (
 
 	"github.com/pinfold/pinfold"
 	"github.com/pinfold/pinfold/internal/stored"
-	"github.com/pinfold/pinfold/internal/writegate"
 	"modernc.org/sqlite" // the "sqlite" driver, and its errors
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -59,9 +58,8 @@ type DB struct {
 	// (TestWritesCounted holds the package to them): FindImportJob keeps a job it read only
 	// until the count moves.
 	write    *sql.DB
-	gate     writegate.Gate // who uses write next: group commits after the other writes
-	writes   atomic.Uint64  // the uses of write that have ended and may have changed rows
-	writeKiB int64          // the write connection's cache_size, in KiB
+	writes   atomic.Uint64 // the uses of write that have ended and may have changed rows
+	writeKiB int64         // the write connection's cache_size, in KiB
 	read     *sql.DB
 	reads    *stmtCache // statements prepared on read
 	jobs     stored.JobCache
@@ -237,11 +235,7 @@ func (db *DB) requeueAbandoned(ctx context.Context) error {
 // exec runs one statement that inserts, updates or deletes rows on the write connection, in a
 // transaction of its own. A statement that changed no row is not counted in db.writes.
 func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if err := db.gate.Enter(ctx, false); err != nil {
-		return nil, err
-	}
 	res, err := db.write.ExecContext(ctx, query, args...)
-	db.gate.Leave()
 	if err != nil {
 		db.writes.Add(1)
 		return nil, err
@@ -257,16 +251,6 @@ func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 // was rolled back, is not counted in db.writes: the import workers' claims that find nothing
 // to do, a few a second on an idle node, would otherwise end every kept read of a job.
 func (db *DB) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return db.writeTxAs(ctx, false, fn)
-}
-
-// writeTxAs is writeTx for a group commit when bulk is set: the other writes go before it
-// (package writegate).
-func (db *DB) writeTxAs(ctx context.Context, bulk bool, fn func(tx *sql.Tx) error) error {
-	if err := db.gate.Enter(ctx, bulk); err != nil {
-		return err
-	}
-	defer db.gate.Leave()
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return checkFull(err)
@@ -308,10 +292,6 @@ func (db *DB) changedRows(ctx context.Context, tx *sql.Tx) bool {
 // that no other writer takes the room the reserve left.
 func (db *DB) recordTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	defer db.writes.Add(1)
-	if err := db.gate.Enter(ctx, false); err != nil {
-		return err
-	}
-	defer db.gate.Leave()
 	conn, err := db.write.Conn(ctx)
 	if err != nil {
 		return checkFull(err)

@@ -69,33 +69,23 @@ func (db *DB) CommitPiece(ctx context.Context, p *pinfold.Piece, node string, fn
 // and at 1M endpoints that was two write system calls for each of hundreds of thousands of
 // index pages (docs/performance.md). A piece that fails rolls the whole transaction back
 // instead, and the pieces that have not failed run again as a group without it.
-//
-// A short write (an API write, a claim) that starts waiting for the write connection while
-// the group is written does not wait for the whole group: the transaction commits the pieces
-// written so far, the short writes go first (DB.gate, package writegate), and the rest of the
-// group follows in a transaction of its own.
 func (db *DB) commitGroup(group []*pieceCommit) {
 	all := group
+	finished := false
 	defer func() {
-		// group holds the pieces not committed yet: if fn panicked, they did not commit.
-		for _, c := range group {
-			if c.err == nil {
+		for _, c := range all {
+			if !finished && c.err == nil { // fn panicked: nothing of the group committed
 				c.err = errors.New("the commit of a group of pieces stopped")
 			}
-		}
-		for _, c := range all {
 			c.done = true
 		}
 	}()
 	for len(group) > 1 {
 		pieceFailed := false
-		ran := 0 // pieces of group taken into the transaction
 		// The transaction is not bound to any one piece's context: a piece cancelled while it
 		// waited is skipped, and one cancelled while it runs fails on its own statements.
-		err := db.writeTxAs(context.Background(), true, func(tx *sql.Tx) error {
-			for ran = 0; ran < len(group); {
-				c := group[ran]
-				ran++
+		err := db.writeTx(context.Background(), func(tx *sql.Tx) error {
+			for _, c := range group {
 				if c.err = c.ctx.Err(); c.err != nil {
 					continue
 				}
@@ -103,32 +93,26 @@ func (db *DB) commitGroup(group []*pieceCommit) {
 					pieceFailed = true
 					return c.err
 				}
-				if db.gate.ShortWaiting() {
-					break
-				}
 			}
 			return nil
 		})
 		if err == nil {
-			if ran > 1 {
-				db.group.groups++
-			}
-			group = group[ran:] // committed, or cancelled before their turn
-			continue
+			db.group.groups++
+			finished = true
+			return
 		}
 		if !pieceFailed {
 			break // the transaction failed, not a piece: each piece goes alone
 		}
 		group = slices.DeleteFunc(slices.Clone(group), func(c *pieceCommit) bool { return c.err != nil })
 	}
-	// Nothing of these pieces committed: each one that did not fail on its own goes alone.
-	for len(group) > 0 {
-		c := group[0]
+	// Nothing of the group committed: each piece that did not fail on its own goes alone.
+	for _, c := range group {
 		if c.err == nil {
-			c.err = db.writeTxAs(c.ctx, true, func(tx *sql.Tx) error { return db.commitPiece(c.ctx, tx, c) })
+			c.err = db.writeTx(c.ctx, func(tx *sql.Tx) error { return db.commitPiece(c.ctx, tx, c) })
 		}
-		group = group[1:]
 	}
+	finished = true
 }
 
 // commitPiece is one piece's part of a CommitPiece transaction.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -265,56 +264,5 @@ func TestPutEndpointsCanceled(t *testing.T) {
 	wantOnlyPieceTwoFailed(t, db, errs, context.Canceled, 1)
 	if found, _ := storedOf(t, db, ids...); len(found) > 0 {
 		t.Errorf("%d rows of the canceled piece stored, e.g. %s", len(found), found[0])
-	}
-}
-
-// TestGroupCommitLetsShortWritesIn checks that a write that starts waiting while a group is
-// written goes as soon as the piece being written commits, before the rest of the group.
-func TestGroupCommitLetsShortWritesIn(t *testing.T) {
-	db, pieces := claimFour(t)
-	ctx := context.Background()
-	apiDone := make(chan error, 1)
-	var first sync.Once
-	trigger, seen := -1, make([]bool, 4) // the piece that started the API write; which pieces saw it
-	fn := func(i int) func(tx pinfold.PieceTx) (*pinfold.PieceOutcome, error) {
-		return writeOne(fmt.Sprintf("e%d", i), func(tx pinfold.PieceTx) error {
-			// The group's first piece starts an API write and waits until it waits too.
-			first.Do(func() {
-				trigger = i
-				go func() {
-					apiDone <- db.UpdateEndpoints(ctx, "app", func(tx pinfold.EndpointTx) error {
-						return tx.PutEndpoints(ctx, []*pinfold.Endpoint{{AppID: "app", ID: "api", ChannelType: "SMS", Address: "+15550100", EndpointStatus: "ACTIVE"}})
-					})
-				}()
-				for deadline := time.Now().Add(10 * time.Second); !db.gate.ShortWaiting(); time.Sleep(time.Millisecond) {
-					if time.Now().After(deadline) {
-						t.Error("the API write does not wait for the group")
-						break
-					}
-				}
-			})
-			found, err := tx.FindEndpoints(ctx, "app", []string{"api"})
-			seen[i] = found["api"] != nil
-			return err
-		})
-	}
-	errs := commitFour(t, db, pieces, [3]func(tx pinfold.PieceTx) (*pinfold.PieceOutcome, error){fn(1), fn(2), fn(3)})
-	if err := <-apiDone; err != nil {
-		t.Fatal(err)
-	}
-	if errs[0] != nil || errs[1] != nil || errs[2] != nil || errs[3] != nil {
-		t.Fatalf("errors = %v", errs)
-	}
-	for i := 1; i < 4; i++ {
-		if seen[i] != (i != trigger) {
-			t.Fatalf("pieces 1–3 saw the API write: %v; want all but the group's first, piece %d", seen[1:], trigger)
-		}
-	}
-	// The other two still went as a group, after the API write.
-	if db.group.groups != 1 {
-		t.Fatalf("%d groups committed, want 1", db.group.groups)
-	}
-	if found, completed := storedOf(t, db, "e0", "e1", "e2", "e3", "api"); len(found) != 5 || completed != 4 {
-		t.Fatalf("stored %v with %d pieces completed; want all and 4", found, completed)
 	}
 }

@@ -1,19 +1,16 @@
-// Package writegate orders the writers that queue for one resource which only one of them
-// may hold at a time, and whose long holders are background work: SQLite's one write
-// connection, or an app's lock on PostgreSQL, which import pieces hold for hundreds of
-// milliseconds each.
+// Package writegate orders the writers that queue for something only one of them may hold at
+// a time, and whose long holders are background work: on PostgreSQL an app's lock, which a
+// node's import pieces hold for hundreds of milliseconds each (postgres.appGates).
 //
-// Left to themselves, such writers are served in no useful order: database/sql gives a freed
-// connection to a waiter chosen at random, and PostgreSQL queues a row lock's waiters in
-// arrival order behind every piece that came first. Either way an API write (UpdateEndpoint,
-// CreateSegment…) made during an import could wait for several pieces: on PostgreSQL 0.9–1.2 s
-// at the median during a 1M-row import, against 4 ms on an idle server (docs/performance.md).
+// PostgreSQL queues a row lock's waiters in arrival order, so an API write (UpdateEndpoint,
+// CreateSegment…) made during an import waited for every piece queued before it: 1.1–1.2 s at
+// the median during a 1M-row import, against 4 ms on an idle server (docs/performance.md).
 //
 // A Gate has two queues. Short writes go first, in the order they came; bulk writes (import
 // pieces) go when no short write waits, in the order they came. A short write then waits at
-// most for the bulk write that holds the gate, and a bulk writer that can end its turn early
-// asks ShortWaiting. A stream of short writes cannot keep bulk writes out for long: after
-// MaxShortRun of them in a row while a bulk write waits, the bulk write goes next.
+// most for the bulk write that holds the gate. A stream of short writes cannot keep bulk
+// writes out for long: after MaxShortRun of them in a row while a bulk write waits, the bulk
+// write goes next.
 package writegate
 
 import (
@@ -90,12 +87,6 @@ func (g *Gate) Leave() {
 		return
 	}
 	close(next)
-}
-
-// ShortWaiting reports whether a short write waits to enter.
-func (g *Gate) ShortWaiting() bool {
-	short, _ := g.Waiting()
-	return short > 0
 }
 
 // Waiting returns how many short and bulk writes wait to enter.

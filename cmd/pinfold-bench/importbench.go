@@ -142,7 +142,8 @@ const probePause = 20 * time.Millisecond
 // 16 endpoints of the app that no file has: an application or the console updating endpoints
 // while an import runs. The function it returns stops the calls and returns their rate and
 // latencies. On SQLite such a write waits for the import's transaction that holds the one
-// writer (sqlite/writegate.go); on PostgreSQL for the app's lock, which pieces hold.
+// writer (sqlite/groupcommit.go); on PostgreSQL for the app's lock, which pieces hold
+// (postgres.appGates).
 func startProbe(ctx context.Context, p *serveProc, appID *string) func() (loadResult, error) {
 	client := pinpointClient(p.URL, p.keys, newHTTPClient())
 	stop := make(chan struct{})

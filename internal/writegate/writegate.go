@@ -95,10 +95,3 @@ func (g *Gate) Waiting() (short, bulk int) {
 	defer g.mu.Unlock()
 	return len(g.short), len(g.bulk)
 }
-
-// Idle reports whether nobody holds the gate or waits for it.
-func (g *Gate) Idle() bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return !g.busy && len(g.short) == 0 && len(g.bulk) == 0
-}

@@ -169,7 +169,7 @@ func (db *DB) appTx(ctx context.Context, appID string, bulk bool, fn func(tx pgx
 
 // appGates are the gates (package writegate) of the apps this node writes. PostgreSQL queues
 // the transactions that wait for an app's lock in the order they asked, so an API write that
-// came during an import waited for every piece of the node queued before it, 0.9–1.2 s at
+// came during an import waited for every piece of the node queued before it, 1.1–1.2 s at
 // the median with four import workers (docs/performance.md). Behind an app's gate the node's
 // pieces of the app wait in Go, one at a time at the app's lock, and its other writes of the
 // app go before them. Other nodes' writers still queue at the lock itself: one piece per node

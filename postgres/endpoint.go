@@ -144,9 +144,10 @@ type pieceTx struct {
 // keeps it until the table's statistics change, and one made while a fresh app's first pieces
 // were written (a few thousand rows, never analysed) read every endpoint of the app and
 // filtered it against the array, for every piece after, until autovacuum analysed the table:
-// a 1M-row import stalled for 10–30 s in 5 runs of 8 once the pieces of one node ran on fewer
-// connections (TestLookupsPlannedEachTime; docs/performance.md). A plan made at execution
-// knows the table's current size from its pages.
+// a 1M-row import stalled for 10–30 s in 5 runs of 9 once a node's pieces waited at its gate
+// (appGates) and took whichever connection was free (TestLookupsPlannedEachTime;
+// docs/performance.md). A plan made at execution knows the table's current size from its
+// pages.
 const (
 	endpointsByID = `SELECT id, data FROM endpoints WHERE app = (SELECT seq FROM apps WHERE id = $1)
 		AND id = ANY(ARRAY(SELECT unnest($2::text[])))`

@@ -57,6 +57,7 @@ type DB struct {
 	pool  *pgxpool.Pool
 	jobs  stored.JobCache
 	gates appGates
+	spare spareHints
 }
 
 // NewDB returns a DB for the PostgreSQL at url; call Open before use.

@@ -35,7 +35,7 @@ func (db *DB) UpdateEndpoints(ctx context.Context, appID string, fn func(tx pinf
 		if err := lockApp(ctx, tx, appID); err != nil {
 			return err
 		}
-		return fn(&endpointTx{tx: tx, db: db})
+		return fn(&endpointTx{tx: tx, db: db, app: appID})
 	})
 }
 
@@ -127,9 +127,12 @@ type endpointTx struct {
 	// as stored.AppendEndpoint encodes it, until the next PutEndpoints, which copies no row
 	// whose document it finds there unchanged.
 	read map[string]map[string]string
-	// piece is the app of a CommitPiece transaction, whose FindEndpoints keeps documents as
-	// the node's spareHints say; unkept is set when it found endpoints and kept none.
-	piece  string
+	// app is the app whose lock the transaction holds: FindEndpoints tells PutEndpoints which
+	// of its endpoints are not stored only there. A CommitPiece transaction (piece) keeps
+	// documents as the node's spareHints say; unkept is set when FindEndpoints found
+	// endpoints and kept none.
+	app    string
+	piece  bool
 	unkept bool
 }
 
@@ -167,6 +170,13 @@ func (h *spareHints) note(appID string, compared, spared int, unkept bool) {
 			h.misses = map[string]int{}
 		}
 		h.misses[appID]++
+	}
+}
+
+// noteSpared tells the node's spareHints what a piece's PutEndpoints found (spareHints.note).
+func (p *endpointTx) noteSpared(compared, spared int, unkept bool) {
+	if p.piece {
+		p.db.spare.note(p.app, compared, spared, unkept)
 	}
 }
 
@@ -214,16 +224,15 @@ func (p *endpointTx) FindEndpoints(ctx context.Context, appID string, ids []stri
 	// Each endpoint found is kept encoded as PutEndpoints would write it, before the caller
 	// changes it, unless the node's last pieces of the app found none unchanged. A document
 	// read again replaces the one read before.
-	var read map[string]string
-	if p.piece == "" || p.db.spare.keep(appID) {
-		if p.read == nil {
-			p.read = map[string]map[string]string{}
-		}
-		if read = p.read[appID]; read == nil {
-			read = map[string]string{}
-			p.read[appID] = read
-		}
+	if p.read == nil {
+		p.read = map[string]map[string]string{}
 	}
+	read := p.read[appID]
+	if read == nil {
+		read = map[string]string{}
+		p.read[appID] = read
+	}
+	keep := !p.piece || p.db.spare.keep(appID)
 	var doc []byte
 	for rows.Next() {
 		// The row's values as received, valid until Next: the document is text (data::text)
@@ -235,7 +244,8 @@ func (p *endpointTx) FindEndpoints(ctx context.Context, appID string, ids []stri
 			return nil, err
 		}
 		found[id] = e
-		if read == nil {
+		delete(read, id)
+		if !keep {
 			p.unkept = true
 			continue
 		}
@@ -244,7 +254,19 @@ func (p *endpointTx) FindEndpoints(ctx context.Context, appID string, ids []stri
 		}
 		read[id] = string(doc)
 	}
-	return found, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// The others are not stored, and no other transaction can store them before this one
+	// ends: every writer of an app's endpoints holds the app's lock, as this one does.
+	if appID == p.app {
+		for _, id := range ids {
+			if _, ok := found[id]; !ok {
+				read[id] = ""
+			}
+		}
+	}
+	return found, nil
 }
 
 func (p *endpointTx) FindUserEndpoints(ctx context.Context, appID string, userIDs []string) (map[string][]pinfold.Member, error) {
@@ -305,6 +327,12 @@ func (p *endpointTx) AddAttributeNames(ctx context.Context, appID string, names 
 // the bulk path: COPY into a temporary staging table and one INSERT … ON CONFLICT. The
 // caller passes each endpoint once, so the upsert never meets a row twice.
 //
+// Endpoints that FindEndpoints looked up in this transaction (before any PutEndpoints since)
+// and did not find are copied straight into the table instead: nothing can have stored them
+// since (FindEndpoints). That spares them the staging table and the upsert's check for a
+// conflicting row, which PostgreSQL makes before it inserts, in the key index, and then
+// confirms in the WAL: a fresh 1M-row import 10% faster (docs/performance.md).
+//
 // An endpoint whose document is byte for byte the one FindEndpoints read for it in this
 // transaction (before any PutEndpoints since) is not copied: the upsert would have found
 // nothing to change in its row (the document holds every column but the keys), after parsing
@@ -323,6 +351,26 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 		if _, err := p.tx.Exec(ctx, deactivateAddresses, lookupMode, g.AppID, g.Addresses, g.IDs); err != nil {
 			return fmt.Errorf("deactivate endpoints with the same address: %w", err)
 		}
+	}
+	var fresh []*pinfold.Endpoint
+	rest := endpoints[:0:0]
+	for _, e := range endpoints {
+		if was, ok := read[e.AppID][e.ID]; ok && was == "" {
+			delete(read[e.AppID], e.ID)
+			fresh = append(fresh, e)
+		} else {
+			rest = append(rest, e)
+		}
+	}
+	if len(fresh) > 0 {
+		if err := p.copyNew(ctx, fresh); err != nil {
+			return err
+		}
+	}
+	endpoints = rest
+	if len(endpoints) == 0 {
+		p.noteSpared(0, 0, unkept)
+		return nil
 	}
 	if _, err := p.tx.Exec(ctx, `CREATE TEMPORARY TABLE IF NOT EXISTS endpoints_stage
 		(app_id text, id text, user_id text, address text, channel_type text, data jsonb) ON COMMIT DELETE ROWS`); err != nil {
@@ -358,9 +406,7 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 		[]string{"app_id", "id", "user_id", "address", "channel_type", "data"}, rows); err != nil {
 		return fmt.Errorf("copy endpoints: %w", err)
 	}
-	if p.piece != "" {
-		p.db.spare.note(p.piece, compared, spared, unkept)
-	}
+	p.noteSpared(compared, spared, unkept)
 	if copied == 0 {
 		return nil
 	}
@@ -375,6 +421,40 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 	}
 	_, err = p.tx.Exec(ctx, `TRUNCATE endpoints_stage`)
 	return err
+}
+
+// copyNew copies endpoints known not to be stored straight into the table, looking up the
+// app's key once per app.
+func (p *endpointTx) copyNew(ctx context.Context, endpoints []*pinfold.Endpoint) error {
+	seqs := map[string]int64{}
+	for _, e := range endpoints {
+		if _, ok := seqs[e.AppID]; !ok {
+			var seq int64
+			if err := p.tx.QueryRow(ctx, `SELECT seq FROM apps WHERE id = $1`, e.AppID).Scan(&seq); err != nil {
+				return fmt.Errorf("app of new endpoints: %w", err)
+			}
+			seqs[e.AppID] = seq
+		}
+	}
+	row, buf, next := make([]any, 6), []byte(nil), 0
+	rows := pgx.CopyFromFunc(func() ([]any, error) {
+		if next == len(endpoints) {
+			return nil, nil
+		}
+		e := endpoints[next]
+		next++
+		var err error
+		if buf, err = stored.AppendEndpoint(buf[:0], e); err != nil {
+			return nil, err
+		}
+		row[0], row[1], row[2], row[3], row[4], row[5] = seqs[e.AppID], e.ID, e.User.UserID, e.Address, e.ChannelType, buf
+		return row, nil
+	})
+	if _, err := p.tx.CopyFrom(ctx, pgx.Identifier{"endpoints"},
+		[]string{"app", "id", "user_id", "address", "channel_type", "data"}, rows); err != nil {
+		return fmt.Errorf("copy new endpoints: %w", err)
+	}
+	return nil
 }
 
 // lookupMode runs a statement whose plan must fit the table as it is now (endpointsByID):

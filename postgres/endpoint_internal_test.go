@@ -179,3 +179,79 @@ func TestSpareHints(t *testing.T) {
 		t.Fatalf("after a row found unchanged: keep %v, misses %v", h.keep("a"), h.misses)
 	}
 }
+
+// TestPutEndpointsCopiesNewRows checks which endpoints PutEndpoints copies straight into the
+// table (a trigger records each row PostgreSQL is asked to insert and whether a COPY asked):
+// those FindEndpoints looked up and did not find, in the app whose lock the transaction holds,
+// and none of them again once a PutEndpoints has run; the others go through the upsert, so a
+// second write of a new endpoint in one transaction still replaces the first.
+func TestPutEndpointsCopiesNewRows(t *testing.T) {
+	ctx := context.Background()
+	db := NewDB(pgtest.URL(t))
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	for _, app := range []string{"app", "other"} {
+		if err := db.CreateApp(ctx, &pinfold.App{ID: app, Name: app, CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	endpoint := func(app, id, optOut string) *pinfold.Endpoint {
+		return &pinfold.Endpoint{AppID: app, ID: id, ChannelType: "EMAIL", Address: id + "@example.com", EndpointStatus: "ACTIVE", OptOut: optOut}
+	}
+	if err := db.UpdateEndpoints(ctx, "app", func(tx pinfold.EndpointTx) error {
+		return tx.PutEndpoints(ctx, []*pinfold.Endpoint{endpoint("app", "old", "NONE")})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`CREATE TABLE asked (id text, copied bool)`,
+		`CREATE FUNCTION ask() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+			INSERT INTO asked VALUES (NEW.id, current_query() ILIKE 'copy%'); RETURN NEW; END $$`,
+		`CREATE TRIGGER asked BEFORE INSERT ON endpoints FOR EACH ROW EXECUTE FUNCTION ask()`} {
+		if _, err := db.pool.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := db.UpdateEndpoints(ctx, "app", func(tx pinfold.EndpointTx) error {
+		if _, err := tx.FindEndpoints(ctx, "app", []string{"old", "new1", "new2"}); err != nil {
+			return err
+		}
+		// In the lock of "app", a lookup in "other" says nothing of what may be stored there.
+		if _, err := tx.FindEndpoints(ctx, "other", []string{"elsewhere"}); err != nil {
+			return err
+		}
+		if err := tx.PutEndpoints(ctx, []*pinfold.Endpoint{endpoint("app", "new1", "NONE"), endpoint("app", "old", "ALL"),
+			endpoint("app", "unread", "NONE"), endpoint("other", "elsewhere", "NONE")}); err != nil {
+			return err
+		}
+		return tx.PutEndpoints(ctx, []*pinfold.Endpoint{endpoint("app", "new1", "ALL"), endpoint("app", "new2", "NONE")})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.pool.Query(ctx, `SELECT id || ':' || CASE WHEN copied THEN 'copy' ELSE 'upsert' END FROM asked ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"elsewhere:upsert", "new1:copy", "new1:upsert", "new2:upsert", "old:upsert", "unread:upsert"}; !slices.Equal(got, want) {
+		t.Errorf("rows asked %v, want %v", got, want)
+	}
+	for _, c := range []struct{ app, id, optOut string }{{"app", "old", "ALL"}, {"app", "new1", "ALL"}, {"app", "new2", "NONE"},
+		{"app", "unread", "NONE"}, {"other", "elsewhere", "NONE"}} {
+		if e, err := db.FindEndpoint(ctx, c.app, c.id); err != nil || e.OptOut != c.optOut {
+			t.Errorf("%s/%s: %+v, %v; want OptOut %s", c.app, c.id, e, err, c.optOut)
+		}
+	}
+}

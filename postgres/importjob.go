@@ -445,7 +445,7 @@ func (db *DB) CommitPiece(ctx context.Context, p *pinfold.Piece, node string, fn
 		if held, err := holdsPiece(ctx, tx, p, node); err != nil || !held {
 			return err
 		}
-		out, err := fn(&pieceTx{endpointTx{tx: tx, db: db, piece: p.AppID}})
+		out, err := fn(&pieceTx{endpointTx{tx: tx, db: db, app: p.AppID, piece: true}})
 		if err != nil {
 			return err
 		}

@@ -433,3 +433,65 @@ func testDeleteEndpoints(t *testing.T, s Store) {
 		t.Fatalf("IMPORT segment members after the deletes = %v, %v", members, err)
 	}
 }
+
+// testPieceReimports imports the same endpoints again and again, one piece each time
+// through pinfold.EndpointWriter as the importer writes: a piece of new endpoints, one that
+// changes none of them, a run of pieces that change every one, then pieces that change some
+// and add others. After each piece every endpoint must be what the updates made of it, whatever
+// a store skips of the rows it finds unchanged, or however it writes the new ones.
+func testPieceReimports(t *testing.T, s Store) {
+	mustCreateApp(t, s, "app")
+	const pieces, n = 16, 40
+	mustCreateJob(t, s, "app", "j", pinfold.ImportDefinition{})
+	mustPlan(t, s, "app", "j", pieces)
+	want := map[string]*pinfold.Endpoint{}
+	update := func(i, version int) *pinfold.EndpointUpdate {
+		id := fmt.Sprintf("e%02d", i)
+		return &pinfold.EndpointUpdate{ID: id, ChannelType: sp("EMAIL"), Address: sp(id + "@example.com"), UserID: sp(fmt.Sprintf("u%d", i%7)),
+			Attributes: map[string][]string{"Tier": {fmt.Sprint("t", version%3)}, "Name": {"é \"q\" <" + id + ">"}},
+			Metrics:    map[string]float64{"version": float64(version), "score": 0.1 * float64(version)},
+			Location:   pinfold.LocationUpdate{Latitude: ptr(47.6 + float64(version)/1e6)}}
+	}
+	for piece := range pieces {
+		var updates []*pinfold.EndpointUpdate
+		for i := range n + piece {
+			version := 0 // pieces 0, 1 and 13-15: the endpoints as first written
+			switch {
+			case piece >= 2 && piece < 12:
+				version = piece // every endpoint changes
+			case piece == 12 && i%2 == 0:
+				version = 100 // half of them change
+			}
+			updates = append(updates, update(i, version))
+		}
+		if piece == 14 {
+			updates = slices.Insert(updates, 3, update(3, 200)) // a change, then the endpoint as written before
+		}
+		commit(t, s, func(tx pinfold.PieceTx) (*pinfold.PieceOutcome, error) {
+			w, err := pinfold.NewEndpointWriter(ctx, tx, "app", updates, t0)
+			if err != nil {
+				return nil, err
+			}
+			for _, u := range updates {
+				if err := w.Apply(u); err != nil {
+					return nil, err
+				}
+			}
+			return &pinfold.PieceOutcome{Processed: int64(len(updates))}, w.Commit(ctx)
+		})
+		for _, u := range updates {
+			e, err := pinfold.ApplyEndpointUpdate("app", want[u.ID], u, t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want[u.ID] = e
+		}
+		for id, w := range want {
+			if got := mustEndpoint(t, s, "app", id); !reflect.DeepEqual(got, w) {
+				t.Fatalf("piece %d: endpoint %s\n%+v\nwant\n%+v", piece, id, got, w)
+			}
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

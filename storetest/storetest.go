@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ActiveJobCap", testActiveJobCap},
 		{"PieceLeases", testPieceLeases},
 		{"PieceWrites", testPieceWrites},
+		{"PieceReimports", testPieceReimports},
 		{"BulkPut", testBulkPut},
 		{"SegmentVersions", testSegmentVersions},
 		{"FailingJob", testFailingJob},

@@ -144,7 +144,7 @@ const spareRetry = 8
 // spareHints counts, by app, the node's pieces in a row that found none of the documents
 // FindEndpoints kept for them unchanged, or kept none (spareRetry). Keeping them means
 // encoding every endpoint read one more time: a 1M-row re-import that changed every row
-// was 5–7% slower for it, one that changed none 1.5 times faster (docs/performance.md).
+// was 5–12% slower for it, one that changed none 1.5 times faster (docs/performance.md).
 type spareHints struct {
 	mu     sync.Mutex
 	misses map[string]int

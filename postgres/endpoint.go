@@ -376,31 +376,18 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 		(app_id text, id text, user_id text, address text, channel_type text, data jsonb) ON COMMIT DELETE ROWS`); err != nil {
 		return fmt.Errorf("create staging table: %w", err)
 	}
-	// pgx encodes each row before it asks for the next, so one row and one document buffer
-	// serve them all, and a document goes as the bytes of its JSON.
-	row, buf, next := make([]any, 6), []byte(nil), 0
 	copied, compared, spared := 0, 0, 0
-	rows := pgx.CopyFromFunc(func() ([]any, error) {
-		for next < len(endpoints) {
-			e := endpoints[next]
-			next++
-			var err error
-			if buf, err = stored.AppendEndpoint(buf[:0], e); err != nil {
-				return nil, err
+	rows := endpointRows(endpoints, func(e *pinfold.Endpoint) any { return e.AppID }, func(e *pinfold.Endpoint, doc []byte) bool {
+		if was, ok := read[e.AppID][e.ID]; ok {
+			delete(read[e.AppID], e.ID)
+			compared++
+			if was == string(doc) {
+				spared++
+				return true
 			}
-			if was, ok := read[e.AppID][e.ID]; ok {
-				delete(read[e.AppID], e.ID)
-				compared++
-				if was == string(buf) {
-					spared++
-					continue
-				}
-			}
-			copied++
-			row[0], row[1], row[2], row[3], row[4], row[5] = e.AppID, e.ID, e.User.UserID, e.Address, e.ChannelType, buf
-			return row, nil
 		}
-		return nil, nil
+		copied++
+		return false
 	})
 	if _, err := p.tx.CopyFrom(ctx, pgx.Identifier{"endpoints_stage"},
 		[]string{"app_id", "id", "user_id", "address", "channel_type", "data"}, rows); err != nil {
@@ -423,38 +410,43 @@ func (p *endpointTx) PutEndpoints(ctx context.Context, endpoints []*pinfold.Endp
 	return err
 }
 
-// copyNew copies endpoints known not to be stored straight into the table, looking up the
-// app's key once per app.
+// copyNew copies endpoints of the transaction's app, known not to be stored (FindEndpoints
+// marks only those), straight into the table.
 func (p *endpointTx) copyNew(ctx context.Context, endpoints []*pinfold.Endpoint) error {
-	seqs := map[string]int64{}
-	for _, e := range endpoints {
-		if _, ok := seqs[e.AppID]; !ok {
-			var seq int64
-			if err := p.tx.QueryRow(ctx, `SELECT seq FROM apps WHERE id = $1`, e.AppID).Scan(&seq); err != nil {
-				return fmt.Errorf("app of new endpoints: %w", err)
-			}
-			seqs[e.AppID] = seq
-		}
+	var seq int64
+	if err := p.tx.QueryRow(ctx, `SELECT seq FROM apps WHERE id = $1`, p.app).Scan(&seq); err != nil {
+		return fmt.Errorf("app of new endpoints: %w", err)
 	}
-	row, buf, next := make([]any, 6), []byte(nil), 0
-	rows := pgx.CopyFromFunc(func() ([]any, error) {
-		if next == len(endpoints) {
-			return nil, nil
-		}
-		e := endpoints[next]
-		next++
-		var err error
-		if buf, err = stored.AppendEndpoint(buf[:0], e); err != nil {
-			return nil, err
-		}
-		row[0], row[1], row[2], row[3], row[4], row[5] = seqs[e.AppID], e.ID, e.User.UserID, e.Address, e.ChannelType, buf
-		return row, nil
-	})
+	rows := endpointRows(endpoints, func(*pinfold.Endpoint) any { return seq }, nil)
 	if _, err := p.tx.CopyFrom(ctx, pgx.Identifier{"endpoints"},
 		[]string{"app", "id", "user_id", "address", "channel_type", "data"}, rows); err != nil {
 		return fmt.Errorf("copy new endpoints: %w", err)
 	}
 	return nil
+}
+
+// endpointRows is the COPY of endpoints: for each, key(e) (its app's ID or key), its ID,
+// user, address, channel and document, as the bytes of its JSON. pgx encodes each row before
+// it asks for the next, so one row and one document buffer serve them all. An endpoint for
+// which skip, if any, reports true is left out.
+func endpointRows(endpoints []*pinfold.Endpoint, key func(*pinfold.Endpoint) any, skip func(e *pinfold.Endpoint, doc []byte) bool) pgx.CopyFromSource {
+	row, buf, next := make([]any, 6), []byte(nil), 0
+	return pgx.CopyFromFunc(func() ([]any, error) {
+		for next < len(endpoints) {
+			e := endpoints[next]
+			next++
+			var err error
+			if buf, err = stored.AppendEndpoint(buf[:0], e); err != nil {
+				return nil, err
+			}
+			if skip != nil && skip(e, buf) {
+				continue
+			}
+			row[0], row[1], row[2], row[3], row[4], row[5] = key(e), e.ID, e.User.UserID, e.Address, e.ChannelType, buf
+			return row, nil
+		}
+		return nil, nil
+	})
 }
 
 // lookupMode runs a statement whose plan must fit the table as it is now (endpointsByID):

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/pinfold/pinfold"
-	"github.com/pinfold/pinfold/postgres/pgtest"
 )
 
 // TestAppGateLetsAPIWritesIn checks that an API write of an app that came while one of the
@@ -15,11 +14,7 @@ import (
 // waiting piece: PostgreSQL alone would give the lock to the piece that asked first.
 func TestAppGateLetsAPIWritesIn(t *testing.T) {
 	ctx := context.Background()
-	db := NewDB(pgtest.URL(t))
-	if err := db.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openTestDB(t)
 	now := time.Now()
 	if err := db.CreateApp(ctx, &pinfold.App{ID: "app", Name: "a", CreatedAt: now}); err != nil {
 		t.Fatal(err)

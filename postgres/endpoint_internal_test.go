@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/pinfold/pinfold"
 	"github.com/pinfold/pinfold/postgres/pgtest"
 )
@@ -21,11 +22,7 @@ import (
 // row from the next, after the INACTIVE rule changed it.
 func TestPutEndpointsLeavesUnchangedRows(t *testing.T) {
 	ctx := context.Background()
-	db := NewDB(pgtest.URL(t))
-	if err := db.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openTestDB(t)
 	created := time.Date(2026, 11, 30, 10, 0, 0, 123456789, time.UTC)
 	if err := db.CreateApp(ctx, &pinfold.App{ID: "app", Name: "a", CreatedAt: created}); err != nil {
 		t.Fatal(err)
@@ -50,35 +47,7 @@ func TestPutEndpointsLeavesUnchangedRows(t *testing.T) {
 	if err := db.UpdateEndpoints(ctx, "app", func(tx pinfold.EndpointTx) error { return tx.PutEndpoints(ctx, batch) }); err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{`CREATE TABLE asked (id text)`,
-		`CREATE FUNCTION ask() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO asked VALUES (NEW.id); RETURN NEW; END $$`,
-		`CREATE TRIGGER asked BEFORE INSERT ON endpoints FOR EACH ROW EXECUTE FUNCTION ask()`} {
-		if _, err := db.pool.Exec(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	asked := func() []string {
-		t.Helper()
-		rows, err := db.pool.Query(ctx, `SELECT id FROM asked ORDER BY id`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, id)
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := db.pool.Exec(ctx, `TRUNCATE asked`); err != nil {
-			t.Fatal(err)
-		}
-		return got
-	}
+	asked := recordInserts(t, db, "NEW.id")
 	optedOut := func(e *pinfold.Endpoint) *pinfold.Endpoint {
 		c := *e
 		c.OptOut = "ALL"
@@ -187,11 +156,7 @@ func TestSpareHints(t *testing.T) {
 // second write of a new endpoint in one transaction still replaces the first.
 func TestPutEndpointsCopiesNewRows(t *testing.T) {
 	ctx := context.Background()
-	db := NewDB(pgtest.URL(t))
-	if err := db.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openTestDB(t)
 	for _, app := range []string{"app", "other"} {
 		if err := db.CreateApp(ctx, &pinfold.App{ID: app, Name: app, CreatedAt: time.Now()}); err != nil {
 			t.Fatal(err)
@@ -205,14 +170,7 @@ func TestPutEndpointsCopiesNewRows(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{`CREATE TABLE asked (id text, copied bool)`,
-		`CREATE FUNCTION ask() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
-			INSERT INTO asked VALUES (NEW.id, current_query() ILIKE 'copy%'); RETURN NEW; END $$`,
-		`CREATE TRIGGER asked BEFORE INSERT ON endpoints FOR EACH ROW EXECUTE FUNCTION ask()`} {
-		if _, err := db.pool.Exec(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
+	asked := recordInserts(t, db, `NEW.id || ':' || CASE WHEN current_query() ILIKE 'copy%' THEN 'copy' ELSE 'upsert' END`)
 	err := db.UpdateEndpoints(ctx, "app", func(tx pinfold.EndpointTx) error {
 		if _, err := tx.FindEndpoints(ctx, "app", []string{"old", "new1", "new2"}); err != nil {
 			return err
@@ -230,21 +188,7 @@ func TestPutEndpointsCopiesNewRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err := db.pool.Query(ctx, `SELECT id || ':' || CASE WHEN copied THEN 'copy' ELSE 'upsert' END FROM asked ORDER BY 1`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, s)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
+	got := asked()
 	if want := []string{"elsewhere:upsert", "new1:copy", "new1:upsert", "new2:upsert", "old:upsert", "unread:upsert"}; !slices.Equal(got, want) {
 		t.Errorf("rows asked %v, want %v", got, want)
 	}
@@ -253,5 +197,45 @@ func TestPutEndpointsCopiesNewRows(t *testing.T) {
 		if e, err := db.FindEndpoint(ctx, c.app, c.id); err != nil || e.OptOut != c.optOut {
 			t.Errorf("%s/%s: %+v, %v; want OptOut %s", c.app, c.id, e, err, c.optOut)
 		}
+	}
+}
+
+// openTestDB opens a new database, closed when t ends.
+func openTestDB(t *testing.T) *DB {
+	t.Helper()
+	db := NewDB(pgtest.URL(t))
+	if err := db.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// recordInserts makes PostgreSQL record, for each row it is asked to insert into endpoints
+// (by a COPY, or by an upsert that may then update instead), the SQL expression what of
+// the row NEW, and returns a function that returns what was recorded since it last ran,
+// sorted, and forgets it.
+func recordInserts(t *testing.T, db *DB, what string) func() []string {
+	t.Helper()
+	ctx := context.Background()
+	for _, q := range []string{`CREATE TABLE asked (what text)`,
+		`CREATE FUNCTION ask() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO asked VALUES (` + what + `); RETURN NEW; END $$`,
+		`CREATE TRIGGER asked BEFORE INSERT ON endpoints FOR EACH ROW EXECUTE FUNCTION ask()`} {
+		if _, err := db.pool.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return func() []string {
+		t.Helper()
+		rows, err := db.pool.Query(ctx, `DELETE FROM asked RETURNING what`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(got)
+		return got
 	}
 }

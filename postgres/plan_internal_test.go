@@ -66,11 +66,7 @@ func withStaleStatistics(t *testing.T, check func(t *testing.T, conn *pgxpool.Co
 func planConn(t *testing.T, mode string) *pgxpool.Conn {
 	t.Helper()
 	ctx := context.Background()
-	db := NewDB(pgtest.URL(t))
-	if err := db.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openTestDB(t)
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		t.Fatal(err)

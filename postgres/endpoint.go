@@ -64,7 +64,7 @@ func (db *DB) FindEndpointsByUser(ctx context.Context, appID, userID string) ([]
 	if _, err := findApp(ctx, db.pool, appID); err != nil {
 		return nil, err
 	}
-	return userEndpoints(ctx, db.pool, `SELECT id, data FROM endpoints WHERE app = (SELECT seq FROM apps WHERE id = $1) AND user_id = $2 AND user_id <> ''`, appID, userID)
+	return userEndpoints(ctx, db.pool, `SELECT id, data FROM endpoints WHERE app = (SELECT seq FROM apps WHERE id = $1) AND `+byUser, appID, userID)
 }
 
 // DeleteEndpointsByUser removes a user's endpoints and returns them, by ID.
@@ -75,11 +75,15 @@ func (db *DB) DeleteEndpointsByUser(ctx context.Context, appID, userID string) (
 			return err
 		}
 		var err error
-		deleted, err = userEndpoints(ctx, tx, `DELETE FROM endpoints WHERE app = (SELECT seq FROM apps WHERE id = $1) AND user_id = $2 AND user_id <> '' RETURNING id, data`, appID, userID)
+		deleted, err = userEndpoints(ctx, tx, `DELETE FROM endpoints WHERE app = (SELECT seq FROM apps WHERE id = $1) AND `+byUser+` RETURNING id, data`, appID, userID)
 		return err
 	})
 	return deleted, err
 }
+
+// byUser picks the endpoints of user $2, never the empty user ID, through the index of
+// the users' hashes (migration 0009), then comparing the user IDs themselves.
+const byUser = `user_id <> '' AND hashtextextended(user_id, 0) = hashtextextended($2, 0) AND user_id = $2`
 
 // userEndpoints runs query, which yields (id, data) rows of the user's endpoints, and returns
 // them by ID; no row is ENOTFOUND. They are sorted here, by byte order as SQLite sorts, rather
@@ -186,8 +190,9 @@ type pieceTx struct {
 }
 
 // endpointsByID and membersByUser look up a batch's IDs ($2) in app $1, and the endpoints of
-// a batch's users, through the index on (app, ID) and the one on (app, user): one descent per
-// array element, whatever the app's size. The array goes through an InitPlan, ARRAY(SELECT
+// a batch's users, through the index on (app, ID) and the one on (app, hash of the user ID):
+// one descent per array element, whatever the app's size; membersByUser then compares the
+// user IDs themselves, as byUser does. The array goes through an InitPlan, ARRAY(SELECT
 // unnest($2)), so that no plan sees its elements. With them in sight, as in the custom plans a
 // prepared statement starts with, and with statistics taken when the app was small, as during
 // its first large import before autovacuum catches up, PostgreSQL preferred reading every
@@ -208,7 +213,8 @@ const (
 	endpointsByID = `SELECT id, data::text FROM endpoints WHERE app = (SELECT seq FROM apps WHERE id = $1)
 		AND id = ANY(ARRAY(SELECT unnest($2::text[])))`
 	membersByUser = `SELECT user_id, id, channel_type FROM endpoints WHERE app = (SELECT seq FROM apps WHERE id = $1)
-		AND user_id <> '' AND user_id = ANY(ARRAY(SELECT unnest($2::text[])))`
+		AND user_id <> '' AND hashtextextended(user_id, 0) = ANY(ARRAY(SELECT hashtextextended(u, 0) FROM unnest($2::text[]) u))
+		AND user_id = ANY($2)`
 )
 
 func (p *endpointTx) FindEndpoints(ctx context.Context, appID string, ids []string) (map[string]*pinfold.Endpoint, error) {

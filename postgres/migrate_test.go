@@ -122,8 +122,8 @@ func TestMigrateJobStatesBackfill(t *testing.T) {
 
 // TestMigrateEndpointKeysByBytes opens a database whose endpoint keys had the default
 // collation before migration 0006 (and the app's ID before 0007) and checks that they compare
-// by bytes afterwards and that the rebuilt indexes still find the endpoints by user and by
-// address.
+// by bytes afterwards and that the rebuilt indexes (the users' by hash since 0009) still find
+// the endpoints by user and by address.
 func TestMigrateEndpointKeysByBytes(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -151,6 +151,11 @@ func TestMigrateEndpointKeysByBytes(t *testing.T) {
 	if got, want := keyCollations(t, url), map[string]string{"app": "", "id": "C", "user_id": "C", "address": "C"}; !maps.Equal(got, want) {
 		t.Fatalf("collations after the migration = %v, want %v", got, want)
 	}
+	var userIndex string
+	if err := connect(t, url).QueryRow(ctx, `SELECT indexdef FROM pg_indexes WHERE indexname = 'endpoints_user'`).Scan(&userIndex); err != nil ||
+		!strings.Contains(userIndex, "hashtextextended(user_id, (0)::bigint)") {
+		t.Fatalf("the user index after the migrations = %q, %v; want one of the user IDs' hashes (0009)", userIndex, err)
+	}
 	if es, err := db.FindEndpointsByUser(ctx, "app", "Ünïcode-user"); err != nil || len(es) != 2 {
 		t.Fatalf("endpoints of the user after the migration = %v, %v", es, err)
 	}
@@ -164,7 +169,7 @@ func TestMigrateEndpointKeysByBytes(t *testing.T) {
 	}
 }
 
-// endpointsOf0005 takes the endpoints table back to its shape before migrations 0006–0008,
+// endpointsOf0005 takes the endpoints table back to its shape before migrations 0006–0009,
 // keyed by the app's ID, with the default collation and the addresses themselves indexed,
 // keeping its rows. It leaves 0006 recorded as applied.
 var endpointsOf0005 = []string{
@@ -176,7 +181,7 @@ var endpointsOf0005 = []string{
 	`ALTER INDEX endpoints_0005_pkey RENAME TO endpoints_pkey`,
 	`CREATE INDEX endpoints_user ON endpoints (app_id, user_id) WHERE user_id <> ''`,
 	`CREATE INDEX endpoints_address ON endpoints (app_id, address) WHERE address <> ''`,
-	`DELETE FROM schema_migrations WHERE version IN (7, 8)`,
+	`DELETE FROM schema_migrations WHERE version IN (7, 8, 9)`,
 }
 
 // keyCollations returns the collation of each of the endpoints table's key columns.

@@ -138,7 +138,7 @@ func fillWithStaleStatistics(t *testing.T, conn *pgxpool.Conn) {
 }
 
 // TestLookupPlansWithStaleStatistics checks that a piece's lookups of its 12,000 IDs and of
-// its users' endpoints descend the indexes once per element in an app whose statistics are
+// its users' endpoints, and the lookup of one user's, descend the indexes once per element in an app whose statistics are
 // stale (fillWithStaleStatistics), in the custom plans a prepared statement starts with as in
 // the generic one: not through a read of every endpoint of the app, which made every piece of
 // a large fresh import slower than the last.
@@ -154,8 +154,16 @@ func TestLookupPlansWithStaleStatistics(t *testing.T) {
 			t.Errorf("the IDs are not looked up in the index on (app, id):\n%s", plan)
 		}
 		plan = explainPrepared(t, conn, "byuser(text, text[])", membersByUser, `'app', '{`+strings.Join(users, ",")+`}'`)
-		if !strings.Contains(plan, "endpoints_user") || !strings.Contains(plan, "Index Cond: ((app = $0) AND (user_id = ANY ($1)))") {
-			t.Errorf("the users are not looked up in the index on (app, user_id):\n%s", plan)
+		// The index holds the users' hashes (migration 0009): two users with one hash must not
+		// both match.
+		if !strings.Contains(plan, "endpoints_user") || !strings.Contains(plan, "Index Cond: ((app = $0) AND (hashtextextended(user_id, '0'::bigint) = ANY ($1)))") ||
+			!strings.Contains(plan, "(user_id = ANY (") {
+			t.Errorf("the users are not looked up in the index on (app, hash of user_id), then compared:\n%s", plan)
+		}
+		// And one user's endpoints, for FindEndpointsByUser and DeleteEndpointsByUser.
+		plan = explainPrepared(t, conn, "oneuser(text, text)", `SELECT id FROM endpoints WHERE app = (SELECT seq FROM apps WHERE id = $1) AND `+byUser, `'app', 'newuser1'`)
+		if !strings.Contains(plan, "endpoints_user") || !strings.Contains(plan, "Filter: (user_id = ") {
+			t.Errorf("one user is not looked up in the index on (app, hash of user_id), then compared:\n%s", plan)
 		}
 	})
 }

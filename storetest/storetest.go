@@ -790,4 +790,23 @@ func testDeleteApp(t *testing.T, s Store) {
 	if _, err := s.FindEndpoint(ctx, "keep", "e"); err != nil {
 		t.Fatalf("another app's endpoint was deleted: %v", err)
 	}
+
+	// A piece claimed before its app was deleted commits nothing, and without an error:
+	// the deletion took the piece with it.
+	mustCreateJob(t, s, "app", "j3", pinfold.ImportDefinition{})
+	mustPlan(t, s, "app", "j3", 1)
+	p, _, err := s.ClaimPiece(ctx, "n", t0, t0.Add(time.Minute))
+	if err != nil || p == nil {
+		t.Fatalf("claim: %+v %v", p, err)
+	}
+	if _, err := s.DeleteApp(ctx, "app"); err != nil {
+		t.Fatal(err)
+	}
+	err = s.CommitPiece(ctx, p, "n", func(tx pinfold.PieceTx) (*pinfold.PieceOutcome, error) {
+		t.Error("the piece of a deleted app ran")
+		return &pinfold.PieceOutcome{}, nil
+	})
+	if err != nil {
+		t.Fatalf("CommitPiece of a deleted app's piece: %v", err)
+	}
 }

@@ -85,12 +85,9 @@ func (db *DB) FindApps(ctx context.Context, page pinfold.Page) ([]*pinfold.App, 
 // DeleteApp removes an app and everything it owns.
 func (db *DB) DeleteApp(ctx context.Context, id string) (*pinfold.App, error) {
 	var app *pinfold.App
-	err := db.appTx(ctx, id, false, func(tx pgx.Tx) error {
-		// The app's lock first: a writer of its endpoints that holds it finishes before the
-		// rows go, and one that waits for it finds no app.
-		if err := lockApp(ctx, tx, id); err != nil {
-			return err
-		}
+	// The app's lock first (appTx): a writer of its endpoints that holds it finishes before
+	// the rows go, and one that waits for it finds no app.
+	err := db.appTx(ctx, id, false, goneIsNotFound, func(tx pgx.Tx) error {
 		var err error
 		if app, err = findApp(ctx, tx, id); err != nil {
 			return err

@@ -5,7 +5,7 @@
 // over when it stops renewing it.
 //
 // Every transaction that writes an app's endpoints or segments (an import job's segment
-// too), or deletes the app, first locks the app's row (lockApp). That serialises the writers of one app across nodes, as
+// too), or deletes the app, first locks the app's row (lockApp, through appTx). That serialises the writers of one app across nodes, as
 // SQLite's single writer does, so the quotas pinfold.EndpointWriter checks inside a
 // transaction (custom attribute names per app, endpoints per user) and the checks of a
 // segment's base segments still hold when it commits. A row lock rather than an advisory
@@ -156,17 +156,35 @@ func (db *DB) tx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	return tx.Commit(context.WithoutCancel(ctx))
 }
 
-// appTx is tx for a transaction that takes appID's lock (lockApp), which fn still does: the
-// transaction begins once the node's earlier writers of the app have ended, in the order of
-// the app's gate (appGates), as an import piece when bulk is set.
-func (db *DB) appTx(ctx context.Context, appID string, bulk bool, fn func(tx pgx.Tx) error) error {
+// appTx runs fn in a transaction that takes appID's lock (lockApp) before anything else:
+// every writer of an app's endpoints or segments, and DeleteApp, goes through it (see the
+// package comment). The transaction begins once the node's earlier writers of the app have
+// ended, in the order of the app's gate (appGates), as an import piece when bulk is set. When
+// the app does not exist, fn does not run, and appTx returns what gone says.
+func (db *DB) appTx(ctx context.Context, appID string, bulk bool, gone ifGone, fn func(tx pgx.Tx) error) error {
 	leave, err := db.gates.enter(ctx, appID, bulk)
 	if err != nil {
 		return err
 	}
 	defer leave()
-	return db.tx(ctx, fn)
+	return db.tx(ctx, func(tx pgx.Tx) error {
+		if err := lockApp(ctx, tx, appID); err != nil {
+			if gone == goneIsNothing && pinfold.ErrorCode(err) == pinfold.ENOTFOUND {
+				return nil
+			}
+			return err
+		}
+		return fn(tx)
+	})
 }
+
+// ifGone is what appTx returns when the app does not exist.
+type ifGone bool
+
+const (
+	goneIsNotFound ifGone = false // its ENOTFOUND
+	goneIsNothing  ifGone = true  // nil: the app's deletion took with it what fn would write
+)
 
 // appGates are the gates (package writegate) of the apps this node writes. PostgreSQL queues
 // the transactions that wait for an app's lock in the order they asked, so an API write that

@@ -31,10 +31,7 @@ func (db *DB) FindEndpoint(ctx context.Context, appID, endpointID string) (*pinf
 
 // UpdateEndpoints runs fn in one transaction that holds the app's lock.
 func (db *DB) UpdateEndpoints(ctx context.Context, appID string, fn func(tx pinfold.EndpointTx) error) error {
-	return db.appTx(ctx, appID, false, func(tx pgx.Tx) error {
-		if err := lockApp(ctx, tx, appID); err != nil {
-			return err
-		}
+	return db.appTx(ctx, appID, false, goneIsNotFound, func(tx pgx.Tx) error {
 		return fn(&endpointTx{tx: tx, db: db, app: appID})
 	})
 }
@@ -42,10 +39,7 @@ func (db *DB) UpdateEndpoints(ctx context.Context, appID string, fn func(tx pinf
 // DeleteEndpoint removes an endpoint and returns it as it was.
 func (db *DB) DeleteEndpoint(ctx context.Context, appID, endpointID string) (*pinfold.Endpoint, error) {
 	var e *pinfold.Endpoint
-	err := db.appTx(ctx, appID, false, func(tx pgx.Tx) error {
-		if err := lockApp(ctx, tx, appID); err != nil {
-			return err
-		}
+	err := db.appTx(ctx, appID, false, goneIsNotFound, func(tx pgx.Tx) error {
 		var data []byte
 		err := tx.QueryRow(ctx, `DELETE FROM endpoints WHERE app = (SELECT seq FROM apps WHERE id = $1) AND id = $2 RETURNING data`, appID, endpointID).Scan(&data)
 		if isNoRows(err) {
@@ -70,10 +64,7 @@ func (db *DB) FindEndpointsByUser(ctx context.Context, appID, userID string) ([]
 // DeleteEndpointsByUser removes a user's endpoints and returns them, by ID.
 func (db *DB) DeleteEndpointsByUser(ctx context.Context, appID, userID string) ([]*pinfold.Endpoint, error) {
 	var deleted []*pinfold.Endpoint
-	err := db.appTx(ctx, appID, false, func(tx pgx.Tx) error {
-		if err := lockApp(ctx, tx, appID); err != nil {
-			return err
-		}
+	err := db.appTx(ctx, appID, false, goneIsNotFound, func(tx pgx.Tx) error {
 		var err error
 		deleted, err = userEndpoints(ctx, tx, `DELETE FROM endpoints WHERE app = (SELECT seq FROM apps WHERE id = $1) AND `+byUser+` RETURNING id, data`, appID, userID)
 		return err
@@ -122,7 +113,7 @@ var (
 	_ pinfold.PieceTx    = (*pieceTx)(nil)
 )
 
-// endpointTx is the EndpointTx of one transaction that holds the app's lock (lockApp), so
+// endpointTx is the EndpointTx of one transaction that holds the app's lock (appTx), so
 // the quotas EndpointWriter checks in it hold at commit, on any number of nodes.
 type endpointTx struct {
 	tx pgx.Tx

@@ -437,11 +437,8 @@ func holdsPiece(ctx context.Context, tx pgx.Tx, p *pinfold.Piece, node string) (
 // CommitPiece runs fn and completes the piece in one transaction. The transaction locks the
 // piece's app first, as every writer of the app's endpoints does, and then the piece.
 func (db *DB) CommitPiece(ctx context.Context, p *pinfold.Piece, node string, fn func(tx pinfold.PieceTx) (*pinfold.PieceOutcome, error)) error {
-	return db.appTx(ctx, p.AppID, true, func(tx pgx.Tx) error {
-		// An app deleted meanwhile took its pieces with it: holdsPiece says so below.
-		if err := lockApp(ctx, tx, p.AppID); err != nil && pinfold.ErrorCode(err) != pinfold.ENOTFOUND {
-			return err
-		}
+	// An app deleted meanwhile took its pieces with it.
+	return db.appTx(ctx, p.AppID, true, goneIsNothing, func(tx pgx.Tx) error {
 		if held, err := holdsPiece(ctx, tx, p, node); err != nil || !held {
 			return err
 		}
@@ -549,13 +546,10 @@ func (db *DB) finishJob(ctx context.Context, kind, jobID string, now time.Time, 
 		return failed, nil
 	}
 	ended := false
-	err = db.appTx(ctx, appID, false, func(tx pgx.Tx) error {
-		// The app's lock first, as every writer of its segments takes it, so that an import
-		// segment's next version is not also written by UpdateSegment. An app deleted
-		// meanwhile took the job with it: the update below finds no row.
-		if err := lockApp(ctx, tx, appID); err != nil && pinfold.ErrorCode(err) != pinfold.ENOTFOUND {
-			return err
-		}
+	// The app's lock first (appTx), as every writer of its segments takes it, so that an
+	// import segment's next version is not also written by UpdateSegment. An app deleted
+	// meanwhile took the job with it.
+	err = db.appTx(ctx, appID, false, goneIsNothing, func(tx pgx.Tx) error {
 		// Whoever moves the job out of COMPLETING completes it; a racing finisher stops here.
 		tag, err := tx.Exec(ctx, `UPDATE import_jobs SET status = $1, completed_at = $2 WHERE id = $3 AND status = $4`,
 			pinfold.JobCompleted, stored.Nanos(now), jobID, pinfold.JobCompleting)

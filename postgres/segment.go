@@ -87,10 +87,7 @@ func nonNilTags(tags map[string]string) map[string]string {
 // CreateSegment stores version 1 of a new segment. The app's lock serialises it with the
 // app's other segment writes, so that no two of them make a circle of base segments.
 func (db *DB) CreateSegment(ctx context.Context, seg *pinfold.Segment) error {
-	return db.appTx(ctx, seg.AppID, false, func(tx pgx.Tx) error {
-		if err := lockApp(ctx, tx, seg.AppID); err != nil {
-			return err
-		}
+	return db.appTx(ctx, seg.AppID, false, goneIsNotFound, func(tx pgx.Tx) error {
 		if err := pinfold.CheckSegmentSources(seg, segmentFinder(ctx, tx, seg.AppID)); err != nil {
 			return err
 		}
@@ -105,10 +102,7 @@ func (db *DB) CreateSegment(ctx context.Context, seg *pinfold.Segment) error {
 // UpdateSegment writes the next version of a segment, under the app's lock.
 func (db *DB) UpdateSegment(ctx context.Context, appID, segmentID string, u *pinfold.SegmentUpdate, now time.Time) (*pinfold.Segment, error) {
 	var next *pinfold.Segment
-	err := db.appTx(ctx, appID, false, func(tx pgx.Tx) error {
-		if err := lockApp(ctx, tx, appID); err != nil {
-			return err
-		}
+	err := db.appTx(ctx, appID, false, goneIsNotFound, func(tx pgx.Tx) error {
 		latest, err := findVersion(ctx, tx, appID, segmentID, 0)
 		if err != nil {
 			return err
@@ -148,10 +142,7 @@ func insertSegmentVersion(ctx context.Context, tx pgx.Tx, seg *pinfold.Segment) 
 // DeleteSegment removes a segment, its versions and its members, under the app's lock.
 func (db *DB) DeleteSegment(ctx context.Context, appID, segmentID string) (*pinfold.Segment, error) {
 	var seg *pinfold.Segment
-	err := db.appTx(ctx, appID, false, func(tx pgx.Tx) error {
-		if err := lockApp(ctx, tx, appID); err != nil {
-			return err
-		}
+	err := db.appTx(ctx, appID, false, goneIsNotFound, func(tx pgx.Tx) error {
 		var err error
 		if seg, err = findVersion(ctx, tx, appID, segmentID, 0); err != nil {
 			return err

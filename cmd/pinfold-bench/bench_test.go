@@ -141,6 +141,8 @@ func TestOptionErrors(t *testing.T) {
 		{[]string{"--postgres", "mysql://x"}, `--postgres: must be a postgres:// URL or "auto"`},
 		{[]string{"--rows", "0"}, "--rows: must be at least 1"},
 		{[]string{"--sqlite=false"}, "--sqlite=false: without --postgres there is no store to measure"},
+		{[]string{"--postgres-settings", "shared_buffers=1GB"}, "--postgres-settings: only for --postgres=auto"},
+		{[]string{"--postgres", "auto", "--postgres-settings", "shared_buffers=1GB,fsync=off -c x=y"}, `--postgres-settings: "fsync=off -c x=y" is not name=value`},
 	} {
 		err := Run(context.Background(), tc.args, &bytes.Buffer{}, &bytes.Buffer{})
 		if err == nil || !strings.Contains(err.Error(), tc.msg) {

@@ -26,6 +26,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -53,8 +54,9 @@ type options struct {
 	formats       []string // "csv", "json"
 	seed          uint64
 	only          map[string]bool
-	postgres      string // "", "auto" or a postgres:// URL
-	sqlite        bool   // measure SQLite in the store and import sections
+	postgres      string   // "", "auto" or a postgres:// URL
+	pgSettings    []string // name=value settings of the "auto" cluster, besides its own
+	sqlite        bool     // measure SQLite in the store and import sections
 	json          bool
 	keep          bool
 	importWorkers int // the server's --import-workers; 0 for its default
@@ -69,6 +71,9 @@ type options struct {
 	repeat        int // rounds of the sections other than memory
 }
 
+// pgSetting is one setting of --postgres-settings: what pg_ctl's -o passes on unquoted.
+var pgSetting = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.]*=[A-Za-z0-9_.-]+$`)
+
 func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	o := &options{}
 	fs := flag.NewFlagSet("pinfold-bench", flag.ContinueOnError)
@@ -82,6 +87,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.rows, "rows", 1_000_000, "rows of the generated endpoint files (the targets are stated for 1,000,000)")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the generated data; the same seed gives the same files")
 	fs.StringVar(&o.postgres, "postgres", "", `measure PostgreSQL too: a postgres:// URL of a role that may create databases, or "auto" to start a throwaway cluster`)
+	pgSettings := fs.String("postgres-settings", "", `settings of --postgres=auto's cluster besides its own (synchronous_commit=off), comma-separated name=value pairs passed as -c options, e.g. "shared_buffers=1GB,max_wal_size=4GB"`)
 	fs.BoolVar(&o.sqlite, "sqlite", true, "measure SQLite in the store and import sections; --sqlite=false with --postgres measures PostgreSQL alone there, and skips the memory case, which is SQLite's")
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON instead of a table")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary folder (files, databases, server data) and print its path")
@@ -118,6 +124,17 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	}
 	if o.postgres != "" && o.postgres != "auto" && !strings.HasPrefix(o.postgres, "postgres://") && !strings.HasPrefix(o.postgres, "postgresql://") {
 		return nil, fmt.Errorf(`--postgres: must be a postgres:// URL or "auto", got %q`, o.postgres)
+	}
+	if *pgSettings != "" {
+		if o.postgres != "auto" {
+			return nil, fmt.Errorf("--postgres-settings: only for --postgres=auto; set a server of your own as you like")
+		}
+		for _, kv := range strings.Split(*pgSettings, ",") {
+			if !pgSetting.MatchString(kv) {
+				return nil, fmt.Errorf("--postgres-settings: %q is not name=value (a name of letters, digits, '_' and '.', a value of letters, digits, '_', '.' and '-')", kv)
+			}
+			o.pgSettings = append(o.pgSettings, kv)
+		}
 	}
 	if !o.sqlite && o.postgres == "" {
 		return nil, fmt.Errorf("--sqlite=false: without --postgres there is no store to measure")

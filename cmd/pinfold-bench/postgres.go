@@ -100,8 +100,9 @@ func (s *pgServer) close(keep bool) {
 // PostgreSQL binaries (pg_ctl on PATH, or the newest /usr/lib/postgresql/*/bin). As root,
 // PostgreSQL runs as the postgres user. The cluster keeps PostgreSQL's defaults except synchronous_commit=off,
 // which gives the durability of the SQLite store's WAL with synchronous=NORMAL: a crash may
-// lose the last commits, never corrupt.
-func startPostgres(ctx context.Context, parent string) (_ *pgServer, err error) {
+// lose the last commits, never corrupt; and except settings, name=value pairs
+// (--postgres-settings), each passed as a -c option.
+func startPostgres(ctx context.Context, parent string, settings []string) (_ *pgServer, err error) {
 	bin := ""
 	if p, err := exec.LookPath("pg_ctl"); err == nil {
 		bin = filepath.Dir(p)
@@ -151,6 +152,9 @@ func startPostgres(ctx context.Context, parent string) (_ *pgServer, err error) 
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
 	opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -k %s -c synchronous_commit=off -c max_connections=200", port, dir)
+	for _, s := range settings {
+		opts += " -c " + s
+	}
 	logFile := filepath.Join(dir, "log")
 	if out, err := command(ctx, filepath.Join(bin, "pg_ctl"), "-D", data, "-o", opts, "-l", logFile, "-w", "-t", "60", "start").CombinedOutput(); err != nil {
 		log, _ := os.ReadFile(logFile)

@@ -60,8 +60,10 @@ type Report struct {
 	ImportWorkers int       `json:"import_workers"` // 0: the server's default for its store
 	StoreWriters  int       `json:"store_writers"`
 	Postgres      string    `json:"postgres,omitempty"` // "", "auto" or "url"
-	Rounds        int       `json:"rounds"`             // --repeat
-	Results       []*Result `json:"results"`
+	// PostgresSettings are --postgres-settings: the "auto" cluster's settings besides its own.
+	PostgresSettings []string  `json:"postgres_settings,omitempty"`
+	Rounds           int       `json:"rounds"` // --repeat
+	Results          []*Result `json:"results"`
 }
 
 // add appends res, with its ratio to its baseline when it has one, and returns it for a target.
@@ -186,6 +188,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 	fmt.Fprintf(w, "pinfold-bench %s: %d rows, seed %d, formats %s, %s, %d store-limit writers\n",
 		r.Date.Format(time.RFC3339), r.Rows, r.Seed, strings.Join(r.Formats, "+"), workers, r.StoreWriters)
 	fmt.Fprintf(w, "machine: %d CPUs (%s), %s memory, %s %s\n", r.Machine.CPUs, r.Machine.CPUModel, r.Machine.Memory, r.Machine.GoVersion, r.Machine.OS)
+	if len(r.PostgresSettings) > 0 {
+		fmt.Fprintf(w, "PostgreSQL cluster settings: synchronous_commit=off, %s\n", strings.Join(r.PostgresSettings, ", "))
+	}
 	fmt.Fprintf(w, "load average (1, 5, 15 min): %s before, %s after\n\n", r.Machine.LoadBefore, r.Machine.LoadAfter)
 	if r.Rounds > 1 {
 		fmt.Fprintf(w, "%d rounds: each value is the median of its rounds, each ratio the median of the rounds' ratios\n\n", r.Rounds)

@@ -40,7 +40,8 @@ var formatNames = map[string]string{"csv": "CSV", "json": "NDJSON"}
 func run(ctx context.Context, o *options, log io.Writer) (rep *Report, err error) {
 	b := &bench{o: o, log: log, start: time.Now(), files: map[string]string{}, storeLimit: map[string]float64{}}
 	b.rep = &Report{Date: b.start.UTC().Truncate(time.Second), Machine: thisMachine(), Rows: o.rows, Seed: o.seed,
-		Formats: o.formats, ImportWorkers: o.importWorkers, StoreWriters: o.storeWriters, Rounds: o.repeat}
+		Formats: o.formats, ImportWorkers: o.importWorkers, StoreWriters: o.storeWriters, Rounds: o.repeat,
+		PostgresSettings: o.pgSettings}
 	if b.dir, err = os.MkdirTemp(o.dir, "pinfold-bench-"); err != nil {
 		return nil, err
 	}
@@ -56,7 +57,7 @@ func run(ctx context.Context, o *options, log io.Writer) (rep *Report, err error
 		if o.postgres == "auto" {
 			b.rep.Postgres = "auto"
 			b.logf("starting a throwaway PostgreSQL")
-			b.pg, err = startPostgres(ctx, o.dir)
+			b.pg, err = startPostgres(ctx, o.dir, o.pgSettings)
 		} else {
 			b.pg = &pgServer{url: o.postgres}
 		}

@@ -1,8 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
-	"os"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -32,7 +33,27 @@ func TestStartPostgresSettings(t *testing.T) {
 			t.Errorf("%s = %s, want %s", name, got, want)
 		}
 	}
-	if _, err := os.Stat(s.dir); err != nil {
-		t.Errorf("the cluster's folder: %v", err)
+}
+
+// TestReportNamesPostgresSettings: a table of a run with --postgres-settings says, above its
+// figures, what the cluster was set to.
+func TestReportNamesPostgresSettings(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	r := &Report{Rows: 10, Formats: []string{"csv"}, StoreWriters: 4, Rounds: 1, Postgres: "auto",
+		PostgresSettings: []string{"shared_buffers=1GB", "max_wal_size=4GB"}}
+	if err := r.WriteTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	if want := "PostgreSQL cluster settings: synchronous_commit=off, shared_buffers=1GB, max_wal_size=4GB\n"; !strings.Contains(b.String(), want) {
+		t.Errorf("the table's header:\n%s\nwant a line %q", b.String(), want)
+	}
+	r.PostgresSettings = nil
+	b.Reset()
+	if err := r.WriteTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "cluster settings") {
+		t.Errorf("a run without settings names some:\n%s", b.String())
 	}
 }

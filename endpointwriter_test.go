@@ -138,6 +138,56 @@ func TestEndpointWriter(t *testing.T) {
 	}
 }
 
+// TestEndpointWriterNewNamesInOrder checks that the custom attribute names an update uses
+// for the first time count against the app's quota and are added sorted by kind and then
+// name, whatever order its maps hold them in, and that the error of an update past the quota
+// names the first of them; for a new endpoint, prepared on another goroutine or not, and for
+// a stored one. An attribute without values uses no name.
+func TestEndpointWriterNewNamesInOrder(t *testing.T) {
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	for _, id := range []string{"new", "stored"} {
+		for _, prepareMin := range []int{1, 1000} {
+			t.Run(fmt.Sprintf("%s/prepareMin=%d", id, prepareMin), func(t *testing.T) {
+				defer pinfold.SetPrepareMin(prepareMin)()
+				stored, _ := pinfold.ApplyEndpointUpdate("app", nil, &pinfold.EndpointUpdate{ID: "stored", ChannelType: sp("SMS"), Address: sp("+1")}, now)
+				tx := &memTx{endpoints: map[string]*pinfold.Endpoint{"stored": stored}, max: 5,
+					names: []pinfold.AttributeName{{Kind: pinfold.AttributeKindEndpoint, Name: "plan"}}}
+				over := &pinfold.EndpointUpdate{ID: id, ChannelType: sp("EMAIL"), Address: sp("x@example.com"),
+					Attributes:     map[string][]string{"zeta": {"1"}, "alpha": {"2"}, "plan": {"3"}, "empty": {}},
+					Metrics:        map[string]float64{"visits": 1, "clicks": 2},
+					UserAttributes: map[string][]string{"tier": {"vip"}}}
+				fits := &pinfold.EndpointUpdate{ID: id, Attributes: map[string][]string{"zeta": {"1"}, "plan": {}, "alpha": {"2"}},
+					Metrics: map[string]float64{"visits": 1}, UserAttributes: map[string][]string{"empty": {}}}
+				if id == "new" {
+					fits.ChannelType, fits.Address = sp("EMAIL"), sp("x@example.com")
+				}
+				// over is prepared (the first update of its ID); fits then merges into what over
+				// would have written, had it not failed.
+				w, err := pinfold.NewEndpointWriter(context.Background(), tx, "app", []*pinfold.EndpointUpdate{over, fits}, now)
+				if err != nil {
+					t.Fatal(err)
+				}
+				w.Validated = true
+				// Five new names (alpha, zeta, clicks, visits, tier) beside plan: one too many.
+				if err := w.Apply(over); err == nil || !strings.Contains(pinfold.ErrorMessage(err), "Attributes.alpha would be custom attribute name 2 ") {
+					t.Fatalf("Apply(over) = %v", err)
+				}
+				if err := w.Apply(fits); err != nil {
+					t.Fatalf("Apply(fits): %v", err)
+				}
+				if err := w.Commit(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				want := []pinfold.AttributeName{{Kind: pinfold.AttributeKindEndpoint, Name: "alpha"}, {Kind: pinfold.AttributeKindEndpoint, Name: "zeta"},
+					{Kind: pinfold.AttributeKindMetric, Name: "visits"}}
+				if !slices.Equal(tx.added, want) {
+					t.Fatalf("added names %v, want %v", tx.added, want)
+				}
+			})
+		}
+	}
+}
+
 // TestEndpointWriterPrepared checks that a batch large enough to be prepared on another
 // goroutine (new endpoints merged ahead) is written exactly as the same batch applied one
 // update at a time: new, stored and repeated IDs, a new endpoint without an address, an

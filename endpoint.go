@@ -489,8 +489,11 @@ func ApplyEndpointUpdate(appID string, existing *Endpoint, u *EndpointUpdate, no
 			maps.Copy(e.Metrics, u.Metrics)
 		}
 	}
-	e.EffectiveDate = FormatISO8601(now)
-	set(&e.EffectiveDate, u.EffectiveDate)
+	if u.EffectiveDate != nil {
+		e.EffectiveDate = *u.EffectiveDate
+	} else {
+		e.EffectiveDate = FormatISO8601(now)
+	}
 	e.EndpointStatus = "ACTIVE"
 	set(&e.EndpointStatus, u.EndpointStatus)
 	if e.OptOut == "" {

@@ -217,6 +217,8 @@ func bareServer(body []byte) (string, func(), error) {
 
 // load runs call from n goroutines at once, each calling again as soon as a call returns,
 // for dur; it returns calls per second and the latency percentiles. Any failed call fails it.
+// Each goroutine makes one call at least, even one that starts after dur has passed, as it
+// may on a loaded machine when dur is short: there is always a latency to report.
 func load(ctx context.Context, n int, dur time.Duration, call func(context.Context) error) (loadResult, error) {
 	var (
 		mu        sync.Mutex
@@ -230,7 +232,7 @@ func load(ctx context.Context, n int, dur time.Duration, call func(context.Conte
 		wg.Go(func() {
 			var mine []time.Duration
 			var err error
-			for time.Now().Before(deadline) && err == nil && ctx.Err() == nil {
+			for first := true; first || time.Now().Before(deadline) && err == nil && ctx.Err() == nil; first = false {
 				t := time.Now()
 				err = call(ctx)
 				mine = append(mine, time.Since(t))

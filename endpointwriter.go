@@ -368,7 +368,7 @@ func (w *EndpointWriter) newNames(names []AttributeName) []AttributeName {
 // unknownNames returns the custom attribute names u uses that known does not hold, sorted by
 // kind and name. An attribute present without values removes it from the endpoint and uses
 // no name. Most updates use only names their app knows: for those it allocates nothing, where
-// listing and sorting every name an update uses was half of preparing a new endpoint
+// listing and sorting every name an update used was two fifths of preparing a new endpoint
 // (docs/performance.md).
 func unknownNames(u *EndpointUpdate, known map[AttributeName]bool) []AttributeName {
 	var names []AttributeName

@@ -161,8 +161,8 @@ func TestEndpointWriterNewNamesInOrder(t *testing.T) {
 				if id == "new" {
 					fits.ChannelType, fits.Address = sp("EMAIL"), sp("x@example.com")
 				}
-				// over is prepared (the first update of its ID); fits then merges into what over
-				// would have written, had it not failed.
+				// over, the first update of its ID, is prepared on the other goroutine when it is
+				// new and prepareMin allows; fits never is, and writes what over failed to.
 				w, err := pinfold.NewEndpointWriter(context.Background(), tx, "app", []*pinfold.EndpointUpdate{over, fits}, now)
 				if err != nil {
 					t.Fatal(err)

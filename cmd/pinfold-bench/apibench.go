@@ -232,10 +232,13 @@ func load(ctx context.Context, n int, dur time.Duration, call func(context.Conte
 		wg.Go(func() {
 			var mine []time.Duration
 			var err error
-			for first := true; first || time.Now().Before(deadline) && err == nil && ctx.Err() == nil; first = false {
+			for { // a call first, then whether to make another
 				t := time.Now()
 				err = call(ctx)
 				mine = append(mine, time.Since(t))
+				if err != nil || ctx.Err() != nil || !time.Now().Before(deadline) {
+					break
+				}
 			}
 			mu.Lock()
 			defer mu.Unlock()

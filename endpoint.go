@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash/fnv"
-	"maps"
 	"math"
 	"slices"
 	"time"
@@ -34,12 +33,12 @@ type Endpoint struct {
 	AppID          string
 	ChannelType    string
 	Address        string
-	Attributes     map[string][]string
+	Attributes     Attributes
 	Demographic    Demographic
 	EffectiveDate  string // ISO-8601, as given or as set at the write
 	EndpointStatus string // ACTIVE or INACTIVE
 	Location       Location
-	Metrics        map[string]float64
+	Metrics        Metrics
 	OptOut         string // ALL or NONE
 	RequestID      string
 	User           User
@@ -61,7 +60,7 @@ type Location struct {
 // User is the user an endpoint belongs to.
 type User struct {
 	UserID         string
-	UserAttributes map[string][]string
+	UserAttributes Attributes
 }
 
 // EndpointStore keeps endpoints. Every method returns ENOTFOUND when the app does not exist.
@@ -119,21 +118,22 @@ type EndpointTx interface {
 
 // EndpointUpdate is a partial write of an endpoint, from UpdateEndpoint, a batch item or a
 // row of an import file. A nil field is absent and keeps the stored value; a present entry of
-// a map replaces that name's values (Pinpoint's UpdateEndpoint rule, DESIGN.md §3.5).
+// Attributes, Metrics or UserAttributes replaces that name's values (Pinpoint's
+// UpdateEndpoint rule, DESIGN.md §3.5).
 type EndpointUpdate struct {
 	ID             string // "" when the row had none: see DerivedEndpointID
 	ChannelType    *string
 	Address        *string
-	Attributes     map[string][]string
+	Attributes     Attributes
 	Demographic    DemographicUpdate
 	EffectiveDate  *string
 	EndpointStatus *string
 	Location       LocationUpdate
-	Metrics        map[string]float64
+	Metrics        Metrics
 	OptOut         *string
 	RequestID      *string
 	UserID         *string
-	UserAttributes map[string][]string
+	UserAttributes Attributes
 }
 
 // DemographicUpdate is the partial form of Demographic.
@@ -190,9 +190,10 @@ func (u *EndpointUpdate) Validate() error { return u.validate(true, nil) }
 //     UTF-8. The decoders cut every string out of a line they checked whole, which costs a
 //     fraction of checking each string again; ValidateChecked does not.
 //   - Unless entries is nil, every entry of u's Attributes, UserAttributes and Metrics went
-//     through entries once, as the caller added it, and the maps have not changed since.
-//     ValidateChecked then takes the entries' problems and size from entries instead of
-//     visiting the maps again. With a nil entries, it visits them.
+//     through entries once, as the caller added it, in order, and they have not changed
+//     since. ValidateChecked then takes the entries' problems and size from entries instead
+//     of visiting them again. With a nil entries, it visits them.
+//   - Attributes, UserAttributes and Metrics are each in order of name, each name once.
 //
 // Every other rule is checked as Validate checks it, in the same order, with the same
 // messages. An update that breaks a promise may pass; a caller that is not sure calls
@@ -284,27 +285,39 @@ func (c *EntryCheck) metric(name string, v float64, checkUTF8 bool) {
 // Metrics.
 func (c *EntryCheck) fail(kind int, err error) { c.err, c.kind = err, kind }
 
-// visit checks the entries of u's maps, kind after kind, until the first problem.
+// visit checks the entries of u, kind after kind and each kind in order, until the first
+// problem. Entries out of order are a problem of their kind.
 func (c *EntryCheck) visit(u *EndpointUpdate, checkUTF8 bool) {
-	for name, values := range u.Attributes {
-		if c.attribute(entryAttribute, name, values, checkUTF8); c.err != nil {
+	for kind, attrs := range [...]Attributes{u.Attributes, u.UserAttributes} {
+		for _, at := range attrs {
+			if c.attribute(kind, at.Name, at.Values, checkUTF8); c.err != nil {
+				return
+			}
+		}
+		if name, ok := attrs.ordered(); !ok {
+			c.fail(kind, disorderError(entryFields[kind], name))
 			return
 		}
 	}
-	for name, values := range u.UserAttributes {
-		if c.attribute(entryUserAttribute, name, values, checkUTF8); c.err != nil {
+	for _, m := range u.Metrics {
+		if c.metric(m.Name, m.Value, checkUTF8); c.err != nil {
 			return
 		}
 	}
-	for name, v := range u.Metrics {
-		if c.metric(name, v, checkUTF8); c.err != nil {
-			return
-		}
+	if name, ok := u.Metrics.ordered(); !ok {
+		c.fail(entryMetric, disorderError("Metrics", name))
 	}
 }
 
-// validate is Validate, which checks UTF-8 only when checkUTF8 is set, and visits the maps
-// only when entries is nil: the one place the rules are written.
+// disorderError is the problem of a field whose names are out of order or repeated: only a
+// caller that builds an update by hand can make one, as the decoders of requests and files
+// report a repeated name and put the names in order.
+func disorderError(field, name string) error {
+	return Errorf(EINVALID, "%s.%s is repeated or out of order: the names of %s must be in ascending order, each once", field, name, field)
+}
+
+// validate is Validate, which checks UTF-8 only when checkUTF8 is set, and visits the
+// entries only when entries is nil: the one place the rules are written.
 func (u *EndpointUpdate) validate(checkUTF8 bool, entries *EntryCheck) error {
 	if u.ChannelType != nil && !slices.Contains(ChannelTypes, *u.ChannelType) {
 		return Errorf(EINVALID, "ChannelType must be one of %v, got %q", ChannelTypes, *u.ChannelType)
@@ -397,16 +410,16 @@ func (e *Endpoint) size() int {
 		len(e.OptOut) + len(e.RequestID) + len(e.User.UserID) +
 		len(d.AppVersion) + len(d.Locale) + len(d.Make) + len(d.Model) + len(d.ModelVersion) + len(d.Platform) +
 		len(d.PlatformVersion) + len(d.Timezone) + len(l.City) + len(l.Country) + len(l.PostalCode) + len(l.Region)
-	for _, attrs := range []map[string][]string{e.Attributes, e.User.UserAttributes} {
-		for name, values := range attrs {
-			n += len(name)
-			for _, v := range values {
+	for _, attrs := range [...]Attributes{e.Attributes, e.User.UserAttributes} {
+		for _, at := range attrs {
+			n += len(at.Name)
+			for _, v := range at.Values {
 				n += len(v) + 3
 			}
 		}
 	}
-	for name := range e.Metrics {
-		n += len(name) + 8
+	for _, m := range e.Metrics {
+		n += len(m.Name) + 8
 	}
 	if l.Latitude != nil {
 		n += 16
@@ -428,15 +441,14 @@ const NewEndpointMissingFields = "a new endpoint needs ChannelType and Address"
 // values is removed from the endpoint), and bookkeeping fields are filled as Pinpoint does
 // (CreationDate on first write, EffectiveDate defaulting to the write's time, EndpointStatus
 // ACTIVE, OptOut NONE, CohortId from the ID). A new endpoint without ChannelType and Address
-// is EINVALID. A new endpoint may share u's maps and their values: u must not change
-// afterwards.
+// is EINVALID. A new endpoint may share u's Attributes, Metrics and UserAttributes and their
+// values: u must not change afterwards. Those of u must be in order (see Attributes).
+// Neither existing nor its slices change: an endpoint's slices are never changed in place,
+// so a merged endpoint shares those of existing that it does not replace.
 func ApplyEndpointUpdate(appID string, existing *Endpoint, u *EndpointUpdate, now time.Time) (*Endpoint, error) {
 	var e Endpoint
 	if existing != nil {
 		e = *existing
-		e.Attributes = maps.Clone(existing.Attributes)
-		e.Metrics = maps.Clone(existing.Metrics)
-		e.User.UserAttributes = maps.Clone(existing.User.UserAttributes)
 	} else {
 		if u.ChannelType == nil || *u.ChannelType == "" || u.Address == nil || *u.Address == "" {
 			return nil, Errorf(EINVALID, NewEndpointMissingFields)
@@ -480,14 +492,9 @@ func ApplyEndpointUpdate(appID string, existing *Endpoint, u *EndpointUpdate, no
 			e.Metrics = u.Metrics
 		}
 	} else {
-		e.Attributes = mergeValues(e.Attributes, u.Attributes)
-		e.User.UserAttributes = mergeValues(e.User.UserAttributes, u.UserAttributes)
-		if len(u.Metrics) > 0 {
-			if e.Metrics == nil {
-				e.Metrics = make(map[string]float64, len(u.Metrics))
-			}
-			maps.Copy(e.Metrics, u.Metrics)
-		}
+		e.Attributes = mergeAttributes(e.Attributes, u.Attributes)
+		e.User.UserAttributes = mergeAttributes(e.User.UserAttributes, u.UserAttributes)
+		e.Metrics = mergeMetrics(e.Metrics, u.Metrics)
 	}
 	if u.EffectiveDate != nil {
 		e.EffectiveDate = *u.EffectiveDate
@@ -503,50 +510,21 @@ func ApplyEndpointUpdate(appID string, existing *Endpoint, u *EndpointUpdate, no
 }
 
 // takeValues returns a new endpoint's attributes (or user attributes) for an update's src:
-// src itself when every name in it has values, as its map and slices are then exactly what
-// the merge would make. The endpoint and the update then share them, which is safe because
-// an update is not changed once applied (callers' rule) and an endpoint's maps are never
-// changed in place: a later merge works on clones. An import's new endpoints thus cost no
-// second copy of their attributes (docs/performance.md).
-func takeValues(src map[string][]string) map[string][]string {
-	for _, values := range src {
-		if len(values) == 0 {
-			return mergeValues(nil, src)
+// src itself when every name in it has values, as it is then exactly what the merge would
+// make. The endpoint and the update then share it, which is safe because an update is not
+// changed once applied (callers' rule) and an endpoint's slices are never changed in place:
+// a later merge makes new ones. An import's new endpoints thus cost no second copy of their
+// attributes (docs/performance.md).
+func takeValues(src Attributes) Attributes {
+	for _, at := range src {
+		if len(at.Values) == 0 {
+			return mergeAttributes(nil, src)
 		}
 	}
 	if len(src) == 0 {
 		return nil
 	}
 	return src
-}
-
-func mergeValues(dst, src map[string][]string) map[string][]string {
-	if len(src) == 0 {
-		return dst
-	}
-	if dst == nil {
-		dst = make(map[string][]string, len(src))
-	}
-	// One array holds every copied value; each name's values are a slice of it whose
-	// capacity ends with them, so that an append to one never writes into the next.
-	n := 0
-	for _, values := range src {
-		n += len(values)
-	}
-	all := make([]string, 0, n)
-	for name, values := range src {
-		if len(values) == 0 {
-			delete(dst, name)
-			continue
-		}
-		start := len(all)
-		all = append(all, values...)
-		dst[name] = all[start:len(all):len(all)]
-	}
-	if len(dst) == 0 {
-		return nil
-	}
-	return dst
 }
 
 func ptr[T any](v T) *T { return &v }

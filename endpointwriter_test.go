@@ -93,11 +93,11 @@ func TestEndpointWriter(t *testing.T) {
 	tx := &memTx{endpoints: map[string]*pinfold.Endpoint{"old": old}, max: 2,
 		names: []pinfold.AttributeName{{Kind: pinfold.AttributeKindEndpoint, Name: "plan"}}}
 	updates := []*pinfold.EndpointUpdate{
-		{ID: "a", ChannelType: sp("EMAIL"), Address: sp("x@example.com"), Attributes: map[string][]string{"plan": {"gold"}}},
-		{ID: "b", ChannelType: sp("EMAIL"), Address: sp("x@example.com"), Metrics: map[string]float64{"visits": 1}},
-		{ID: "c", ChannelType: sp("EMAIL"), Address: sp("c@example.com"), UserAttributes: map[string][]string{"tier": {"vip"}}},
+		{ID: "a", ChannelType: sp("EMAIL"), Address: sp("x@example.com"), Attributes: pinfold.AttributesOf(map[string][]string{"plan": {"gold"}})},
+		{ID: "b", ChannelType: sp("EMAIL"), Address: sp("x@example.com"), Metrics: pinfold.MetricsOf(map[string]float64{"visits": 1})},
+		{ID: "c", ChannelType: sp("EMAIL"), Address: sp("c@example.com"), UserAttributes: pinfold.AttributesOf(map[string][]string{"tier": {"vip"}})},
 		{ID: "a", OptOut: sp("ALL")},
-		{ID: "old", Attributes: map[string][]string{"plan": {}}},
+		{ID: "old", Attributes: pinfold.AttributesOf(map[string][]string{"plan": {}})},
 	}
 	w, err := pinfold.NewEndpointWriter(ctx, tx, "app", updates, now)
 	if err != nil {
@@ -153,11 +153,11 @@ func TestEndpointWriterNewNamesInOrder(t *testing.T) {
 				tx := &memTx{endpoints: map[string]*pinfold.Endpoint{"stored": stored}, max: 5,
 					names: []pinfold.AttributeName{{Kind: pinfold.AttributeKindEndpoint, Name: "plan"}}}
 				over := &pinfold.EndpointUpdate{ID: id, ChannelType: sp("EMAIL"), Address: sp("x@example.com"),
-					Attributes:     map[string][]string{"zeta": {"1"}, "alpha": {"2"}, "plan": {"3"}, "empty": {}},
-					Metrics:        map[string]float64{"visits": 1, "clicks": 2},
-					UserAttributes: map[string][]string{"tier": {"vip"}}}
-				fits := &pinfold.EndpointUpdate{ID: id, Attributes: map[string][]string{"zeta": {"1"}, "plan": {}, "alpha": {"2"}},
-					Metrics: map[string]float64{"visits": 1}, UserAttributes: map[string][]string{"empty": {}}}
+					Attributes:     pinfold.AttributesOf(map[string][]string{"zeta": {"1"}, "alpha": {"2"}, "plan": {"3"}, "empty": {}}),
+					Metrics:        pinfold.MetricsOf(map[string]float64{"visits": 1, "clicks": 2}),
+					UserAttributes: pinfold.AttributesOf(map[string][]string{"tier": {"vip"}})}
+				fits := &pinfold.EndpointUpdate{ID: id, Attributes: pinfold.AttributesOf(map[string][]string{"zeta": {"1"}, "plan": {}, "alpha": {"2"}}),
+					Metrics: pinfold.MetricsOf(map[string]float64{"visits": 1}), UserAttributes: pinfold.AttributesOf(map[string][]string{"empty": {}})}
 				if id == "new" {
 					fits.ChannelType, fits.Address = sp("EMAIL"), sp("x@example.com")
 				}
@@ -199,7 +199,7 @@ func TestEndpointWriterPrepared(t *testing.T) {
 		for i := range 20 {
 			id := fmt.Sprintf("s%02d", i)
 			m[id], _ = pinfold.ApplyEndpointUpdate("app", nil, &pinfold.EndpointUpdate{ID: id, ChannelType: sp("EMAIL"),
-				Address: sp(id + "@example.com"), UserID: sp("full"), Attributes: map[string][]string{"plan": {"old"}}}, now)
+				Address: sp(id + "@example.com"), UserID: sp("full"), Attributes: pinfold.AttributesOf(map[string][]string{"plan": {"old"}})}, now)
 		}
 		return m
 	}
@@ -207,23 +207,23 @@ func TestEndpointWriterPrepared(t *testing.T) {
 	for i := range 600 {
 		id := fmt.Sprintf("n%03d", i%500) // the last 100 repeat IDs written before
 		u := &pinfold.EndpointUpdate{ID: id, ChannelType: sp("SMS"), Address: sp(fmt.Sprintf("+1555%04d", i%450)),
-			Attributes: map[string][]string{"plan": {"gold"}}, Metrics: map[string]float64{"visits": float64(i)}}
+			Attributes: pinfold.AttributesOf(map[string][]string{"plan": {"gold"}}), Metrics: pinfold.MetricsOf(map[string]float64{"visits": float64(i)})}
 		switch i % 50 {
 		case 3:
 			u.Address = nil // new: fails; repeated: keeps its address
 		case 7:
 			u.UserID = sp("full") // a sixteenth endpoint for the user fails
 		case 11:
-			u.UserAttributes = map[string][]string{fmt.Sprintf("name%d", i): {"x"}} // past the quota from the third
+			u.UserAttributes = pinfold.AttributesOf(map[string][]string{fmt.Sprintf("name%d", i): {"x"}}) // past the quota from the third
 		case 13:
-			u.Attributes = map[string][]string{"big": {strings.Repeat("x", pinfold.MaxEndpointBytes)}} // too large
+			u.Attributes = pinfold.AttributesOf(map[string][]string{"big": {strings.Repeat("x", pinfold.MaxEndpointBytes)}}) // too large
 		case 17:
-			u.Attributes = map[string][]string{"plan": {}} // removes the attribute
+			u.Attributes = pinfold.AttributesOf(map[string][]string{"plan": {}}) // removes the attribute
 		}
 		updates = append(updates, u)
 		if i%25 == 0 {
 			updates = append(updates, &pinfold.EndpointUpdate{ID: fmt.Sprintf("s%02d", i/25%20), OptOut: sp("ALL"),
-				Attributes: map[string][]string{"plan": {"new"}}})
+				Attributes: pinfold.AttributesOf(map[string][]string{"plan": {"new"}})})
 		}
 	}
 	run := func(prepareMin int) ([]string, *memTx) {
@@ -287,8 +287,8 @@ func TestEndpointWriterMovesAndRetries(t *testing.T) {
 			}
 			updates := []*pinfold.EndpointUpdate{
 				{ID: "retried", ChannelType: sp("EMAIL"), Address: sp("r@example.com"),
-					Attributes: map[string][]string{"big": {strings.Repeat("x", pinfold.MaxEndpointBytes)}}},
-				{ID: "retried", ChannelType: sp("EMAIL"), Address: sp("r@example.com"), Attributes: map[string][]string{"plan": {"gold"}}},
+					Attributes: pinfold.AttributesOf(map[string][]string{"big": {strings.Repeat("x", pinfold.MaxEndpointBytes)}})},
+				{ID: "retried", ChannelType: sp("EMAIL"), Address: sp("r@example.com"), Attributes: pinfold.AttributesOf(map[string][]string{"plan": {"gold"}})},
 				{ID: "no-address", ChannelType: sp("EMAIL")},
 				{ID: "no-address", ChannelType: sp("EMAIL"), Address: sp("n@example.com")},
 				{ID: "sixteenth", ChannelType: sp("EMAIL"), Address: sp("s@example.com"), UserID: sp("full")},
@@ -316,7 +316,7 @@ func TestEndpointWriterMovesAndRetries(t *testing.T) {
 			for _, e := range tx.put {
 				written[e.ID] = e
 			}
-			if e := written["retried"]; e == nil || e.Attributes["big"] != nil || e.Attributes["plan"][0] != "gold" {
+			if e := written["retried"]; e == nil || e.Attributes.Map()["big"] != nil || e.Attributes.Map()["plan"][0] != "gold" {
 				t.Errorf("retried = %+v", e)
 			}
 			if e := written["no-address"]; e == nil || e.Address != "n@example.com" {
@@ -395,8 +395,8 @@ func BenchmarkEndpointWriter(b *testing.B) {
 	for i := range updates {
 		ch, addr, user := "EMAIL", fmt.Sprintf("user%d@example.com", i), fmt.Sprintf("user-%d", i/3)
 		updates[i] = &pinfold.EndpointUpdate{ID: fmt.Sprintf("endpoint-%07d", i), ChannelType: &ch, Address: &addr, UserID: &user,
-			Attributes: map[string][]string{"Interests": {"Music", "Travel"}, "Plan": {"gold"}},
-			Metrics:    map[string]float64{"score": float64(i % 100)}}
+			Attributes: pinfold.AttributesOf(map[string][]string{"Interests": {"Music", "Travel"}, "Plan": {"gold"}}),
+			Metrics:    pinfold.MetricsOf(map[string]float64{"score": float64(i % 100)})}
 	}
 	now := time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)
 	stored := map[string]*pinfold.Endpoint{}

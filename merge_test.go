@@ -20,7 +20,7 @@ func TestApplyEndpointUpdate(t *testing.T) {
 		t.Fatalf("new endpoint without ChannelType and Address: %v", err)
 	}
 	created, err := pinfold.ApplyEndpointUpdate("app", nil, &pinfold.EndpointUpdate{ID: "e", ChannelType: sp("EMAIL"), Address: sp("a@example.com"),
-		Attributes: map[string][]string{"color": {"red"}, "size": {"L"}}, Metrics: map[string]float64{"visits": 1},
+		Attributes: pinfold.AttributesOf(map[string][]string{"color": {"red"}, "size": {"L"}}), Metrics: pinfold.MetricsOf(map[string]float64{"visits": 1}),
 		UserID: sp("u1"), Demographic: pinfold.DemographicUpdate{Platform: sp("iOS")}}, t0)
 	if err != nil {
 		t.Fatal(err)
@@ -30,56 +30,53 @@ func TestApplyEndpointUpdate(t *testing.T) {
 		t.Fatalf("bookkeeping of a new endpoint: %+v", created)
 	}
 	updated, err := pinfold.ApplyEndpointUpdate("app", created, &pinfold.EndpointUpdate{ID: "e",
-		Attributes: map[string][]string{"color": {"blue", "green"}}, Metrics: map[string]float64{"score": 2},
+		Attributes: pinfold.AttributesOf(map[string][]string{"color": {"blue", "green"}}), Metrics: pinfold.MetricsOf(map[string]float64{"score": 2}),
 		Location: pinfold.LocationUpdate{City: sp("Oslo")}, EffectiveDate: sp("2026-10-01T00:00:00Z")}, t1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(updated.Attributes["color"], []string{"blue", "green"}) || !slices.Equal(updated.Attributes["size"], []string{"L"}) ||
-		updated.Metrics["visits"] != 1 || updated.Metrics["score"] != 2 || updated.Address != "a@example.com" ||
+	if !slices.Equal(updated.Attributes.Map()["color"], []string{"blue", "green"}) || !slices.Equal(updated.Attributes.Map()["size"], []string{"L"}) ||
+		updated.Metrics.Map()["visits"] != 1 || updated.Metrics.Map()["score"] != 2 || updated.Address != "a@example.com" ||
 		updated.User.UserID != "u1" || updated.Demographic.Platform != "iOS" || updated.Location.City != "Oslo" ||
 		updated.CreatedAt != t0 || updated.EffectiveDate != "2026-10-01T00:00:00Z" {
 		t.Fatalf("partial update: %+v", updated)
 	}
-	if !slices.Equal(created.Attributes["color"], []string{"red"}) || len(created.Metrics) != 1 {
+	if !slices.Equal(created.Attributes.Map()["color"], []string{"red"}) || len(created.Metrics) != 1 {
 		t.Fatalf("the update changed the endpoint it started from: %+v", created)
 	}
 }
 
 // TestApplyEndpointUpdateNewTakesMaps checks a new endpoint's attributes: the update's own
-// maps when every name has values, which a later update of the endpoint leaves alone, and a
+// slices when every name has values, which a later update of the endpoint leaves alone, and a
 // copy without the names that have none otherwise.
-func TestApplyEndpointUpdateNewTakesMaps(t *testing.T) {
+func TestApplyEndpointUpdateNewTakesAttributes(t *testing.T) {
 	t0 := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
 	u := &pinfold.EndpointUpdate{ID: "e", ChannelType: sp("EMAIL"), Address: sp("a@example.com"),
-		Attributes: map[string][]string{"color": {"red"}}, UserAttributes: map[string][]string{"plan": {"free"}},
-		Metrics: map[string]float64{"visits": 1}}
+		Attributes: pinfold.AttributesOf(map[string][]string{"color": {"red"}}), UserAttributes: pinfold.AttributesOf(map[string][]string{"plan": {"free"}}),
+		Metrics: pinfold.MetricsOf(map[string]float64{"visits": 1})}
 	created, err := pinfold.ApplyEndpointUpdate("app", nil, u, t0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	created.Attributes["probe"] = nil
-	_, shared := u.Attributes["probe"]
-	delete(created.Attributes, "probe")
-	if !shared {
+	if &created.Attributes[0] != &u.Attributes[0] {
 		t.Error("a new endpoint copied attributes it could take")
 	}
 	if _, err := pinfold.ApplyEndpointUpdate("app", created, &pinfold.EndpointUpdate{ID: "e",
-		Attributes: map[string][]string{"color": {"blue"}, "size": {"L"}}, UserAttributes: map[string][]string{"plan": {}},
-		Metrics: map[string]float64{"visits": 2}}, t0); err != nil {
+		Attributes: pinfold.AttributesOf(map[string][]string{"color": {"blue"}, "size": {"L"}}), UserAttributes: pinfold.AttributesOf(map[string][]string{"plan": {}}),
+		Metrics: pinfold.MetricsOf(map[string]float64{"visits": 2})}, t0); err != nil {
 		t.Fatal(err)
 	}
-	if len(u.Attributes) != 1 || !slices.Equal(u.Attributes["color"], []string{"red"}) || !slices.Equal(u.UserAttributes["plan"], []string{"free"}) ||
-		len(u.Metrics) != 1 || u.Metrics["visits"] != 1 {
+	if len(u.Attributes) != 1 || !slices.Equal(u.Attributes.Map()["color"], []string{"red"}) || !slices.Equal(u.UserAttributes.Map()["plan"], []string{"free"}) ||
+		len(u.Metrics) != 1 || u.Metrics.Map()["visits"] != 1 {
 		t.Fatalf("updating the endpoint changed the update it was made from: %+v", u)
 	}
 	removing := &pinfold.EndpointUpdate{ID: "f", ChannelType: sp("EMAIL"), Address: sp("b@example.com"),
-		Attributes: map[string][]string{"color": {"red"}, "gone": {}}, UserAttributes: map[string][]string{"gone": {}}}
+		Attributes: pinfold.AttributesOf(map[string][]string{"color": {"red"}, "gone": {}}), UserAttributes: pinfold.AttributesOf(map[string][]string{"gone": {}})}
 	e, err := pinfold.ApplyEndpointUpdate("app", nil, removing, t0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(e.Attributes) != 1 || !slices.Equal(e.Attributes["color"], []string{"red"}) || e.User.UserAttributes != nil || e.Metrics != nil {
+	if len(e.Attributes) != 1 || !slices.Equal(e.Attributes.Map()["color"], []string{"red"}) || e.User.UserAttributes != nil || e.Metrics != nil {
 		t.Fatalf("new endpoint from an update with empty names: %+v", e)
 	}
 	if len(removing.Attributes) != 2 {
@@ -96,9 +93,9 @@ func TestEndpointUpdateValidate(t *testing.T) {
 		{pinfold.EndpointUpdate{ChannelType: sp("FAX")}, `ChannelType must be one of`},
 		{pinfold.EndpointUpdate{OptOut: sp("SOME")}, `OptOut must be ALL or NONE, got "SOME"`},
 		{pinfold.EndpointUpdate{EffectiveDate: sp("yesterday")}, `EffectiveDate must be an ISO-8601 date`},
-		{pinfold.EndpointUpdate{Attributes: map[string][]string{strings.Repeat("n", 51): {"v"}}}, "at most 50 are allowed"},
-		{pinfold.EndpointUpdate{Attributes: map[string][]string{"a": {long}}}, "Attributes.a has a value of 101 characters"},
-		{pinfold.EndpointUpdate{UserAttributes: map[string][]string{"a": make([]string, 51)}}, "User.UserAttributes.a has 51 values"},
+		{pinfold.EndpointUpdate{Attributes: pinfold.AttributesOf(map[string][]string{strings.Repeat("n", 51): {"v"}})}, "at most 50 are allowed"},
+		{pinfold.EndpointUpdate{Attributes: pinfold.AttributesOf(map[string][]string{"a": {long}})}, "Attributes.a has a value of 101 characters"},
+		{pinfold.EndpointUpdate{UserAttributes: pinfold.AttributesOf(map[string][]string{"a": make([]string, 51)})}, "User.UserAttributes.a has 51 values"},
 		{pinfold.EndpointUpdate{Location: pinfold.LocationUpdate{Latitude: new(float64(91))}}, "Location.Latitude must be between -90 and 90"},
 		{pinfold.EndpointUpdate{Address: sp(strings.Repeat("a", 16*1024))}, "Address is longer than"},
 	} {
@@ -123,10 +120,10 @@ func TestEndpointUpdateValidateChecked(t *testing.T) {
 	}{
 		{pinfold.EndpointUpdate{Address: sp(bad)}, "Address is not valid UTF-8"},
 		{pinfold.EndpointUpdate{Location: pinfold.LocationUpdate{Region: sp(bad)}}, "Location.Region is not valid UTF-8"},
-		{pinfold.EndpointUpdate{Attributes: map[string][]string{bad: {"v"}}}, "Attributes has a name that is not valid UTF-8"},
-		{pinfold.EndpointUpdate{Attributes: map[string][]string{"a": {"v", bad}}}, "Attributes.a has a value that is not valid UTF-8"},
-		{pinfold.EndpointUpdate{UserAttributes: map[string][]string{"a": {bad}}}, "User.UserAttributes.a has a value that is not valid UTF-8"},
-		{pinfold.EndpointUpdate{Metrics: map[string]float64{bad: 1}}, "Metrics has a name that is not valid UTF-8"},
+		{pinfold.EndpointUpdate{Attributes: pinfold.AttributesOf(map[string][]string{bad: {"v"}})}, "Attributes has a name that is not valid UTF-8"},
+		{pinfold.EndpointUpdate{Attributes: pinfold.AttributesOf(map[string][]string{"a": {"v", bad}})}, "Attributes.a has a value that is not valid UTF-8"},
+		{pinfold.EndpointUpdate{UserAttributes: pinfold.AttributesOf(map[string][]string{"a": {bad}})}, "User.UserAttributes.a has a value that is not valid UTF-8"},
+		{pinfold.EndpointUpdate{Metrics: pinfold.MetricsOf(map[string]float64{bad: 1})}, "Metrics has a name that is not valid UTF-8"},
 	} {
 		if err := tc.u.Validate(); pinfold.ErrorCode(err) != pinfold.EINVALID || pinfold.ErrorMessage(err) != tc.msg {
 			t.Errorf("Validate(%+v) = %v, want EINVALID %q", tc.u, err, tc.msg)
@@ -138,35 +135,35 @@ func TestEndpointUpdateValidateChecked(t *testing.T) {
 		{OptOut: sp("SOME")},
 		{EndpointStatus: sp("GONE")},
 		{EffectiveDate: sp("yesterday")},
-		{Attributes: map[string][]string{"": {"v"}}},
-		{Attributes: map[string][]string{strings.Repeat("é", 51): {"v"}}},
-		{Attributes: map[string][]string{strings.Repeat("é", 50): {strings.Repeat("é", 100)}}},
-		{Attributes: map[string][]string{"a": {strings.Repeat("é", 101)}}},
-		{UserAttributes: map[string][]string{"a": make([]string, 51)}},
-		{Metrics: map[string]float64{"m": math.NaN()}},
-		{Metrics: map[string]float64{"": 1}},
+		{Attributes: pinfold.AttributesOf(map[string][]string{"": {"v"}})},
+		{Attributes: pinfold.AttributesOf(map[string][]string{strings.Repeat("é", 51): {"v"}})},
+		{Attributes: pinfold.AttributesOf(map[string][]string{strings.Repeat("é", 50): {strings.Repeat("é", 100)}})},
+		{Attributes: pinfold.AttributesOf(map[string][]string{"a": {strings.Repeat("é", 101)}})},
+		{UserAttributes: pinfold.AttributesOf(map[string][]string{"a": make([]string, 51)})},
+		{Metrics: pinfold.MetricsOf(map[string]float64{"m": math.NaN()})},
+		{Metrics: pinfold.MetricsOf(map[string]float64{"": 1})},
 		{Location: pinfold.LocationUpdate{Longitude: new(float64(181))}},
 		{Demographic: pinfold.DemographicUpdate{Model: sp(strings.Repeat("m", 16*1024))}},
 		{ID: strings.Repeat("i", 8*1024), Address: sp(strings.Repeat("a", 8*1024))},
-		{Attributes: map[string][]string{"a": {strings.Repeat("v", 100)}}, UserAttributes: map[string][]string{"b": make([]string, 50)},
-			Metrics: map[string]float64{strings.Repeat("m", 50): 1}, Address: sp(strings.Repeat("a", 15*1024-320))}, // 15360 bytes: at the limit
-		{Attributes: map[string][]string{"a": {strings.Repeat("v", 100)}}, UserAttributes: map[string][]string{"b": make([]string, 50)},
-			Metrics: map[string]float64{strings.Repeat("m", 50): 1}, Address: sp(strings.Repeat("a", 15*1024-319))}, // one byte over
-		{Attributes: map[string][]string{"a": {"v"}}, UserAttributes: map[string][]string{"": {"v"}}, Metrics: map[string]float64{"m": math.Inf(1)}},
-		{UserAttributes: map[string][]string{"b": {strings.Repeat("v", 101)}}, Metrics: map[string]float64{"m": math.Inf(1)}},
-		{ChannelType: sp("FAX"), Attributes: map[string][]string{"": {"v"}}},
-		{Attributes: map[string][]string{"a": {"v"}}, Location: pinfold.LocationUpdate{Latitude: new(float64(-91))}},
+		{Attributes: pinfold.AttributesOf(map[string][]string{"a": {strings.Repeat("v", 100)}}), UserAttributes: pinfold.AttributesOf(map[string][]string{"b": make([]string, 50)}),
+			Metrics: pinfold.MetricsOf(map[string]float64{strings.Repeat("m", 50): 1}), Address: sp(strings.Repeat("a", 15*1024-320))}, // 15360 bytes: at the limit
+		{Attributes: pinfold.AttributesOf(map[string][]string{"a": {strings.Repeat("v", 100)}}), UserAttributes: pinfold.AttributesOf(map[string][]string{"b": make([]string, 50)}),
+			Metrics: pinfold.MetricsOf(map[string]float64{strings.Repeat("m", 50): 1}), Address: sp(strings.Repeat("a", 15*1024-319))}, // one byte over
+		{Attributes: pinfold.AttributesOf(map[string][]string{"a": {"v"}}), UserAttributes: pinfold.AttributesOf(map[string][]string{"": {"v"}}), Metrics: pinfold.MetricsOf(map[string]float64{"m": math.Inf(1)})},
+		{UserAttributes: pinfold.AttributesOf(map[string][]string{"b": {strings.Repeat("v", 101)}}), Metrics: pinfold.MetricsOf(map[string]float64{"m": math.Inf(1)})},
+		{ChannelType: sp("FAX"), Attributes: pinfold.AttributesOf(map[string][]string{"": {"v"}})},
+		{Attributes: pinfold.AttributesOf(map[string][]string{"a": {"v"}}), Location: pinfold.LocationUpdate{Latitude: new(float64(-91))}},
 	} {
 		want := u.Validate()
 		var entries pinfold.EntryCheck
-		for name, values := range u.Attributes {
-			entries.Attribute(false, name, values)
+		for _, at := range u.Attributes {
+			entries.Attribute(false, at.Name, at.Values)
 		}
-		for name, values := range u.UserAttributes {
-			entries.Attribute(true, name, values)
+		for _, at := range u.UserAttributes {
+			entries.Attribute(true, at.Name, at.Values)
 		}
-		for name, v := range u.Metrics {
-			entries.Metric(name, v)
+		for _, m := range u.Metrics {
+			entries.Metric(m.Name, m.Value)
 		}
 		for _, got := range []error{u.ValidateChecked(nil), u.ValidateChecked(&entries)} {
 			if pinfold.ErrorMessage(got) != pinfold.ErrorMessage(want) || pinfold.ErrorCode(got) != pinfold.ErrorCode(want) {

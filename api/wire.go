@@ -3,7 +3,9 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/pinfold/pinfold"
 	"github.com/pinfold/pinfold/endpointfile"
@@ -249,14 +251,11 @@ func toEndpointUpdate(id string, r *endpointRequest) *pinfold.EndpointUpdate {
 		ChannelType: r.ChannelType, EffectiveDate: r.EffectiveDate, EndpointStatus: r.EndpointStatus,
 		OptOut: r.OptOut, RequestID: r.RequestID}
 	for name, v := range r.Metrics {
-		if v == nil {
-			continue
+		if v != nil {
+			u.Metrics = append(u.Metrics, pinfold.Metric{Name: name, Value: *v})
 		}
-		if u.Metrics == nil {
-			u.Metrics = make(map[string]float64, len(r.Metrics))
-		}
-		u.Metrics[name] = *v
 	}
+	slices.SortFunc(u.Metrics, func(a, b pinfold.Metric) int { return strings.Compare(a.Name, b.Name) })
 	if d := r.Demographic; d != nil {
 		u.Demographic = pinfold.DemographicUpdate{AppVersion: d.AppVersion, Locale: d.Locale, Make: d.Make, Model: d.Model,
 			ModelVersion: d.ModelVersion, Platform: d.Platform, PlatformVersion: d.PlatformVersion, Timezone: d.Timezone}
@@ -271,19 +270,16 @@ func toEndpointUpdate(id string, r *endpointRequest) *pinfold.EndpointUpdate {
 	return u
 }
 
-// presentValues drops the attributes whose value was null. An empty array stays: it removes
-// the attribute.
-func presentValues(attrs map[string][]string) map[string][]string {
-	var present map[string][]string
+// presentValues drops the attributes whose value was null and puts the others in order of
+// name. An empty array stays: it removes the attribute.
+func presentValues(attrs map[string][]string) pinfold.Attributes {
+	var present pinfold.Attributes
 	for name, values := range attrs {
-		if values == nil {
-			continue
+		if values != nil {
+			present = append(present, pinfold.Attribute{Name: name, Values: values})
 		}
-		if present == nil {
-			present = make(map[string][]string, len(attrs))
-		}
-		present[name] = values
 	}
+	slices.SortFunc(present, func(a, b pinfold.Attribute) int { return strings.Compare(a.Name, b.Name) })
 	return present
 }
 

@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"math/bits"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -28,7 +29,7 @@ const (
 type column struct {
 	name  string // as written in the header
 	kind  colKind
-	field int    // index of the string or float field, for colString and colFloat
+	field int    // index of the string or float field, for colString and colFloat; of the metric in order of name, for colMetric
 	key   string // the attribute or metric name, for the custom kinds
 }
 
@@ -41,13 +42,11 @@ type attrGroup struct {
 
 // csvHeader is a parsed header: what each column holds, and the attributes grouped by name.
 type csvHeader struct {
-	cols       []column
-	groups     []attrGroup
-	nAttrs     int // distinct Attributes names
-	nUserAttrs int // distinct User.UserAttributes names
-	nAttrCols  int // columns of both attribute kinds
-	nMetrics   int
-	scalars    []int // the columns that are not attributes, in order
+	cols      []column
+	groups    []attrGroup // Attributes', then User.UserAttributes', each in order of name
+	nAttrCols int         // columns of both attribute kinds
+	metrics   []string    // the Metrics names, in order
+	scalars   []int       // the columns that are not attributes, in order
 }
 
 // fixedColumns maps the fixed header names to their columns.
@@ -122,7 +121,8 @@ func NewCSVDecoder(r io.Reader, header string, firstLine int64) (Decoder, error)
 	if err != nil {
 		return nil, err
 	}
-	return &csvDecoder{lines: lr, csvHeader: h, fields: make([]string, 0, len(h.cols))}, nil
+	return &csvDecoder{lines: lr, csvHeader: h, fields: make([]string, 0, len(h.cols)),
+		metricSet: make([]bool, len(h.metrics)), metricValues: make([]float64, len(h.metrics))}, nil
 }
 
 // parseHeader parses a header line (size > 0 for a line over MaxLineBytes).
@@ -168,20 +168,32 @@ func parseHeader(line string, size int) (*csvHeader, error) {
 				g = len(h.groups)
 				groups[gk] = g
 				h.groups = append(h.groups, attrGroup{name: c.key, user: c.kind == colUserAttribute})
-				if c.kind == colUserAttribute {
-					h.nUserAttrs++
-				} else {
-					h.nAttrs++
-				}
 			}
 			h.groups[g].cols = append(h.groups[g].cols, i)
 		case colMetric:
-			h.nMetrics++
+			h.metrics = append(h.metrics, c.key)
 		}
 		if c.kind != colAttribute && c.kind != colUserAttribute {
 			h.scalars = append(h.scalars, i)
 		}
 		h.cols[i] = c
+	}
+	// An update's attributes and metrics are in order of name (pinfold.Attributes): the
+	// header puts them in order once, and every row follows.
+	slices.SortFunc(h.groups, func(a, b attrGroup) int {
+		if a.user != b.user {
+			if a.user {
+				return 1
+			}
+			return -1
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	slices.Sort(h.metrics)
+	for i := range h.cols {
+		if c := &h.cols[i]; c.kind == colMetric {
+			c.field, _ = slices.BinarySearch(h.metrics, c.key)
+		}
 	}
 	return h, nil
 }
@@ -246,6 +258,11 @@ type csvDecoder struct {
 	scratch []byte   // unescaping of quoted values
 	slab    []string // backing array of attribute values, see attributes
 	rows    rowSlab
+
+	attrSlab     pinfold.Attributes // backing array of attributes, see attributes
+	metricSlab   pinfold.Metrics    // backing array of metrics, see setMetrics
+	metricSet    []bool             // of the row being read, by index in metrics
+	metricValues []float64          // of the row being read, where metricSet
 }
 
 // Next implements Decoder.
@@ -290,6 +307,7 @@ func (d *csvDecoder) row(line string, size int, num int64) Row {
 		}
 	}
 	a := d.rows.next()
+	nMetrics := 0
 	for _, i := range d.scalars {
 		v := fields[i]
 		if v == "" {
@@ -304,18 +322,20 @@ func (d *csvDecoder) row(line string, size int, num int64) Row {
 		case colFloat, colMetric:
 			f, err := parseDecimal(v)
 			if err != "" {
+				clear(d.metricSet)
 				return Row{Line: num, Err: invalidf("%s: must be a number, got %s", d.colRef(i), err)}
 			}
 			if c.kind == colFloat {
 				a.setFloat(c.field, f)
 			} else {
-				if a.u.Metrics == nil {
-					a.u.Metrics = make(map[string]float64, min(d.nMetrics, 8))
-				}
-				a.u.Metrics[c.key] = f
-				a.entries.Metric(c.key, f)
+				d.metricSet[c.field] = true
+				d.metricValues[c.field] = f
+				nMetrics++
 			}
 		}
+	}
+	if nMetrics > 0 {
+		d.setMetrics(a, nMetrics)
 	}
 	if len(d.groups) > 0 {
 		d.attributes(a, fields)
@@ -324,21 +344,50 @@ func (d *csvDecoder) row(line string, size int, num int64) Row {
 }
 
 // valuesSlabSize is how many attribute values csvDecoder.attributes carves out of one
-// allocation, for many rows.
-const valuesSlabSize = 1024
+// allocation, for many rows; entrySlabSize is how many attributes or metrics.
+const (
+	valuesSlabSize = 1024
+	entrySlabSize  = 256
+)
+
+// setMetrics sets the row's n metrics, read into d.metricValues, in order of name. Their
+// slice is cut from d.metricSlab, which serves many rows as d.slab does.
+func (d *csvDecoder) setMetrics(a *rowAlloc, n int) {
+	if cap(d.metricSlab)-len(d.metricSlab) < n {
+		d.metricSlab = make(pinfold.Metrics, 0, max(entrySlabSize, len(d.metrics)))
+	}
+	ms := d.metricSlab[len(d.metricSlab):len(d.metricSlab)]
+	for i, set := range d.metricSet {
+		if set {
+			ms = append(ms, pinfold.Metric{Name: d.metrics[i], Value: d.metricValues[i]})
+			a.entries.Metric(d.metrics[i], d.metricValues[i])
+			d.metricSet[i] = false
+		}
+	}
+	a.u.Metrics = ms[:n:n]
+	d.metricSlab = d.metricSlab[:len(d.metricSlab)+n]
+}
 
 // attributes sets the attributes of the row of fields. The values of all the row's
 // attributes share one backing array, cut from d.slab, which serves many rows: a kept
 // update keeps that array (valuesSlabSize strings) in memory, besides its chunk. Each
 // attribute's slice has its length as capacity, so appending to it cannot overwrite
-// another's values.
+// another's values. The attributes themselves are cut from d.attrSlab the same way.
 func (d *csvDecoder) attributes(a *rowAlloc, fields []string) {
 	if cap(d.slab)-len(d.slab) < d.nAttrCols {
 		d.slab = make([]string, 0, max(valuesSlabSize, d.nAttrCols))
 	}
+	if cap(d.attrSlab)-len(d.attrSlab) < len(d.groups) {
+		d.attrSlab = make(pinfold.Attributes, 0, max(entrySlabSize, len(d.groups)))
+	}
 	values := d.slab[len(d.slab):len(d.slab)] // room for d.nAttrCols
+	attrs := d.attrSlab[len(d.attrSlab):len(d.attrSlab)]
+	nAttrs := -1 // of attrs, the endpoint's; the user's follow
 	for gi := range d.groups {
 		g := &d.groups[gi]
+		if g.user && nAttrs < 0 {
+			nAttrs = len(attrs)
+		}
 		start := len(values)
 		for _, i := range g.cols {
 			if v := fields[i]; v != "" {
@@ -349,22 +398,20 @@ func (d *csvDecoder) attributes(a *rowAlloc, fields []string) {
 			continue
 		}
 		vs := values[start:len(values):len(values)]
-		// A map made for at most 8 entries is a small one, much cheaper to make than one
-		// sized for every attribute of the header; it grows in the rare row with more.
-		if g.user {
-			if a.u.UserAttributes == nil {
-				a.u.UserAttributes = make(map[string][]string, min(d.nUserAttrs, 8))
-			}
-			a.u.UserAttributes[g.name] = vs
-		} else {
-			if a.u.Attributes == nil {
-				a.u.Attributes = make(map[string][]string, min(d.nAttrs, 8))
-			}
-			a.u.Attributes[g.name] = vs
-		}
+		attrs = append(attrs, pinfold.Attribute{Name: g.name, Values: vs})
 		a.entries.Attribute(g.user, g.name, vs)
 	}
+	if nAttrs < 0 {
+		nAttrs = len(attrs)
+	}
+	if nAttrs > 0 {
+		a.u.Attributes = attrs[:nAttrs:nAttrs]
+	}
+	if n := len(attrs); n > nAttrs {
+		a.u.UserAttributes = attrs[nAttrs:n:n]
+	}
 	d.slab = d.slab[:len(d.slab)+len(values)]
+	d.attrSlab = d.attrSlab[:len(d.attrSlab)+len(attrs)]
 }
 
 // colRef names column i (0-based) for a message.

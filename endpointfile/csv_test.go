@@ -24,7 +24,7 @@ func TestCSVDecoder(t *testing.T) {
 				UserID:      s("example-user-id-1"),
 				Demographic: pinfold.DemographicUpdate{Platform: s("Android"), Make: s("LG")},
 				Location:    pinfold.LocationUpdate{Country: s("CA"), Latitude: f(49.2), Longitude: f(-123.1)},
-				Metrics:     map[string]float64{"score": 6},
+				Metrics:     pinfold.MetricsOf(map[string]float64{"score": 6}),
 			}},
 			{line: 3, update: &pinfold.EndpointUpdate{
 				ChannelType: s("EMAIL"), Address: s("john.stiles@example.com"), UserID: s("example-user-id-2"),
@@ -32,29 +32,29 @@ func TestCSVDecoder(t *testing.T) {
 				Location:    pinfold.LocationUpdate{Country: s("US")},
 			}},
 			{line: 4, update: &pinfold.EndpointUpdate{
-				ID: "ep-3", OptOut: s("ALL"), Metrics: map[string]float64{"score": 150},
+				ID: "ep-3", OptOut: s("ALL"), Metrics: pinfold.MetricsOf(map[string]float64{"score": 150}),
 			}},
 			// Line 5 is blank. Quoted values; "" (Demographic.Platform) is absent.
 			{line: 6, update: &pinfold.EndpointUpdate{
 				ID: "ep-4", ChannelType: s("EMAIL"), Address: s("a,b@example.com"), UserID: s(`user "4"`),
 				Demographic: pinfold.DemographicUpdate{Make: s("Apple")},
 				Location:    pinfold.LocationUpdate{Country: s("US")},
-				Metrics:     map[string]float64{"score": -0.25},
+				Metrics:     pinfold.MetricsOf(map[string]float64{"score": -0.25}),
 			}},
 		}},
 		{"multi-valued", []want{
 			{line: 2, update: &pinfold.EndpointUpdate{
 				ChannelType: s("SMS"), Address: s("+12065550100"), UserID: s("example-user-id-2"),
-				UserAttributes: map[string][]string{"new_multi_field": {"test10", "test20"}},
-				Attributes:     map[string][]string{"Interests": {"Music", "Travel"}},
+				UserAttributes: pinfold.AttributesOf(map[string][]string{"new_multi_field": {"test10", "test20"}}),
+				Attributes:     pinfold.AttributesOf(map[string][]string{"Interests": {"Music", "Travel"}}),
 			}},
 			{line: 3, update: &pinfold.EndpointUpdate{
 				ChannelType: s("EMAIL"), Address: s("a@example.com"), UserID: s("u3"),
 			}},
 			{line: 4, update: &pinfold.EndpointUpdate{
 				ChannelType: s("EMAIL"), Address: s("b@example.com"), UserID: s("u4"),
-				UserAttributes: map[string][]string{"new_multi_field": {"only"}},
-				Attributes:     map[string][]string{"Interests": {"Rock, Pop", "Jazz"}},
+				UserAttributes: pinfold.AttributesOf(map[string][]string{"new_multi_field": {"only"}}),
+				Attributes:     pinfold.AttributesOf(map[string][]string{"Interests": {"Rock, Pop", "Jazz"}}),
 			}},
 		}},
 		{"bom-crlf", []want{
@@ -90,8 +90,8 @@ func TestCSVDecoder(t *testing.T) {
 			{line: 17, update: &pinfold.EndpointUpdate{
 				ID: "ep-16", ChannelType: s("EMAIL"), Address: s("a@example.com"),
 				Location:   pinfold.LocationUpdate{Latitude: f(47.6)},
-				Metrics:    map[string]float64{"score": -1},
-				Attributes: map[string][]string{"tag": {"x"}},
+				Metrics:    pinfold.MetricsOf(map[string]float64{"score": -1}),
+				Attributes: pinfold.AttributesOf(map[string][]string{"tag": {"x"}}),
 			}},
 			{line: 18, err: "NUL character in row at byte 15"},
 			{line: 19, err: `column 5 ("Metrics.score"): must be a number, got "inf"`},
@@ -222,7 +222,7 @@ func TestCSVDecoder_QuotedHeader(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkRows(t, readAll(t, d), []want{
-		{line: 2, update: &pinfold.EndpointUpdate{ID: "ep-1", Attributes: map[string][]string{"a,b": {"x"}}}},
+		{line: 2, update: &pinfold.EndpointUpdate{ID: "ep-1", Attributes: pinfold.AttributesOf(map[string][]string{"a,b": {"x"}})}},
 	})
 }
 
@@ -303,7 +303,7 @@ func TestCSVDecoder_InvalidUTF8(t *testing.T) {
 		{line: 4, err: "line is not valid UTF-8 (bad byte at offset 10)"},
 		{line: 5, err: "line is not valid UTF-8 (bad byte at offset 8)"},
 		{line: 6, update: &pinfold.EndpointUpdate{ID: "ep-6", Address: s(`Zürich, "ß"`),
-			Attributes: map[string][]string{"a": {"ü"}}, UserAttributes: map[string][]string{"b": {"€"}}}},
+			Attributes: pinfold.AttributesOf(map[string][]string{"a": {"ü"}}), UserAttributes: pinfold.AttributesOf(map[string][]string{"b": {"€"}})}},
 	})
 }
 
@@ -328,11 +328,11 @@ func TestCSVDecoder_EntryRules(t *testing.T) {
 	checkRows(t, readAll(t, d), []want{
 		{line: 2, err: "User.UserAttributes.u has 51 values; at most 50 are allowed"},
 		{line: 3, update: &pinfold.EndpointUpdate{ChannelType: s("EMAIL"), Address: s("x"),
-			Attributes: map[string][]string{"a": {"v"}}, Metrics: map[string]float64{"m": 1}, UserAttributes: map[string][]string{"u": w50}}},
+			Attributes: pinfold.AttributesOf(map[string][]string{"a": {"v"}}), Metrics: pinfold.MetricsOf(map[string]float64{"m": 1}), UserAttributes: pinfold.AttributesOf(map[string][]string{"u": w50})}},
 		{line: 4, err: "ChannelType must be one of"},
 		{line: 5, err: "Attributes.a has a value of 101 characters; at most 100 are allowed"},
 		{line: 6, update: &pinfold.EndpointUpdate{ChannelType: s("EMAIL"), Address: s(strings.Repeat("a", 15*1024-78)),
-			Attributes: map[string][]string{"a": {"v"}}, Metrics: map[string]float64{"m": 1}, UserAttributes: map[string][]string{"u": w50[:10]}}},
+			Attributes: pinfold.AttributesOf(map[string][]string{"a": {"v"}}), Metrics: pinfold.MetricsOf(map[string]float64{"m": 1}), UserAttributes: pinfold.AttributesOf(map[string][]string{"u": w50[:10]})}},
 		{line: 7, err: "endpoint is 15361 bytes"},
 	})
 }

@@ -14,7 +14,7 @@ import (
 type EndpointResponse struct {
 	Address        string               `json:"Address,omitempty"`
 	ApplicationID  string               `json:"ApplicationId"`
-	Attributes     map[string][]string  `json:"Attributes,omitempty"`
+	Attributes     pinfold.Attributes   `json:"Attributes,omitempty"`
 	ChannelType    string               `json:"ChannelType,omitempty"`
 	CohortID       string               `json:"CohortId"`
 	CreationDate   string               `json:"CreationDate"`
@@ -23,7 +23,7 @@ type EndpointResponse struct {
 	EndpointStatus string               `json:"EndpointStatus,omitempty"`
 	ID             string               `json:"Id"`
 	Location       *EndpointLocation    `json:"Location,omitempty"`
-	Metrics        map[string]float64   `json:"Metrics,omitempty"`
+	Metrics        pinfold.Metrics      `json:"Metrics,omitempty"`
 	OptOut         string               `json:"OptOut,omitempty"`
 	RequestID      string               `json:"RequestId,omitempty"`
 	User           *EndpointUser        `json:"User,omitempty"`
@@ -53,8 +53,8 @@ type EndpointLocation struct {
 
 // EndpointUser is Pinpoint's EndpointUser shape.
 type EndpointUser struct {
-	UserAttributes map[string][]string `json:"UserAttributes,omitempty"`
-	UserID         string              `json:"UserId,omitempty"`
+	UserAttributes pinfold.Attributes `json:"UserAttributes,omitempty"`
+	UserID         string             `json:"UserId,omitempty"`
 }
 
 // NewEndpointResponse returns e in Pinpoint's EndpointResponse shape. Empty strings, maps and

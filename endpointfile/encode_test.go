@@ -21,13 +21,13 @@ func TestEncodeDecode(t *testing.T) {
 	created := time.Date(2026, 1, 2, 3, 4, 5, 6e6, time.UTC)
 	lat, lon := 47.6, -122.3
 	full := &pinfold.Endpoint{ID: "ep-1 <&> é", AppID: "source-app", ChannelType: "APNS", Address: "token\"with\\quotes",
-		Attributes:    map[string][]string{"Interests": {"Music", "Travel, far"}, "empty": {""}},
+		Attributes:    pinfold.AttributesOf(map[string][]string{"Interests": {"Music", "Travel, far"}, "empty": {""}}),
 		Demographic:   pinfold.Demographic{AppVersion: "1", Locale: "en_US", Make: "apple", Model: "iPhone", ModelVersion: "8", Platform: "ios", PlatformVersion: "17", Timezone: "Europe/Paris"},
 		EffectiveDate: "2025-12-31T23:59:59.999Z", EndpointStatus: "INACTIVE",
 		Location: pinfold.Location{City: "Seattle", Country: "US", PostalCode: "98121", Region: "WA", Latitude: &lat, Longitude: &lon},
-		Metrics:  map[string]float64{"score": 6.5, "zero": 0, "big": 1e300},
+		Metrics:  pinfold.MetricsOf(map[string]float64{"score": 6.5, "zero": 0, "big": 1e300}),
 		OptOut:   "ALL", RequestID: "req-1",
-		User:     pinfold.User{UserID: "u1", UserAttributes: map[string][]string{"tier": {"gold"}}},
+		User:     pinfold.User{UserID: "u1", UserAttributes: pinfold.AttributesOf(map[string][]string{"tier": {"gold"}})},
 		CohortID: pinfold.CohortID("ep-1 <&> é"), CreatedAt: created}
 	bare := &pinfold.Endpoint{ID: "ep-2", AppID: "source-app", ChannelType: "SMS", Address: "+12065550100", EffectiveDate: "2026-01-01T00:00:00.000Z",
 		EndpointStatus: "ACTIVE", OptOut: "NONE", CohortID: pinfold.CohortID("ep-2"), CreatedAt: created}

@@ -131,12 +131,12 @@ func formatUpdate(u *pinfold.EndpointUpdate) string {
 	str("Region", l.Region)
 	num("Latitude", l.Latitude)
 	num("Longitude", l.Longitude)
-	values("Attributes", u.Attributes)
-	values("UserAttributes", u.UserAttributes)
+	values("Attributes", u.Attributes.Map())
+	values("UserAttributes", u.UserAttributes.Map())
 	if u.Metrics != nil {
 		b.WriteString("Metrics={")
-		for _, k := range slices.Sorted(maps.Keys(u.Metrics)) {
-			fmt.Fprintf(&b, "%q:%v ", k, u.Metrics[k])
+		for _, m := range u.Metrics {
+			fmt.Fprintf(&b, "%q:%v ", m.Name, m.Value)
 		}
 		b.WriteString("} ")
 	}
@@ -168,3 +168,59 @@ func (r *failingReader) Read(p []byte) (int, error) {
 }
 
 var errDisk = errors.New("disk on fire")
+
+// TestDecodersPutNamesInOrder checks that both decoders give each row's attributes, user
+// attributes and metrics in order of name, whatever order the header's columns or the line's
+// members have, and that a row leaves nothing of its metrics to the next.
+func TestDecodersPutNamesInOrder(t *testing.T) {
+	csvFile := "Metrics.z,Attributes.b,User.UserAttributes.y,Id,Attributes.a,Metrics.a,User.UserAttributes.x,Attributes.b,Metrics.m\n" +
+		"1,b1,y1,e1,a1,2,x1,b2,3\n" +
+		",,,e2,,,x2,,4\n" +
+		",,,e3,,5,,,bad\n" +
+		"7,,,e4,a4,,,,\n"
+	jsonFile := `{"Id":"e1","Metrics":{"z":1,"a":2,"m":3},"Attributes":{"b":["b1","b2"],"a":["a1"]},"User":{"UserAttributes":{"y":["y1"],"x":["x1"]}}}` + "\n" +
+		`{"Id":"e2","Metrics":{"m":4},"User":{"UserAttributes":{"x":["x2"]}}}` + "\n"
+	want := map[string]string{
+		"e1": "Attributes a=[a1] b=[b1 b2] | UserAttributes x=[x1] y=[y1] | Metrics a=2 m=3 z=1",
+		"e2": "Attributes | UserAttributes x=[x2] | Metrics m=4",
+		"e4": "Attributes a=[a4] | UserAttributes | Metrics z=7",
+	}
+	csvDec, err := endpointfile.NewCSVDecoder(strings.NewReader(csvFile), "", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, d := range map[string]endpointfile.Decoder{"CSV": csvDec, "NDJSON": endpointfile.NewJSONDecoder(strings.NewReader(jsonFile), 1)} {
+		n := 0
+		for _, row := range readAll(t, d) {
+			if row.Err != nil {
+				if name != "CSV" || row.Line != 4 {
+					t.Errorf("%s line %d: %v", name, row.Line, row.Err)
+				}
+				continue
+			}
+			n++
+			var b strings.Builder
+			b.WriteString("Attributes")
+			for _, at := range row.Update.Attributes {
+				fmt.Fprintf(&b, " %s=%v", at.Name, at.Values)
+			}
+			b.WriteString(" | UserAttributes")
+			for _, at := range row.Update.UserAttributes {
+				fmt.Fprintf(&b, " %s=%v", at.Name, at.Values)
+			}
+			b.WriteString(" | Metrics")
+			for _, m := range row.Update.Metrics {
+				fmt.Fprintf(&b, " %s=%v", m.Name, m.Value)
+			}
+			if got := b.String(); got != want[row.Update.ID] {
+				t.Errorf("%s line %d:\n got %s\nwant %s", name, row.Line, got, want[row.Update.ID])
+			}
+			if err := row.Update.Validate(); err != nil {
+				t.Errorf("%s line %d: %v", name, row.Line, err)
+			}
+		}
+		if wantRows := map[string]int{"CSV": 3, "NDJSON": 2}[name]; n != wantRows {
+			t.Errorf("%s: %d rows decoded, want %d", name, n, wantRows)
+		}
+	}
+}

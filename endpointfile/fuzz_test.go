@@ -155,19 +155,18 @@ func compareWithEncodingJSON(t *testing.T, row endpointfile.Row, line []byte) {
 	u := &pinfold.EndpointUpdate{
 		ChannelType: m.ChannelType, Address: m.Address, EffectiveDate: m.EffectiveDate,
 		EndpointStatus: m.EndpointStatus, OptOut: m.OptOut, RequestID: m.RequestId,
-		Attributes: withoutNil(m.Attributes),
+		Attributes: pinfold.AttributesOf(withoutNil(m.Attributes)),
 	}
 	if m.Id != nil {
 		u.ID = *m.Id
 	}
+	metrics := map[string]float64{}
 	for k, v := range m.Metrics {
 		if v != nil {
-			if u.Metrics == nil {
-				u.Metrics = map[string]float64{}
-			}
-			u.Metrics[k] = *v
+			metrics[k] = *v
 		}
 	}
+	u.Metrics = pinfold.MetricsOf(metrics)
 	if d := m.Demographic; d != nil {
 		u.Demographic = pinfold.DemographicUpdate{
 			AppVersion: d.AppVersion, Locale: d.Locale, Make: d.Make, Model: d.Model,
@@ -182,7 +181,7 @@ func compareWithEncodingJSON(t *testing.T, row endpointfile.Row, line []byte) {
 	}
 	if m.User != nil {
 		u.UserID = m.User.UserId
-		u.UserAttributes = withoutNil(m.User.UserAttributes)
+		u.UserAttributes = pinfold.AttributesOf(withoutNil(m.User.UserAttributes))
 	}
 	if got, want := formatUpdate(row.Update), formatUpdate(u); got != want {
 		t.Fatalf("line %d %q:\n decoder      %s\nencoding/json %s", row.Line, line, got, want)

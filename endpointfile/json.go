@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/pinfold/pinfold"
 )
 
 // memberKind says what a JSON member holds.
@@ -203,6 +205,11 @@ type jsonParser struct {
 	buf   []byte              // unescaping
 	slab  []string            // backing array of attribute values, see strings
 	nulls map[string]struct{} // keys of the current attribute or metric map whose value was null
+
+	attrs         pinfold.Attributes // the map being read, see attributes
+	attrSlab      pinfold.Attributes // backing array of attributes, see attributes
+	metricScratch pinfold.Metrics    // the map being read, see metrics
+	metricSlab    pinfold.Metrics    // backing array of metrics, see metrics
 }
 
 // parse parses line s, which is not blank, into a.
@@ -458,8 +465,10 @@ func unknownMember(o *jsonObj, path, key string) error {
 }
 
 // attributes parses a map of attribute names to arrays of strings into *dst, the update's
-// UserAttributes when user is set, its Attributes otherwise.
-func (p *jsonParser) attributes(path string, dst *map[string][]string, user bool) error {
+// UserAttributes when user is set, its Attributes otherwise, in order of name. They are put
+// in order in p.attrs as they are read, then cut from p.attrSlab, which serves many rows as
+// p.slab does; the entries go through the row's EntryCheck in that order too.
+func (p *jsonParser) attributes(path string, dst *pinfold.Attributes, user bool) error {
 	if p.null() {
 		return nil
 	}
@@ -467,11 +476,13 @@ func (p *jsonParser) attributes(path string, dst *map[string][]string, user bool
 		return p.typeError(path, "an object of arrays of strings")
 	}
 	p.resetNulls()
-	// A repeated name is an error before anything else about its value. Looking it up
-	// before each value costs a hash, so it is looked up only when there is an error to
-	// put after it; otherwise the map not growing at the insert tells.
-	set := func(key string) bool { return (*dst)[key] != nil }
-	return p.members(nil, func(key string, _ *member) error {
+	// A repeated name is an error before anything else about its value.
+	attrs := p.attrs[:0]
+	set := func(key string) bool {
+		_, ok := attrs.Get(key)
+		return ok
+	}
+	err := p.members(nil, func(key string, _ *member) error {
 		if err := p.checkRepeat(path, key, set); err != nil {
 			return err
 		}
@@ -491,20 +502,29 @@ func (p *jsonParser) attributes(path string, dst *map[string][]string, user bool
 			}
 			return err
 		}
-		if *dst == nil {
-			*dst = make(map[string][]string)
-		}
-		n := len(*dst)
-		(*dst)[key] = values
-		if len(*dst) == n {
+		// Names mostly come in order: a look at the last one tells.
+		if n := len(attrs); n == 0 || attrs[n-1].Name < key {
+			attrs = append(attrs, pinfold.Attribute{Name: key, Values: values})
+		} else if set(key) {
 			return repeatError(path, key)
+		} else {
+			attrs.Set(key, values)
 		}
-		p.a.entries.Attribute(user, key, values)
 		return nil
 	})
+	p.attrs = attrs[:0]
+	defer clear(attrs) // the scratch keeps no row's strings
+	if err != nil || len(attrs) == 0 {
+		return err
+	}
+	*dst = carve(&p.attrSlab, attrs)
+	for _, at := range *dst {
+		p.a.entries.Attribute(user, at.Name, at.Values)
+	}
+	return nil
 }
 
-// metrics parses the Metrics map.
+// metrics parses the Metrics map, in order of name, as attributes does.
 func (p *jsonParser) metrics(path string) error {
 	if p.null() {
 		return nil
@@ -514,11 +534,12 @@ func (p *jsonParser) metrics(path string) error {
 	}
 	p.resetNulls()
 	// Repeated names are found as in attributes.
+	ms := p.metricScratch[:0]
 	set := func(key string) bool {
-		_, ok := p.a.u.Metrics[key]
+		_, ok := ms.Get(key)
 		return ok
 	}
-	return p.members(nil, func(key string, _ *member) error {
+	err := p.members(nil, func(key string, _ *member) error {
 		if err := p.checkRepeat(path, key, set); err != nil {
 			return err
 		}
@@ -532,17 +553,37 @@ func (p *jsonParser) metrics(path string) error {
 		if null {
 			return nil
 		}
-		if p.a.u.Metrics == nil {
-			p.a.u.Metrics = make(map[string]float64)
-		}
-		n := len(p.a.u.Metrics)
-		p.a.u.Metrics[key] = f
-		if len(p.a.u.Metrics) == n {
+		if n := len(ms); n == 0 || ms[n-1].Name < key {
+			ms = append(ms, pinfold.Metric{Name: key, Value: f})
+		} else if set(key) {
 			return repeatError(path, key)
+		} else {
+			ms.Set(key, f)
 		}
-		p.a.entries.Metric(key, f)
 		return nil
 	})
+	p.metricScratch = ms[:0]
+	defer clear(ms)
+	if err != nil || len(ms) == 0 {
+		return err
+	}
+	p.a.u.Metrics = carve(&p.metricSlab, ms)
+	for _, m := range p.a.u.Metrics {
+		p.a.entries.Metric(m.Name, m.Value)
+	}
+	return nil
+}
+
+// carve copies entries to the end of *slab, which serves many rows (a new one when it has no
+// room left), and returns them there, with their length as capacity.
+func carve[S ~[]E, E any](slab *S, entries S) S {
+	n := len(entries)
+	if cap(*slab)-len(*slab) < n {
+		*slab = make(S, 0, max(entrySlabSize, n))
+	}
+	start := len(*slab)
+	*slab = append(*slab, entries...)
+	return (*slab)[start : start+n : start+n]
 }
 
 // resetNulls forgets the null keys of the last map, dropping a large set rather than keeping

@@ -24,11 +24,11 @@ func TestJSONDecoder(t *testing.T) {
 			}},
 			{line: 2, update: &pinfold.EndpointUpdate{
 				ID: "ep-2", ChannelType: s("EMAIL"), Address: s("john.stiles@example.com"), OptOut: s("ALL"),
-				Attributes:     map[string][]string{"Interests": {"Technology", "Music"}},
-				Metrics:        map[string]float64{"score": 6.5},
+				Attributes:     pinfold.AttributesOf(map[string][]string{"Interests": {"Technology", "Music"}}),
+				Metrics:        pinfold.MetricsOf(map[string]float64{"score": 6.5}),
 				Location:       pinfold.LocationUpdate{Latitude: f(47.6), Longitude: f(-122.3)},
 				UserID:         s("u2"),
-				UserAttributes: map[string][]string{"tier": {"gold"}},
+				UserAttributes: pinfold.AttributesOf(map[string][]string{"tier": {"gold"}}),
 			}},
 			// Lines 3 and 4 are blank.
 			{line: 5, update: &pinfold.EndpointUpdate{UserID: s("example-user-id-3")}},
@@ -36,7 +36,7 @@ func TestJSONDecoder(t *testing.T) {
 			// absent, an empty array is present.
 			{line: 6, update: &pinfold.EndpointUpdate{
 				ID: "ep-4", Address: s("café \"q\" 😀 \uFFFD@example.com"),
-				Attributes: map[string][]string{"empty": {}},
+				Attributes: pinfold.AttributesOf(map[string][]string{"empty": {}}),
 			}},
 			{line: 7, update: &pinfold.EndpointUpdate{ID: "ep-5", Address: s("")}},
 		}},
@@ -45,7 +45,7 @@ func TestJSONDecoder(t *testing.T) {
 				ID: "example_endpoint", ChannelType: s("EMAIL"), Address: s("diego@example.com"),
 				EndpointStatus: s("ACTIVE"), OptOut: s("NONE"), EffectiveDate: s("2018-05-07T19:03:29.963Z"),
 				RequestID:  s("b821459d-5cf7-11e8-8a25-1d3c7d8a7cfc"),
-				Attributes: map[string][]string{"Interests": {"Technology", "Music", "Travel"}},
+				Attributes: pinfold.AttributesOf(map[string][]string{"Interests": {"Technology", "Music", "Travel"}}),
 				UserID:     s("example_user"),
 				Demographic: pinfold.DemographicUpdate{
 					AppVersion: s("1.0"), Make: s("apple"), Model: s("iPhone"), ModelVersion: s("8"),
@@ -55,14 +55,14 @@ func TestJSONDecoder(t *testing.T) {
 					City: s("Seattle"), Country: s("US"), Latitude: f(47.6), Longitude: f(-122.3),
 					PostalCode: s("98121"), Region: s("WA"),
 				},
-				Metrics: map[string]float64{"music_interest_level": 6},
+				Metrics: pinfold.MetricsOf(map[string]float64{"music_interest_level": 6}),
 			}},
 			{line: 2, update: &pinfold.EndpointUpdate{
 				ID: "ep-sms", ChannelType: s("SMS"), Address: s("+12065550100"),
 				EndpointStatus: s("INACTIVE"), OptOut: s("ALL"), EffectiveDate: s("2018-05-03T09:00:00.000Z"),
 				Location:       pinfold.LocationUpdate{Country: s("US")},
 				UserID:         s("u-9"),
-				UserAttributes: map[string][]string{"Plan": {"pro"}},
+				UserAttributes: pinfold.AttributesOf(map[string][]string{"Plan": {"pro"}}),
 			}},
 		}},
 		{"bad-rows", []want{
@@ -175,11 +175,11 @@ func TestJSONDecoder_Members(t *testing.T) {
 		want want
 	}{
 		{`{"Id":"a","Metrics":{"x":-0.5e+2,"y":0,"z":12.25E-1}}`, want{update: &pinfold.EndpointUpdate{
-			ID: "a", Metrics: map[string]float64{"x": -50, "y": 0, "z": 1.225},
+			ID: "a", Metrics: pinfold.MetricsOf(map[string]float64{"x": -50, "y": 0, "z": 1.225}),
 		}}},
 		{`{"Id":"a","User":null,"Location":null,"Attributes":null,"Metrics":null,"OptOut":null}`, want{update: &pinfold.EndpointUpdate{ID: "a"}}},
 		{`{"Id":"a","User":{"UserId":null,"UserAttributes":{"k":["v1","v2"],"n":null}}}`, want{update: &pinfold.EndpointUpdate{
-			ID: "a", UserAttributes: map[string][]string{"k": {"v1", "v2"}},
+			ID: "a", UserAttributes: pinfold.AttributesOf(map[string][]string{"k": {"v1", "v2"}}),
 		}}},
 		{`{"\u0049d":"a\/b\\c\n"}`, want{update: &pinfold.EndpointUpdate{ID: "a/b\\c\n"}}},
 		{`{"Id":"a","Attributes":{"k":["v"],"k":["w"]}}`, want{err: `Attributes has the name "k" twice`}},
@@ -250,7 +250,7 @@ func TestJSONDecoder_RepeatedNames(t *testing.T) {
 		{`{"Id":"a","Metrics":{"k":1,"j":1e999}}`, want{err: `Metrics.j is out of range: "1e999"`}},
 		{`{"Id":"a","Attributes":{"k":["v"],"j":1}}`, want{err: `Attributes.j must be an array of strings, got a number`}},
 		{`{"Id":"a","Attributes":{"k":["v"]},"User":{"UserAttributes":{"k":["w"]}},"Metrics":{"k":1}}`, want{update: &pinfold.EndpointUpdate{
-			ID: "a", Attributes: map[string][]string{"k": {"v"}}, UserAttributes: map[string][]string{"k": {"w"}}, Metrics: map[string]float64{"k": 1},
+			ID: "a", Attributes: pinfold.AttributesOf(map[string][]string{"k": {"v"}}), UserAttributes: pinfold.AttributesOf(map[string][]string{"k": {"w"}}), Metrics: pinfold.MetricsOf(map[string]float64{"k": 1}),
 		}}},
 	}
 	for _, tt := range tests {
@@ -278,7 +278,7 @@ func TestJSONDecoder_InvalidUTF8(t *testing.T) {
 		{`{"Id":"a","Address":"\ud800\u0041"}`, want{update: &pinfold.EndpointUpdate{ID: "a", Address: s("\uFFFDA")}}},
 		{`{"Id":"a","Address":"\ud83d\ude00"}`, want{update: &pinfold.EndpointUpdate{ID: "a", Address: s("😀")}}},
 		{`{"Id":"a","Metrics":{"\udfff":1},"Attributes":{"\ud800":["\ud800"]}}`, want{update: &pinfold.EndpointUpdate{ID: "a",
-			Metrics: map[string]float64{"\uFFFD": 1}, Attributes: map[string][]string{"\uFFFD": {"\uFFFD"}}}}},
+			Metrics: pinfold.MetricsOf(map[string]float64{"\uFFFD": 1}), Attributes: pinfold.AttributesOf(map[string][]string{"\uFFFD": {"\uFFFD"}})}}},
 	}
 	for _, tt := range tests {
 		rows := readAll(t, endpointfile.NewJSONDecoder(strings.NewReader(tt.line), 1))
@@ -314,7 +314,7 @@ func TestJSONDecoder_EntryRules(t *testing.T) {
 		{`{"Attributes":{"":["v"]},"Location":{"Latitude":91}}`, want{err: "Attributes has an empty name"}},
 		{`{"Id":"a","Address":"` + strings.Repeat("a", 15*1024-12) + `","Attributes":{"k":["v"]}}`, want{err: "endpoint is 15361 bytes; an endpoint may be at most 15360 bytes"}},
 		{`{"Id":"a","Address":"` + strings.Repeat("a", 15*1024-13) + `","Attributes":{"k":["v"]}}`, want{update: &pinfold.EndpointUpdate{
-			ID: "a", Address: s(strings.Repeat("a", 15*1024-13)), Attributes: map[string][]string{"k": {"v"}}}}},
+			ID: "a", Address: s(strings.Repeat("a", 15*1024-13)), Attributes: pinfold.AttributesOf(map[string][]string{"k": {"v"}})}}},
 	}
 	for _, tt := range tests {
 		rows := readAll(t, endpointfile.NewJSONDecoder(strings.NewReader(tt.line), 1))

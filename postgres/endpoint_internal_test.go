@@ -34,14 +34,14 @@ func TestPutEndpointsLeavesUnchangedRows(t *testing.T) {
 		id := fmt.Sprintf("e%03d", i)
 		ids = append(ids, id)
 		batch = append(batch, &pinfold.Endpoint{AppID: "app", ID: id, ChannelType: "EMAIL", Address: id + "@example.com",
-			Attributes:     map[string][]string{"Interests": {"hiking", "<cooking> & \"baking\"", "café"}, "Tier": {"gold"}},
+			Attributes:     pinfold.AttributesOf(map[string][]string{"Interests": {"hiking", "<cooking> & \"baking\"", "café"}, "Tier": {"gold"}}),
 			Demographic:    pinfold.Demographic{Make: "Apple", Platform: "ios", Timezone: "America/Los_Angeles"},
 			EffectiveDate:  "2026-11-30T10:00:00.123Z",
 			EndpointStatus: "ACTIVE",
 			Location:       pinfold.Location{City: "Seattle", Country: "US", Latitude: &lat, Longitude: &lon},
-			Metrics:        map[string]float64{"visits": float64(i), "score": 0.1 + float64(i)/3, "big": 1e21, "tiny": -2.5e-7},
+			Metrics:        pinfold.MetricsOf(map[string]float64{"visits": float64(i), "score": 0.1 + float64(i)/3, "big": 1e21, "tiny": -2.5e-7}),
 			OptOut:         "NONE", RequestID: "r1", CohortID: fmt.Sprint(i),
-			User:      pinfold.User{UserID: "u" + id, UserAttributes: map[string][]string{"Plan": {"pro"}}},
+			User:      pinfold.User{UserID: "u" + id, UserAttributes: pinfold.AttributesOf(map[string][]string{"Plan": {"pro"}})},
 			CreatedAt: created})
 	}
 	if err := db.UpdateEndpoints(ctx, "app", func(tx pinfold.EndpointTx) error { return tx.PutEndpoints(ctx, batch) }); err != nil {

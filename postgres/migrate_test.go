@@ -58,7 +58,7 @@ func TestMigrateEndpointsWrittenBefore0002(t *testing.T) {
 		if err != nil || len(names) != 3 || max != 3 {
 			t.Errorf("attribute names after the migration = %v, quota %d, %v", names, max, err)
 		}
-		u := &pinfold.EndpointUpdate{ID: "old", Attributes: map[string][]string{"new": {"x"}}}
+		u := &pinfold.EndpointUpdate{ID: "old", Attributes: pinfold.AttributesOf(map[string][]string{"new": {"x"}})}
 		w, err := pinfold.NewEndpointWriter(ctx, tx, "app", []*pinfold.EndpointUpdate{u}, time.Now())
 		if err != nil {
 			return err

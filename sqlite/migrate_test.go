@@ -128,7 +128,7 @@ func TestMigrateEndpointsWrittenBefore0002(t *testing.T) {
 	if ids, _, err := db.FindSegmentMembers(ctx, "app", "gold", 0, pinfold.Page{}); err != nil || !slices.Equal(ids, []string{"old"}) {
 		t.Fatalf("members after the migration = %v, %v", ids, err)
 	}
-	err = updateEndpoint(db, "app", &pinfold.EndpointUpdate{ID: "old", Attributes: map[string][]string{"new": {"x"}}})
+	err = updateEndpoint(db, "app", &pinfold.EndpointUpdate{ID: "old", Attributes: pinfold.AttributesOf(map[string][]string{"new": {"x"}})})
 	if pinfold.ErrorCode(err) != pinfold.EINVALID || !strings.Contains(pinfold.ErrorMessage(err), "at most 2") {
 		t.Fatalf("a third name after the migration counted plan and visits: %v", err)
 	}

@@ -78,8 +78,8 @@ func testUpdateEndpoints(t *testing.T, s Store) {
 
 	lat, lon := 59.91, 10.75
 	create := &pinfold.EndpointUpdate{ID: "e1", ChannelType: sp("EMAIL"), Address: sp("a@example.com"), UserID: sp("u1"),
-		Attributes: map[string][]string{"color": {"red", "blue"}, "it's a.$name": {"x"}}, Metrics: map[string]float64{"visits": 3.5},
-		UserAttributes: map[string][]string{"tier": {"gold"}}, Demographic: pinfold.DemographicUpdate{Platform: sp("iOS"), Make: sp("Apple")},
+		Attributes: pinfold.AttributesOf(map[string][]string{"color": {"red", "blue"}, "it's a.$name": {"x"}}), Metrics: pinfold.MetricsOf(map[string]float64{"visits": 3.5}),
+		UserAttributes: pinfold.AttributesOf(map[string][]string{"tier": {"gold"}}), Demographic: pinfold.DemographicUpdate{Platform: sp("iOS"), Make: sp("Apple")},
 		Location: pinfold.LocationUpdate{Country: sp("NO"), Latitude: &lat, Longitude: &lon}, RequestID: sp("r1")}
 	MustWriteEndpoints(t, s, "app", t0, create)
 	want, err := pinfold.ApplyEndpointUpdate("app", nil, create, t0)
@@ -95,21 +95,21 @@ func testUpdateEndpoints(t *testing.T, s Store) {
 
 	// A partial update replaces the attributes it names and keeps the rest.
 	later := t0.Add(time.Hour)
-	update := &pinfold.EndpointUpdate{ID: "e1", Attributes: map[string][]string{"color": {"green"}, "it's a.$name": {}}, OptOut: sp("ALL")}
+	update := &pinfold.EndpointUpdate{ID: "e1", Attributes: pinfold.AttributesOf(map[string][]string{"color": {"green"}, "it's a.$name": {}}), OptOut: sp("ALL")}
 	MustWriteEndpoints(t, s, "app", later, update)
 	if want, err = pinfold.ApplyEndpointUpdate("app", want, update, later); err != nil {
 		t.Fatal(err)
 	}
 	got := mustEndpoint(t, s, "app", "e1")
-	if !reflect.DeepEqual(got, want) || !slices.Equal(got.Attributes["color"], []string{"green"}) || len(got.Attributes) != 1 ||
-		got.Metrics["visits"] != 3.5 || !got.CreatedAt.Equal(t0) || got.EffectiveDate != "2026-11-28T13:00:00.000Z" {
+	if !reflect.DeepEqual(got, want) || !slices.Equal(got.Attributes.Map()["color"], []string{"green"}) || len(got.Attributes) != 1 ||
+		got.Metrics.Map()["visits"] != 3.5 || !got.CreatedAt.Equal(t0) || got.EffectiveDate != "2026-11-28T13:00:00.000Z" {
 		t.Fatalf("after a partial update\n%+v\nwant\n%+v", got, want)
 	}
 
 	// fn's error rolls everything back, and comes back as it was.
 	boom := errors.New("boom")
 	err = s.UpdateEndpoints(ctx, "app", func(tx pinfold.EndpointTx) error {
-		u := &pinfold.EndpointUpdate{ID: "e2", ChannelType: sp("SMS"), Address: sp("+1"), Attributes: map[string][]string{"rolled": {"back"}}}
+		u := &pinfold.EndpointUpdate{ID: "e2", ChannelType: sp("SMS"), Address: sp("+1"), Attributes: pinfold.AttributesOf(map[string][]string{"rolled": {"back"}})}
 		w, err := pinfold.NewEndpointWriter(ctx, tx, "app", []*pinfold.EndpointUpdate{u}, t0)
 		if err != nil {
 			return err
@@ -172,7 +172,7 @@ func testInactiveRule(t *testing.T, s Store) {
 	mustCreateApp(t, s, "app")
 	mustCreateApp(t, s, "other")
 	ep := func(id, address string) *pinfold.EndpointUpdate {
-		return &pinfold.EndpointUpdate{ID: id, ChannelType: sp("EMAIL"), Address: sp(address), Attributes: map[string][]string{"n": {id}}}
+		return &pinfold.EndpointUpdate{ID: id, ChannelType: sp("EMAIL"), Address: sp(address), Attributes: pinfold.AttributesOf(map[string][]string{"n": {id}})}
 	}
 	MustWriteEndpoints(t, s, "app", t0, ep("a1", "same@x"), ep("b1", "b@x"), ep("blank", "blank@x"))
 	MustWriteEndpoints(t, s, "other", t0, ep("o1", "same@x"))
@@ -234,23 +234,23 @@ func testAttributeNameQuota(t *testing.T, s Store) {
 	for i := range max - 3 {
 		attrs[fmt.Sprintf("a%03d", i)] = []string{"v"}
 	}
-	MustWriteEndpoints(t, s, "app", t0, &pinfold.EndpointUpdate{ID: "e1", ChannelType: sp("EMAIL"), Address: sp("1@x"), Attributes: attrs},
-		&pinfold.EndpointUpdate{ID: "e2", ChannelType: sp("EMAIL"), Address: sp("2@x"), Attributes: map[string][]string{"a000": {"w"}}})
+	MustWriteEndpoints(t, s, "app", t0, &pinfold.EndpointUpdate{ID: "e1", ChannelType: sp("EMAIL"), Address: sp("1@x"), Attributes: pinfold.AttributesOf(attrs)},
+		&pinfold.EndpointUpdate{ID: "e2", ChannelType: sp("EMAIL"), Address: sp("2@x"), Attributes: pinfold.AttributesOf(map[string][]string{"a000": {"w"}})})
 	MustWriteEndpoints(t, s, "app", t0, &pinfold.EndpointUpdate{ID: "e3", ChannelType: sp("SMS"), Address: sp("+3"),
-		Metrics: map[string]float64{"a000": 1}, UserAttributes: map[string][]string{"a000": {"x"}}, Attributes: map[string][]string{"last": {"y"}}})
+		Metrics: pinfold.MetricsOf(map[string]float64{"a000": 1}), UserAttributes: pinfold.AttributesOf(map[string][]string{"a000": {"x"}}), Attributes: pinfold.AttributesOf(map[string][]string{"last": {"y"}})})
 	names, _ = attributeNames(t, s, "app")
 	if len(names) != max || !slices.Contains(names, pinfold.AttributeKindMetric+":a000") || !slices.Contains(names, pinfold.AttributeKindUser+":a000") {
 		t.Fatalf("%d names, want %d: %v", len(names), max, names)
 	}
 	// Dropping an attribute from every endpoint frees no name.
-	MustWriteEndpoints(t, s, "app", t0, &pinfold.EndpointUpdate{ID: "e3", Attributes: map[string][]string{"last": {}}})
-	err := writeEndpoints(s, "app", t0, &pinfold.EndpointUpdate{ID: "e4", ChannelType: sp("SMS"), Address: sp("+4"), Attributes: map[string][]string{"new": {"z"}}})
+	MustWriteEndpoints(t, s, "app", t0, &pinfold.EndpointUpdate{ID: "e3", Attributes: pinfold.AttributesOf(map[string][]string{"last": {}})})
+	err := writeEndpoints(s, "app", t0, &pinfold.EndpointUpdate{ID: "e4", ChannelType: sp("SMS"), Address: sp("+4"), Attributes: pinfold.AttributesOf(map[string][]string{"new": {"z"}})})
 	if pinfold.ErrorCode(err) != pinfold.EINVALID || !strings.Contains(pinfold.ErrorMessage(err), fmt.Sprintf("at most %d", max)) {
 		t.Fatalf("a name past the quota = %v", err)
 	}
 	// Known names are still fine, and other apps have quotas of their own.
-	MustWriteEndpoints(t, s, "app", t0, &pinfold.EndpointUpdate{ID: "e4", ChannelType: sp("SMS"), Address: sp("+4"), Attributes: map[string][]string{"last": {"z"}, "a001": {"z"}}})
-	MustWriteEndpoints(t, s, "other", t0, &pinfold.EndpointUpdate{ID: "e4", ChannelType: sp("SMS"), Address: sp("+4"), Attributes: map[string][]string{"new": {"z"}}})
+	MustWriteEndpoints(t, s, "app", t0, &pinfold.EndpointUpdate{ID: "e4", ChannelType: sp("SMS"), Address: sp("+4"), Attributes: pinfold.AttributesOf(map[string][]string{"last": {"z"}, "a001": {"z"}})})
+	MustWriteEndpoints(t, s, "other", t0, &pinfold.EndpointUpdate{ID: "e4", ChannelType: sp("SMS"), Address: sp("+4"), Attributes: pinfold.AttributesOf(map[string][]string{"new": {"z"}})})
 }
 
 // testConcurrentWriters has API writers and import pieces write one app's endpoints at once.
@@ -298,9 +298,9 @@ func writeConcurrently(t *testing.T, s Store, app string, perWrite int) []string
 	mustPlan(t, s, app, "j-"+app, pieces)
 	update := func(w, n int) *pinfold.EndpointUpdate {
 		u := &pinfold.EndpointUpdate{ID: fmt.Sprintf("w%d-%d", w, n), ChannelType: sp("EMAIL"), Address: sp(fmt.Sprintf("w%d-%d@x", w, n)),
-			UserID: sp("shared"), Attributes: map[string][]string{}}
+			UserID: sp("shared")}
 		for i := range perWrite {
-			u.Attributes[fmt.Sprintf("w%d-%d-%d", w, n, i)] = []string{"v"}
+			u.Attributes.Set(fmt.Sprintf("w%d-%d-%d", w, n, i), []string{"v"})
 		}
 		return u
 	}
@@ -448,8 +448,8 @@ func testPieceReimports(t *testing.T, s Store) {
 	update := func(i, version int) *pinfold.EndpointUpdate {
 		id := fmt.Sprintf("e%02d", i)
 		return &pinfold.EndpointUpdate{ID: id, ChannelType: sp("EMAIL"), Address: sp(id + "@example.com"), UserID: sp(fmt.Sprintf("u%d", i%7)),
-			Attributes: map[string][]string{"Tier": {fmt.Sprint("t", version%3)}, "Name": {"é \"q\" <" + id + ">"}},
-			Metrics:    map[string]float64{"version": float64(version), "score": 0.1 * float64(version)},
+			Attributes: pinfold.AttributesOf(map[string][]string{"Tier": {fmt.Sprint("t", version%3)}, "Name": {"é \"q\" <" + id + ">"}}),
+			Metrics:    pinfold.MetricsOf(map[string]float64{"version": float64(version), "score": 0.1 * float64(version)}),
 			Location:   pinfold.LocationUpdate{Latitude: ptr(47.6 + float64(version)/1e6)}}
 	}
 	for piece := range pieces {

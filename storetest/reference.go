@@ -90,17 +90,17 @@ func combine(op, def string, terms []bool) bool {
 
 func (r *reference) dimensions(e *pinfold.Endpoint, d *pinfold.SegmentDimensions) bool {
 	for name, a := range d.Attributes {
-		if !matchAttribute(e.Attributes[name], a) {
+		if values, _ := e.Attributes.Get(name); !matchAttribute(values, a) {
 			return false
 		}
 	}
 	for name, a := range d.UserAttributes {
-		if !matchAttribute(e.User.UserAttributes[name], a) {
+		if values, _ := e.User.UserAttributes.Get(name); !matchAttribute(values, a) {
 			return false
 		}
 	}
 	for name, m := range d.Metrics {
-		v, ok := e.Metrics[name]
+		v, ok := e.Metrics.Get(name)
 		if !ok || !compare(v, m.ComparisonOperator, m.Value) {
 			return false
 		}

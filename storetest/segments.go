@@ -236,42 +236,43 @@ func genEndpoint(r *rand.Rand, i int, now time.Time) *pinfold.EndpointUpdate {
 	pick := func(values ...string) string { return values[r.IntN(len(values))] }
 	u := &pinfold.EndpointUpdate{ID: fmt.Sprintf("m-%04d", i), ChannelType: sp(pick("EMAIL", "SMS", "APNS", "GCM")),
 		Address: sp(fmt.Sprintf("m%d@example.com", i)), UserID: sp(fmt.Sprintf("u-%d", i/10)),
-		Attributes: map[string][]string{}, UserAttributes: map[string][]string{}, Metrics: map[string]float64{},
 		Demographic: pinfold.DemographicUpdate{Platform: sp(pick("ios", "android", "web", "")), Make: sp(pick("Apple", "Samsung", "Google", "")),
 			Model: sp(pick("iPhone", "Pixel", "Galaxy")), AppVersion: sp(pick("1.0", "1.1", "2.0", ""))},
 		Location: pinfold.LocationUpdate{Country: sp(pick("US", "NO", "SE", "DE", ""))}}
+	attrs, userAttrs, metrics := map[string][]string{}, map[string][]string{}, map[string]float64{}
 	for range r.IntN(3) {
-		if v := pick("free", "silver", "gold", "platinum"); !slices.Contains(u.Attributes["plan"], v) {
-			u.Attributes["plan"] = append(u.Attributes["plan"], v)
+		if v := pick("free", "silver", "gold", "platinum"); !slices.Contains(attrs["plan"], v) {
+			attrs["plan"] = append(attrs["plan"], v)
 		}
 	}
 	switch r.IntN(4) {
 	case 0:
 	case 1: // not dates, or not in a form ParseISO8601 reads, or on the edges of the criteria below
-		u.Attributes["signup"] = []string{pick("unknown", "", "42", "now", "12:30", "2025-02-30", "2025-13-01", "2025-03-10 12:00:00",
+		attrs["signup"] = []string{pick("unknown", "", "42", "now", "12:30", "2025-02-30", "2025-13-01", "2025-03-10 12:00:00",
 			"2025-03-10T12:00", " 2025-03-10", "2025-3-10", "2025-03-10T12:00:00+0200", "2025-03-10T24:00:00Z",
 			"2025-06-01T00:00:00.000Z", "2025-10-15T12:00:00.000Z", "2025-02-01T00:00:00.000Z", "2025-04-30T23:59:59.999Z", "2025-06-01T00:00:00.0004Z")}
 	case 2: // other forms and zones that are dates
-		u.Attributes["signup"] = []string{pick("2025-03-10", "2025-03-10T23:30:00-05:00", "2025-03-10T01:30:00+03:00", "2025-03-10T1:00:00Z",
+		attrs["signup"] = []string{pick("2025-03-10", "2025-03-10T23:30:00-05:00", "2025-03-10T01:30:00+03:00", "2025-03-10T1:00:00Z",
 			"2025-03-10T7:15Z", "2025-03-10T12:00:00,5Z", "2025-03-09T12:00:00-24:00", "2025-03-11T00:30:00+24:60", "2025-03-10T12:00:00.123456789",
 			"2024-02-29", "2025-01-31T23:59:59.999999Z"), pick("x", "2025-11-01")}
 	default:
 		day := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, r.IntN(365)).Add(time.Duration(r.IntN(24)) * time.Hour)
-		u.Attributes["signup"] = []string{pinfold.FormatISO8601(day)}
+		attrs["signup"] = []string{pinfold.FormatISO8601(day)}
 	}
 	if r.IntN(2) == 0 {
-		u.Attributes["tags"] = []string{pick("red-apple", "blue-berry", "green-apple"), pick("straw-berry", "kiwi", "Kiwi")}
+		attrs["tags"] = []string{pick("red-apple", "blue-berry", "green-apple"), pick("straw-berry", "kiwi", "Kiwi")}
 	}
 	if r.IntN(5) == 0 {
-		u.Attributes["it's a.$name"] = []string{pick("x", "y")}
+		attrs["it's a.$name"] = []string{pick("x", "y")}
 	}
 	if v := pick("vip", "regular", "banned", ""); v != "" {
-		u.UserAttributes["tier"] = []string{v}
+		userAttrs["tier"] = []string{v}
 	}
 	if r.IntN(4) > 0 {
-		u.Metrics["visits"] = float64(r.IntN(21))
+		metrics["visits"] = float64(r.IntN(21))
 	}
-	u.Metrics["score"] = float64(r.IntN(10)) / 2
+	metrics["score"] = float64(r.IntN(10)) / 2
+	u.Attributes, u.UserAttributes, u.Metrics = pinfold.AttributesOf(attrs), pinfold.AttributesOf(userAttrs), pinfold.MetricsOf(metrics)
 	cities := [][2]float64{{59.91, 10.75}, {59.33, 18.07}, {40.71, -74.01}, {52.52, 13.40}}
 	switch r.IntN(6) {
 	case 0:

@@ -347,8 +347,8 @@ func testPieceLeases(t *testing.T, s Store) {
 func endpoint(app, id, channel, address, user string) *pinfold.Endpoint {
 	lat := 47.6
 	return &pinfold.Endpoint{ID: id, AppID: app, ChannelType: channel, Address: address, User: pinfold.User{UserID: user,
-		UserAttributes: map[string][]string{"tier": {"gold"}}}, Attributes: map[string][]string{"color": {"red", "blue"}},
-		Metrics: map[string]float64{"visits": 3.5}, Location: pinfold.Location{Country: "US", Latitude: &lat},
+		UserAttributes: pinfold.AttributesOf(map[string][]string{"tier": {"gold"}})}, Attributes: pinfold.AttributesOf(map[string][]string{"color": {"red", "blue"}}),
+		Metrics: pinfold.MetricsOf(map[string]float64{"visits": 3.5}), Location: pinfold.Location{Country: "US", Latitude: &lat},
 		Demographic: pinfold.Demographic{Platform: "iOS"}, EffectiveDate: "2026-11-28T12:00:00.000Z", EndpointStatus: "ACTIVE",
 		OptOut: "NONE", CohortID: pinfold.CohortID(id), CreatedAt: t0}
 }
@@ -759,7 +759,7 @@ func testDeleteApp(t *testing.T, s Store) {
 		return &pinfold.PieceOutcome{}, tx.PutEndpoints(ctx, []*pinfold.Endpoint{endpoint("app", "e", "EMAIL", "a@x", "u"), endpoint("keep", "e", "EMAIL", "a@x", "u")})
 	})
 	for _, app := range []string{"app", "keep"} {
-		MustWriteEndpoints(t, s, app, t0, &pinfold.EndpointUpdate{ID: "n", ChannelType: sp("SMS"), Address: sp("+1"), Attributes: map[string][]string{"plan": {"gold"}}})
+		MustWriteEndpoints(t, s, app, t0, &pinfold.EndpointUpdate{ID: "n", ChannelType: sp("SMS"), Address: sp("+1"), Attributes: pinfold.AttributesOf(map[string][]string{"plan": {"gold"}})})
 	}
 	mustCreateSegment(t, s, "app", "dim", &pinfold.SegmentUpdate{Name: sp("dim"), Dimensions: &pinfold.SegmentDimensions{}}, t0)
 	if _, err := s.DeleteApp(ctx, "app"); err != nil {

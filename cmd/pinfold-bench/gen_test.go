@@ -93,8 +93,8 @@ func TestGeneratorShape(t *testing.T) {
 		if n := len(u.Attributes); n < 3 || n > 8 {
 			t.Fatalf("row %d has %d attributes, want 3 to 8", i, n)
 		}
-		for _, v := range u.Attributes {
-			if len(v) > 1 {
+		for _, at := range u.Attributes {
+			if len(at.Values) > 1 {
 				multiValued++
 				break
 			}

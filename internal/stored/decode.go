@@ -3,6 +3,7 @@ package stored
 import (
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -317,18 +318,17 @@ func (r *docReader) floatPointer(dst **float64) bool {
 	return true
 }
 
-// values reads a map of attribute names to lists of strings into *dst, which is nil.
-func (r *docReader) values(dst *map[string][]string) bool {
+// values reads a map of attribute names to lists of strings into *dst, which is nil, in
+// order of name: PostgreSQL's jsonb keeps an object's members in another order (shorter
+// names first). An empty map is none, as AttributesOf has it.
+func (r *docReader) values(dst *pinfold.Attributes) bool {
 	if r.null() {
 		return true
 	}
-	*dst = make(map[string][]string, 4) // {} is an empty map, not none
-	return r.object(func(key string) bool {
-		if _, ok := (*dst)[key]; ok {
-			return false // encoding/json keeps the last
-		}
+	var attrs pinfold.Attributes
+	ok := r.object(func(key string) bool {
 		if r.null() {
-			(*dst)[key] = nil
+			attrs = append(attrs, pinfold.Attribute{Name: key})
 			return true
 		}
 		if !r.next('[') {
@@ -336,7 +336,7 @@ func (r *docReader) values(dst *map[string][]string) bool {
 		}
 		list := []string{}
 		if r.next(']') {
-			(*dst)[key] = list
+			attrs = append(attrs, pinfold.Attribute{Name: key, Values: list})
 			return true
 		}
 		for {
@@ -350,7 +350,7 @@ func (r *docReader) values(dst *map[string][]string) bool {
 			}
 			list = append(list, v)
 			if r.next(']') {
-				(*dst)[key] = list
+				attrs = append(attrs, pinfold.Attribute{Name: key, Values: list})
 				return true
 			}
 			if !r.next(',') {
@@ -358,29 +358,57 @@ func (r *docReader) values(dst *map[string][]string) bool {
 			}
 		}
 	})
+	if !ok || !inOrder(attrs, func(a pinfold.Attribute) string { return a.Name }) {
+		return false // a repeated name: encoding/json keeps the last
+	}
+	*dst = attrs
+	return true
 }
 
-// metrics reads a map of metric names to numbers into *dst, which is nil.
-func (r *docReader) metrics(dst *map[string]float64) bool {
+// metrics reads a map of metric names to numbers into *dst, which is nil, as values does.
+func (r *docReader) metrics(dst *pinfold.Metrics) bool {
 	if r.null() {
 		return true
 	}
-	*dst = make(map[string]float64, 4)
-	return r.object(func(key string) bool {
-		if _, ok := (*dst)[key]; ok {
-			return false
-		}
+	var ms pinfold.Metrics
+	ok := r.object(func(key string) bool {
 		var f float64
 		if r.null() {
-			(*dst)[key] = 0
+			ms = append(ms, pinfold.Metric{Name: key})
 			return true
 		}
 		if !r.float(&f) {
 			return false
 		}
-		(*dst)[key] = f
+		ms = append(ms, pinfold.Metric{Name: key, Value: f})
 		return true
 	})
+	if !ok || !inOrder(ms, func(m pinfold.Metric) string { return m.Name }) {
+		return false
+	}
+	*dst = ms
+	return true
+}
+
+// inOrder sorts s by name unless it is sorted, and reports whether no name is repeated.
+func inOrder[E any](s []E, name func(E) string) bool {
+	sorted := true
+	for i := 1; i < len(s); i++ {
+		if name(s[i-1]) >= name(s[i]) {
+			sorted = false
+			break
+		}
+	}
+	if sorted {
+		return true
+	}
+	slices.SortFunc(s, func(a, b E) int { return strings.Compare(name(a), name(b)) })
+	for i := 1; i < len(s); i++ {
+		if name(s[i-1]) == name(s[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // members reads an object, or a null, whose members may be names, calling read with the

@@ -17,15 +17,15 @@ func decodeEndpoints() []*pinfold.Endpoint {
 		{ChannelType: "EMAIL", Address: "a@example.com", EndpointStatus: "ACTIVE", OptOut: "NONE",
 			EffectiveDate: "2026-11-28T10:00:00.000Z", RequestID: "r-1", CohortID: "42",
 			CreatedAt:   time.Date(2026, 11, 28, 10, 0, 0, 123, time.UTC),
-			Attributes:  map[string][]string{"plan": {"pro", "trial"}, "Interests": {"a"}, "empty": {}, "nil": nil},
-			Metrics:     map[string]float64{"visits": 3, "score": 6.5, "tiny": tiny, "huge": huge, "neg": negZero},
+			Attributes:  pinfold.AttributesOf(map[string][]string{"plan": {"pro", "trial"}, "Interests": {"a"}, "empty": {}, "nil": nil}),
+			Metrics:     pinfold.MetricsOf(map[string]float64{"visits": 3, "score": 6.5, "tiny": tiny, "huge": huge, "neg": negZero}),
 			Demographic: pinfold.Demographic{AppVersion: "1.2", Locale: "en_US", Make: "Apple", Model: "iPhone", ModelVersion: "15", Platform: "iOS", PlatformVersion: "18.1", Timezone: "America/Los_Angeles"},
 			Location:    pinfold.Location{City: "Seattle, WA", Country: "US", PostalCode: "98101", Region: "WA", Latitude: &lat, Longitude: &lon},
-			User:        pinfold.User{UserID: "user-1", UserAttributes: map[string][]string{"tier": {"gold"}}}},
+			User:        pinfold.User{UserID: "user-1", UserAttributes: pinfold.AttributesOf(map[string][]string{"tier": {"gold"}})}},
 		// What AppendEndpoint escapes: HTML characters, quotes, control characters, U+2028,
 		// and text beyond ASCII.
 		{ChannelType: "SMS", Address: "+1 <206> & \"555\"\\0100", CohortID: "7",
-			Attributes: map[string][]string{"tab\there": {"line\nbreak", "\u2028\u2029", "\x00\x1f\x7f"}, "Größe": {"日本語", "emoji 🎉"}},
+			Attributes: pinfold.AttributesOf(map[string][]string{"tab\there": {"line\nbreak", "\u2028\u2029", "\x00\x1f\x7f"}, "Größe": {"日本語", "emoji 🎉"}}),
 			User:       pinfold.User{UserID: "ユーザー"}},
 	}
 }
@@ -150,4 +150,29 @@ func BenchmarkDecodeEndpoint(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestDecodeDocPutsNamesInOrder checks that decodeDoc gives attributes and metrics in order
+// of name from a document that has them in another, as PostgreSQL's jsonb keeps them
+// (shorter names first), and leaves a repeated name to encoding/json, which keeps the last.
+func TestDecodeDocPutsNamesInOrder(t *testing.T) {
+	var e pinfold.Endpoint
+	if !decodeDoc([]byte(`{"at":{"b":["1"],"aa":["2"],"ab":null},"m":{"z":1,"aa":2},"ua":{"y":[],"x":["3"]}}`), &e) {
+		t.Fatal("decodeDoc gave up on a document in jsonb's order")
+	}
+	want := pinfold.Endpoint{Attributes: pinfold.Attributes{{Name: "aa", Values: []string{"2"}}, {Name: "ab"}, {Name: "b", Values: []string{"1"}}},
+		Metrics: pinfold.Metrics{{Name: "aa", Value: 2}, {Name: "z", Value: 1}},
+		User:    pinfold.User{UserAttributes: pinfold.Attributes{{Name: "x", Values: []string{"3"}}, {Name: "y", Values: []string{}}}}}
+	if !reflect.DeepEqual(e, want) {
+		t.Fatalf("decoded %+v, want %+v", e, want)
+	}
+	for _, doc := range []string{`{"at":{"b":["1"],"a":["2"],"b":["3"]}}`, `{"m":{"z":1,"a":2,"z":3}}`} {
+		if decodeDoc([]byte(doc), &pinfold.Endpoint{}) {
+			t.Errorf("decodeDoc read %s, with a repeated name", doc)
+		}
+		got, err := DecodeEndpoint("app", "e", []byte(doc))
+		if err != nil || len(got.Attributes)+len(got.Metrics) != 2 {
+			t.Errorf("DecodeEndpoint(%s) = %+v, %v", doc, got, err)
+		}
+	}
 }

@@ -14,10 +14,10 @@ import (
 // write byte for byte.
 func marshalEndpoint(e *pinfold.Endpoint) ([]byte, error) {
 	return json.Marshal(endpointDoc{
-		ChannelType: e.ChannelType, Address: e.Address, Attributes: e.Attributes,
+		ChannelType: e.ChannelType, Address: e.Address, Attributes: e.Attributes.Map(),
 		Demographic: e.Demographic, EffectiveDate: e.EffectiveDate, EndpointStatus: e.EndpointStatus,
-		Location: e.Location, Metrics: e.Metrics, OptOut: e.OptOut, RequestID: e.RequestID,
-		UserID: e.User.UserID, UserAttributes: e.User.UserAttributes, CohortID: e.CohortID,
+		Location: e.Location, Metrics: e.Metrics.Map(), OptOut: e.OptOut, RequestID: e.RequestID,
+		UserID: e.User.UserID, UserAttributes: e.User.UserAttributes.Map(), CohortID: e.CohortID,
 		CreatedAt: Nanos(e.CreatedAt),
 	})
 }
@@ -61,19 +61,19 @@ func TestEncodeEndpointIsJSONMarshal(t *testing.T) {
 		{ID: "e1", AppID: "app", ChannelType: "EMAIL", Address: "a@example.com", EndpointStatus: "ACTIVE",
 			OptOut: "NONE", EffectiveDate: "2026-11-28T10:00:00.000Z", RequestID: "r-1", CohortID: "42",
 			CreatedAt:   time.Date(2026, 11, 28, 10, 0, 0, 123, time.UTC),
-			Attributes:  map[string][]string{"plan": {"pro", "trial"}, "Interests": {"a"}, "empty": {}, "nil": nil},
-			Metrics:     map[string]float64{"visits": 3, "score": 0.1, "big": 123456789012, "tiny": 1e-9, "neg": -2.5e-7, "huge": 1.5e300},
+			Attributes:  pinfold.AttributesOf(map[string][]string{"plan": {"pro", "trial"}, "Interests": {"a"}, "empty": {}, "nil": nil}),
+			Metrics:     pinfold.MetricsOf(map[string]float64{"visits": 3, "score": 0.1, "big": 123456789012, "tiny": 1e-9, "neg": -2.5e-7, "huge": 1.5e300}),
 			Demographic: pinfold.Demographic{AppVersion: "1.0", Locale: "en_US", Make: "Apple", Model: "iPhone", ModelVersion: "15", Platform: "iOS", PlatformVersion: "17.1", Timezone: "America/Los_Angeles"},
 			Location:    pinfold.Location{City: "Seattle", Country: "US", PostalCode: "98101", Region: "WA", Latitude: &lat, Longitude: &lon},
-			User:        pinfold.User{UserID: "user-1", UserAttributes: map[string][]string{"FirstName": {"Ana"}, "LastName": {"Müller"}}},
+			User:        pinfold.User{UserID: "user-1", UserAttributes: pinfold.AttributesOf(map[string][]string{"FirstName": {"Ana"}, "LastName": {"Müller"}})},
 		},
 		{Location: pinfold.Location{Latitude: &zero, Longitude: &negZero}},
 		{Location: pinfold.Location{Latitude: &tiny, Longitude: &huge}},
 		{Address: "<script>&amp;</script>", ChannelType: "\"quoted\\\" \b\f\n\r\t\x00\x01\x1f\x7f",
-			User: pinfold.User{UserID: "line\u2028para\u2029end", UserAttributes: map[string][]string{"bad\xffutf8": {"\xc3", "ok\xe2\x82"}}}},
-		{Attributes: map[string][]string{}, Metrics: map[string]float64{}},
-		{Metrics: map[string]float64{"nan": math.NaN()}},
-		{Metrics: map[string]float64{"inf": math.Inf(-1)}},
+			User: pinfold.User{UserID: "line\u2028para\u2029end", UserAttributes: pinfold.AttributesOf(map[string][]string{"bad\xffutf8": {"\xc3", "ok\xe2\x82"}})}},
+		{Attributes: pinfold.AttributesOf(map[string][]string{}), Metrics: pinfold.MetricsOf(map[string]float64{})},
+		{Metrics: pinfold.MetricsOf(map[string]float64{"nan": math.NaN()})},
+		{Metrics: pinfold.MetricsOf(map[string]float64{"inf": math.Inf(-1)})},
 	} {
 		checkEncoding(t, e)
 	}
@@ -85,10 +85,10 @@ func FuzzEncodeEndpoint(f *testing.F) {
 	f.Add("", "", "k", "", "", "", math.NaN(), 0.0, int64(0))
 	f.Fuzz(func(t *testing.T, channel, address, name, value, user, city string, metric, latitude float64, created int64) {
 		e := &pinfold.Endpoint{ID: "e", AppID: "app", ChannelType: channel, Address: address,
-			Attributes: map[string][]string{name: {value, city}, city: nil},
-			Metrics:    map[string]float64{name: metric, value: latitude},
+			Attributes: pinfold.AttributesOf(map[string][]string{name: {value, city}, city: nil}),
+			Metrics:    pinfold.MetricsOf(map[string]float64{name: metric, value: latitude}),
 			Location:   pinfold.Location{City: city, Latitude: &latitude},
-			User:       pinfold.User{UserID: user, UserAttributes: map[string][]string{user: {value}}},
+			User:       pinfold.User{UserID: user, UserAttributes: pinfold.AttributesOf(map[string][]string{user: {value}})},
 			CreatedAt:  time.Unix(0, created).UTC(),
 		}
 		checkEncoding(t, e)
@@ -100,11 +100,11 @@ func BenchmarkEncodeEndpoint(b *testing.B) {
 	e := &pinfold.Endpoint{ID: "e1", AppID: "app", ChannelType: "GCM",
 		Address:        "fK3l9Qm2R0yW7sX1vB4nZ8:APA91bH6tJ2kL9pQ4rS7uV0wX3yZ6aB9cD2eF5gH8iJ1kL4mN7oP0qR3sT6uV9wX2yZ5aB8cD1eF4gH7iJ0kL3mN6oP9qR2sT5uV8wX1yZ4aB7cD0eF3gH6iJ9kL2mN5oP8qR",
 		EndpointStatus: "ACTIVE", OptOut: "NONE", EffectiveDate: "2026-11-28T10:00:00.000Z", CreatedAt: time.Now(),
-		Attributes:  map[string][]string{"Interests": {"sports", "music"}, "Plan": {"pro"}, "Source": {"import"}, "Segment": {"b"}},
-		Metrics:     map[string]float64{"sessions": 12, "score": 0.75},
+		Attributes:  pinfold.AttributesOf(map[string][]string{"Interests": {"sports", "music"}, "Plan": {"pro"}, "Source": {"import"}, "Segment": {"b"}}),
+		Metrics:     pinfold.MetricsOf(map[string]float64{"sessions": 12, "score": 0.75}),
 		Demographic: pinfold.Demographic{AppVersion: "3.2.1", Locale: "en_US", Make: "Google", Model: "Pixel 8", Platform: "Android", PlatformVersion: "14", Timezone: "Europe/Berlin"},
 		Location:    pinfold.Location{City: "Berlin", Country: "DE", PostalCode: "10115", Region: "BE", Latitude: &lat, Longitude: &lon},
-		User:        pinfold.User{UserID: "user-123456", UserAttributes: map[string][]string{"FirstName": {"Ana"}, "LastName": {"Silva"}}},
+		User:        pinfold.User{UserID: "user-123456", UserAttributes: pinfold.AttributesOf(map[string][]string{"FirstName": {"Ana"}, "LastName": {"Silva"}})},
 	}
 	b.Run("AppendEndpoint", func(b *testing.B) {
 		b.ReportAllocs()

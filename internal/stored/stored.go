@@ -56,10 +56,10 @@ func decodeEndpointJSON(appID, id string, data []byte) (*pinfold.Endpoint, error
 	}
 	return &pinfold.Endpoint{
 		ID: id, AppID: appID, ChannelType: d.ChannelType, Address: d.Address,
-		Attributes: d.Attributes, Demographic: d.Demographic, EffectiveDate: d.EffectiveDate,
-		EndpointStatus: d.EndpointStatus, Location: d.Location, Metrics: d.Metrics,
+		Attributes: pinfold.AttributesOf(d.Attributes), Demographic: d.Demographic, EffectiveDate: d.EffectiveDate,
+		EndpointStatus: d.EndpointStatus, Location: d.Location, Metrics: pinfold.MetricsOf(d.Metrics),
 		OptOut: d.OptOut, RequestID: d.RequestID,
-		User:     pinfold.User{UserID: d.UserID, UserAttributes: d.UserAttributes},
+		User:     pinfold.User{UserID: d.UserID, UserAttributes: pinfold.AttributesOf(d.UserAttributes)},
 		CohortID: d.CohortID, CreatedAt: FromNanos(d.CreatedAt),
 	}, nil
 }

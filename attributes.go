@@ -1,0 +1,300 @@
+package pinfold
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/pinfold/pinfold/internal/jsonw"
+)
+
+// Attribute is a custom attribute of an endpoint or of its user: a name and its values.
+type Attribute struct {
+	Name   string
+	Values []string
+}
+
+// Attributes are custom attributes in ascending (byte) order of name, each name once: an
+// endpoint's Attributes and its user's UserAttributes, and the same fields of an update.
+// They are a slice rather than a map because an import makes one set per row: a slice is
+// carved out of the decoder's arrays, where a map costs its own allocations, and it is
+// written and merged in order without sorting (docs/performance.md). Make them with
+// AttributesOf, or keep the order by hand; Validate reports a set out of order. In JSON they
+// are an object of arrays of strings, as a map is.
+type Attributes []Attribute
+
+// AttributesOf returns m's entries as Attributes, in order of name; nil for an empty m. The
+// values are m's, not copies.
+func AttributesOf(m map[string][]string) Attributes {
+	if len(m) == 0 {
+		return nil
+	}
+	a := make(Attributes, 0, len(m))
+	for _, name := range slices.Sorted(maps.Keys(m)) {
+		a = append(a, Attribute{name, m[name]})
+	}
+	return a
+}
+
+// Map returns a's entries as a map; nil for none.
+func (a Attributes) Map() map[string][]string {
+	if len(a) == 0 {
+		return nil
+	}
+	m := make(map[string][]string, len(a))
+	for _, at := range a {
+		m[at.Name] = at.Values
+	}
+	return m
+}
+
+// Get returns the values of name, and whether a has it.
+func (a Attributes) Get(name string) ([]string, bool) {
+	if i, ok := a.index(name); ok {
+		return a[i].Values, true
+	}
+	return nil, false
+}
+
+// index returns where name is in a, or where it would go.
+func (a Attributes) index(name string) (int, bool) {
+	if len(a) <= 8 { // a short scan beats the binary search's calls
+		for i := range a {
+			if c := cmp.Compare(a[i].Name, name); c >= 0 {
+				return i, c == 0
+			}
+		}
+		return len(a), false
+	}
+	return slices.BinarySearchFunc(a, name, func(at Attribute, name string) int { return cmp.Compare(at.Name, name) })
+}
+
+// Set gives name the values, in order: it replaces the values of a name a has and adds a
+// name it has not.
+func (a *Attributes) Set(name string, values []string) {
+	i, ok := a.index(name)
+	if ok {
+		(*a)[i].Values = values
+		return
+	}
+	*a = slices.Insert(*a, i, Attribute{name, values})
+}
+
+// ordered reports the first name out of order (or repeated) in a, if any.
+func (a Attributes) ordered() (string, bool) {
+	for i := 1; i < len(a); i++ {
+		if a[i-1].Name >= a[i].Name {
+			return a[i].Name, false
+		}
+	}
+	return "", true
+}
+
+// MarshalJSON writes a as encoding/json writes the map of the same entries.
+func (a Attributes) MarshalJSON() ([]byte, error) {
+	if a == nil {
+		return []byte("null"), nil
+	}
+	return a.AppendJSON(make([]byte, 0, 64)), nil
+}
+
+// AppendJSON appends a, in order, to b as a JSON object of arrays of strings, byte for byte
+// what encoding/json writes for the map of the same entries; a nil list of values is null.
+func (a Attributes) AppendJSON(b []byte) []byte {
+	b = append(b, '{')
+	for i, at := range a {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = jsonw.AppendString(b, at.Name)
+		b = append(b, ':')
+		if at.Values == nil {
+			b = append(b, "null"...)
+			continue
+		}
+		b = append(b, '[')
+		for j, v := range at.Values {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = jsonw.AppendString(b, v)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
+// UnmarshalJSON reads an object of arrays of strings, as into a map: of a repeated name the
+// last values count.
+func (a *Attributes) UnmarshalJSON(data []byte) error {
+	var m map[string][]string
+	if err := json.Unmarshal(data, &m); err != nil {
+		return err
+	}
+	*a = AttributesOf(m)
+	return nil
+}
+
+// Metric is a custom metric of an endpoint: a name and its number.
+type Metric struct {
+	Name  string
+	Value float64
+}
+
+// Metrics are an endpoint's custom metrics in ascending (byte) order of name, each name once,
+// as Attributes are: make them with MetricsOf or keep the order by hand. In JSON they are an
+// object of numbers, as a map is.
+type Metrics []Metric
+
+// MetricsOf returns m's entries as Metrics, in order of name; nil for an empty m.
+func MetricsOf(m map[string]float64) Metrics {
+	if len(m) == 0 {
+		return nil
+	}
+	ms := make(Metrics, 0, len(m))
+	for _, name := range slices.Sorted(maps.Keys(m)) {
+		ms = append(ms, Metric{name, m[name]})
+	}
+	return ms
+}
+
+// Map returns ms's entries as a map; nil for none.
+func (ms Metrics) Map() map[string]float64 {
+	if len(ms) == 0 {
+		return nil
+	}
+	m := make(map[string]float64, len(ms))
+	for _, mt := range ms {
+		m[mt.Name] = mt.Value
+	}
+	return m
+}
+
+// Get returns the value of name, and whether ms has it.
+func (ms Metrics) Get(name string) (float64, bool) {
+	if i, ok := ms.index(name); ok {
+		return ms[i].Value, true
+	}
+	return 0, false
+}
+
+func (ms Metrics) index(name string) (int, bool) {
+	return slices.BinarySearchFunc(ms, name, func(m Metric, name string) int { return cmp.Compare(m.Name, name) })
+}
+
+// Set gives name the value: it replaces the value of a name ms has and adds a name it has
+// not, in order.
+func (ms *Metrics) Set(name string, v float64) {
+	i, ok := ms.index(name)
+	if ok {
+		(*ms)[i].Value = v
+		return
+	}
+	*ms = slices.Insert(*ms, i, Metric{name, v})
+}
+
+// ordered reports the first name out of order (or repeated) in ms, if any.
+func (ms Metrics) ordered() (string, bool) {
+	for i := 1; i < len(ms); i++ {
+		if ms[i-1].Name >= ms[i].Name {
+			return ms[i].Name, false
+		}
+	}
+	return "", true
+}
+
+// MarshalJSON writes ms as encoding/json writes the map of the same entries; a value that is
+// not finite is an error, as there.
+func (ms Metrics) MarshalJSON() ([]byte, error) {
+	if ms == nil {
+		return []byte("null"), nil
+	}
+	return ms.AppendJSON(make([]byte, 0, 32))
+}
+
+// AppendJSON appends ms, in order, to b as a JSON object of numbers, byte for byte what
+// encoding/json writes for the map of the same entries; a value that is not finite is an
+// error.
+func (ms Metrics) AppendJSON(b []byte) ([]byte, error) {
+	b = append(b, '{')
+	for i, m := range ms {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = jsonw.AppendString(b, m.Name)
+		b = append(b, ':')
+		var err error
+		if b, err = jsonw.AppendFloat(b, m.Value); err != nil {
+			return nil, fmt.Errorf("Metrics.%s: %w", m.Name, err)
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// UnmarshalJSON reads an object of numbers, as into a map.
+func (ms *Metrics) UnmarshalJSON(data []byte) error {
+	var m map[string]float64
+	if err := json.Unmarshal(data, &m); err != nil {
+		return err
+	}
+	*ms = MetricsOf(m)
+	return nil
+}
+
+// mergeAttributes returns dst with src's entries put in: a name of src with values gets
+// them (copied, all into one array), and a name of src without values is removed. Neither
+// dst nor src changes. Each name's copied values are a slice of that array whose capacity
+// ends with them, so that an append to one never writes into the next.
+func mergeAttributes(dst, src Attributes) Attributes {
+	if len(src) == 0 {
+		return dst
+	}
+	n := 0
+	for _, at := range src {
+		n += len(at.Values)
+	}
+	all := make([]string, 0, n)
+	out := make(Attributes, 0, len(dst)+len(src))
+	i := 0
+	for _, at := range src {
+		for i < len(dst) && dst[i].Name < at.Name {
+			out = append(out, dst[i])
+			i++
+		}
+		if i < len(dst) && dst[i].Name == at.Name {
+			i++
+		}
+		if len(at.Values) > 0 {
+			start := len(all)
+			all = append(all, at.Values...)
+			out = append(out, Attribute{at.Name, all[start:len(all):len(all)]})
+		}
+	}
+	out = append(out, dst[i:]...)
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// mergeMetrics returns dst with src's values put in; neither changes.
+func mergeMetrics(dst, src Metrics) Metrics {
+	if len(src) == 0 {
+		return dst
+	}
+	out := make(Metrics, 0, len(dst)+len(src))
+	i := 0
+	for _, m := range src {
+		for i < len(dst) && dst[i].Name < m.Name {
+			out = append(out, dst[i])
+			i++
+		}
+		if i < len(dst) && dst[i].Name == m.Name {
+			i++
+		}
+		out = append(out, m)
+	}
+	return append(out, dst[i:]...)
+}

@@ -136,7 +136,7 @@ func parseHeader(line string, size int) (*csvHeader, error) {
 	if err := controlError(line); err != nil {
 		return nil, invalidf("CSV header: %s", pinfold.ErrorMessage(err))
 	}
-	// The names end up in the column list and as keys of every update's maps: copy them out
+	// The names end up in the column list and as names of every update's attributes and metrics: copy them out
 	// of the reader's chunk.
 	names, _, serr := splitCSV(strings.Clone(line), nil, math.MaxInt, nil)
 	if serr != nil {

@@ -24,8 +24,8 @@
 //     read-only members) is a row error, "row sets no endpoint fields".
 //   - Every decoded update is checked with Validate's rules; its error becomes the row's
 //     error. (The decoders call (*pinfold.EndpointUpdate).ValidateChecked, which is told that
-//     the line was valid UTF-8 and which entries of the maps it already checked.) A NUL character in a value is a row error too, because no
-//     store can keep it.
+//     the line was valid UTF-8 and which attribute and metric entries it already checked.)
+//     A NUL character in a value is a row error too, because no store can keep it.
 //   - Row errors are *pinfold.Error values with code EINVALID whose message has no file or
 //     line prefix; the importer adds "s3://bucket/key:LINE: ".
 //

@@ -57,8 +57,9 @@ type EndpointUser struct {
 	UserID         string             `json:"UserId,omitempty"`
 }
 
-// NewEndpointResponse returns e in Pinpoint's EndpointResponse shape. Empty strings, maps and
-// nested objects are left out, as a client cannot tell them from absent ones.
+// NewEndpointResponse returns e in Pinpoint's EndpointResponse shape. Empty strings,
+// attributes, metrics and nested objects are left out, as a client cannot tell them from
+// absent ones.
 func NewEndpointResponse(e *pinfold.Endpoint) EndpointResponse {
 	resp := EndpointResponse{
 		Address: e.Address, ApplicationID: e.AppID, Attributes: e.Attributes, ChannelType: e.ChannelType,

@@ -324,8 +324,8 @@ type rowAlloc struct {
 	strs [numStringFields]string
 	nums [numFloatFields]float64
 	n    int // number of string and float fields set
-	// entries has checked each entry of the update's maps as it was added, so that
-	// finish's validation does not visit the maps again.
+	// entries has checked each attribute and metric entry of the update as it was added,
+	// in order, so that finish's validation does not visit them again.
 	entries pinfold.EntryCheck
 }
 
@@ -410,8 +410,8 @@ func (a *rowAlloc) empty() bool {
 
 // finish checks a decoded update and returns its row. Its strings are valid UTF-8: both
 // decoders check each line whole (lineError) and cut strings out of it at ASCII bytes or
-// build them from whole runes, so the check of each string again is skipped. Each entry of
-// its maps went through a.entries when the decoder added it.
+// build them from whole runes, so the check of each string again is skipped. Each attribute
+// and metric entry went through a.entries when the decoder added it, in order.
 func (a *rowAlloc) finish(num int64) Row {
 	if a.empty() {
 		return Row{Line: num, Err: invalidf("row sets no endpoint fields")}

@@ -58,17 +58,32 @@ func (a Attributes) Get(name string) ([]string, bool) {
 	return nil, false
 }
 
-// index returns where name is in a, or where it would go.
-func (a Attributes) index(name string) (int, bool) {
-	if len(a) <= 8 { // a short scan beats the binary search's calls
-		for i := range a {
-			if c := cmp.Compare(a[i].Name, name); c >= 0 {
+func (a Attributes) index(name string) (int, bool) { return index(a, name, attributeName) }
+
+func attributeName(at Attribute) string { return at.Name }
+func metricName(m Metric) string        { return m.Name }
+
+// index returns where name is in s, which is in order of nameOf, or where it would go.
+func index[E any](s []E, name string, nameOf func(E) string) (int, bool) {
+	if len(s) <= 8 { // a short scan beats the binary search's calls
+		for i := range s {
+			if c := cmp.Compare(nameOf(s[i]), name); c >= 0 {
 				return i, c == 0
 			}
 		}
-		return len(a), false
+		return len(s), false
 	}
-	return slices.BinarySearchFunc(a, name, func(at Attribute, name string) int { return cmp.Compare(at.Name, name) })
+	return slices.BinarySearchFunc(s, name, func(e E, name string) int { return cmp.Compare(nameOf(e), name) })
+}
+
+// ordered reports the first name of s out of order (or repeated) by nameOf, if any.
+func ordered[E any](s []E, nameOf func(E) string) (string, bool) {
+	for i := 1; i < len(s); i++ {
+		if nameOf(s[i-1]) >= nameOf(s[i]) {
+			return nameOf(s[i]), false
+		}
+	}
+	return "", true
 }
 
 // Set gives name the values, in order: it replaces the values of a name a has and adds a
@@ -83,14 +98,7 @@ func (a *Attributes) Set(name string, values []string) {
 }
 
 // ordered reports the first name out of order (or repeated) in a, if any.
-func (a Attributes) ordered() (string, bool) {
-	for i := 1; i < len(a); i++ {
-		if a[i-1].Name >= a[i].Name {
-			return a[i].Name, false
-		}
-	}
-	return "", true
-}
+func (a Attributes) ordered() (string, bool) { return ordered(a, attributeName) }
 
 // MarshalJSON writes a as encoding/json writes the map of the same entries.
 func (a Attributes) MarshalJSON() ([]byte, error) {
@@ -180,9 +188,7 @@ func (ms Metrics) Get(name string) (float64, bool) {
 	return 0, false
 }
 
-func (ms Metrics) index(name string) (int, bool) {
-	return slices.BinarySearchFunc(ms, name, func(m Metric, name string) int { return cmp.Compare(m.Name, name) })
-}
+func (ms Metrics) index(name string) (int, bool) { return index(ms, name, metricName) }
 
 // Set gives name the value: it replaces the value of a name ms has and adds a name it has
 // not, in order.
@@ -196,14 +202,7 @@ func (ms *Metrics) Set(name string, v float64) {
 }
 
 // ordered reports the first name out of order (or repeated) in ms, if any.
-func (ms Metrics) ordered() (string, bool) {
-	for i := 1; i < len(ms); i++ {
-		if ms[i-1].Name >= ms[i].Name {
-			return ms[i].Name, false
-		}
-	}
-	return "", true
-}
+func (ms Metrics) ordered() (string, bool) { return ordered(ms, metricName) }
 
 // MarshalJSON writes ms as encoding/json writes the map of the same entries; a value that is
 // not finite is an error, as there.

@@ -76,9 +76,9 @@ func index[E any](s []E, name string, nameOf func(E) string) (int, bool) {
 	return slices.BinarySearchFunc(s, name, func(e E, name string) int { return cmp.Compare(nameOf(e), name) })
 }
 
-// set puts e in s, which is in order of nameOf: in place of the entry of its name, or where
+// setByName puts e in s, which is in order of nameOf: in place of the entry of its name, or where
 // that name goes.
-func set[E any](s []E, e E, nameOf func(E) string) []E {
+func setByName[E any](s []E, e E, nameOf func(E) string) []E {
 	i, ok := index(s, nameOf(e), nameOf)
 	if ok {
 		s[i] = e
@@ -100,7 +100,7 @@ func ordered[E any](s []E, nameOf func(E) string) (string, bool) {
 // Set gives name the values, in order: it replaces the values of a name a has and adds a
 // name it has not.
 func (a *Attributes) Set(name string, values []string) {
-	*a = set(*a, Attribute{name, values}, attributeName)
+	*a = setByName(*a, Attribute{name, values}, attributeName)
 }
 
 // ordered reports the first name out of order (or repeated) in a, if any.
@@ -199,7 +199,7 @@ func (ms Metrics) index(name string) (int, bool) { return index(ms, name, metric
 // Set gives name the value: it replaces the value of a name ms has and adds a name it has
 // not, in order.
 func (ms *Metrics) Set(name string, v float64) {
-	*ms = set(*ms, Metric{name, v}, metricName)
+	*ms = setByName(*ms, Metric{name, v}, metricName)
 }
 
 // ordered reports the first name out of order (or repeated) in ms, if any.

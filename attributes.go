@@ -76,8 +76,8 @@ func index[E any](s []E, name string, nameOf func(E) string) (int, bool) {
 	return slices.BinarySearchFunc(s, name, func(e E, name string) int { return cmp.Compare(nameOf(e), name) })
 }
 
-// setByName puts e in s, which is in order of nameOf: in place of the entry of its name, or where
-// that name goes.
+// setByName puts e in s, which is in order of nameOf: in place of the entry of its name, or
+// where that name goes.
 func setByName[E any](s []E, e E, nameOf func(E) string) []E {
 	i, ok := index(s, nameOf(e), nameOf)
 	if ok {

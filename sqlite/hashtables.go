@@ -10,11 +10,11 @@ import (
 //
 // Their entries go in two tiers, two tables each since migration 0010: tier 0 has the name,
 // tier 1 the name with "_recent". PutEndpoints adds the entries of the rows it inserts to
-// tier 1 in one statement per table (indexNewHashes); updates and deletes
-// change entries through triggers. Tier 1 stays small, and so in the write connection's
-// cache. Once it holds DB.hashTierMax entries, indexNewEndpoints moves them into tier 0,
-// which is as large as all the endpoints, in key order: each page of tier 0 is rewritten once for
-// all the commits since the last merge. As indexes, every commit of an import's pieces
+// tier 1 in one statement per table (indexNewHashes); updates and deletes change entries
+// through triggers. Tier 1 stays small, and so in the write connection's cache. Once it holds
+// DB.hashTierMax entries, indexNewEndpoints moves them into tier 0, which is as large as all
+// the endpoints, in key order: each page of tier 0 is rewritten once for all the commits
+// since the last merge. As indexes, every commit of an import's pieces
 // rewrote most of their pages, half of the store limit's time (docs/performance.md).
 
 // defaultHashTierMax is the size of tier 1, in entries of both tables together, at which a
@@ -23,9 +23,10 @@ import (
 const defaultHashTierMax = 1 << 19
 
 // indexNewHashes add the user and address hashes of the endpoint rows past rid ?1 to tier 1
-// of their tables. An entry a trigger added first is left. The entries go in rid order, not
-// sorted by hash first: tier 1 is in the cache, where SQLite's sort of a group's entries cost
-// more than it saved the inserts (docs/performance.md, nineteenth session).
+// of their tables. An entry a trigger added first is left. The entries go in as SQLite reads
+// the new rows, not sorted by hash first: tier 1 is in the cache, where SQLite's sort of a
+// group's entries cost more than it saved the inserts (docs/performance.md, nineteenth
+// session).
 var indexNewHashes = []string{
 	`INSERT OR IGNORE INTO endpoint_users_recent (app, hash, rid)
 	SELECT app, user_hash, rid FROM endpoints WHERE rid > ?1 AND user_hash IS NOT NULL`,

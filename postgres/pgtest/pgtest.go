@@ -54,7 +54,7 @@ func URL(t testing.TB) string {
 			return
 		}
 		var s func()
-		baseURL, s, started = startCluster()
+		baseURL, s, started = startCluster(os.TempDir())
 		mu.Lock()
 		stop = s
 		mu.Unlock()
@@ -105,31 +105,49 @@ func version(dir string) int {
 	return n
 }
 
-// startCluster runs initdb and pg_ctl on a temporary folder. PostgreSQL refuses to run as
-// root, so as root both run as the postgres user (runuser), on a folder that user owns.
-func startCluster() (string, func(), error) {
-	bin, err := binDir()
-	if err != nil {
-		return "", nil, err
+// tools finds the machine's PostgreSQL programs. PostgreSQL refuses to run as root, so as
+// root run runs them as the postgres user (runuser), and give hands that user a folder.
+func tools() (bin string, run func(args ...string) *exec.Cmd, give func(dir string) error, err error) {
+	if bin, err = binDir(); err != nil {
+		return "", nil, nil, err
 	}
-	dir, err := os.MkdirTemp("", "pinfold-pg-")
-	if err != nil {
-		return "", nil, err
-	}
-	run := func(args ...string) *exec.Cmd { return exec.Command(args[0], args[1:]...) }
+	run = func(args ...string) *exec.Cmd { return exec.Command(args[0], args[1:]...) }
+	give = func(string) error { return nil }
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("postgres")
 		if err != nil {
-			return "", nil, fmt.Errorf("running as root needs a postgres user: %w", err)
+			return "", nil, nil, fmt.Errorf("running as root needs a postgres user: %w", err)
 		}
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)
-		if err := os.Chown(dir, uid, gid); err != nil {
-			return "", nil, err
-		}
 		run = func(args ...string) *exec.Cmd {
 			return exec.Command("runuser", append([]string{"-u", "postgres", "--"}, args...)...)
 		}
+		give = func(dir string) error { return os.Chown(dir, uid, gid) }
+	}
+	return bin, run, give, nil
+}
+
+// startCluster runs initdb and pg_ctl on a new folder in root, owned by this process (see
+// writeOwner). First it stops and removes the clusters in root that a test binary started
+// and did not stop because it died: see reapOrphans.
+func startCluster(root string) (string, func(), error) {
+	bin, run, give, err := tools()
+	if err != nil {
+		return "", nil, err
+	}
+	reapOrphans(root, bin, run)
+	dir, err := os.MkdirTemp(root, clusterPrefix)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := writeOwner(dir); err != nil {
+		os.RemoveAll(dir)
+		return "", nil, err
+	}
+	if err := give(dir); err != nil {
+		os.RemoveAll(dir)
+		return "", nil, err
 	}
 	data := filepath.Join(dir, "data")
 	if out, err := run(filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8").CombinedOutput(); err != nil {

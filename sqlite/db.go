@@ -78,6 +78,8 @@ type DB struct {
 	// asked (changedRows).
 	totalChanges int64
 
+	ckpt *checkpointer // copies the WAL beside the writer (checkpointer.go)
+
 	reserveMu    sync.Mutex
 	reserveGone  bool      // deleted after a full disk, not yet made again
 	reserveTried time.Time // when it was last made (or tried)
@@ -91,15 +93,18 @@ const readConns = 4
 // during one (docs/performance.md).
 const DefaultCacheBytes = 48 << 20
 
-// walCheckpointPages is how many pages the WAL may hold before the writer's commit copies
-// them into the database file (SQLite's default is 1,000). A group of import pieces writes a
-// page of each endpoint index for nearly every row, tens of thousands of pages at a million
-// endpoints; at 1,000 the writer copied them after every group, and again after the next one
-// for the many pages both wrote. At 30,000 (about 120 MiB) a page that several groups write is
-// copied once: the store limit 7-11% and an import 0-9% faster at 1M rows. The WAL file grows
-// to the interval plus one commit's pages: 210 MB instead of 120 at 1M rows, 406 MB at 10M
-// (docs/performance.md).
-const walCheckpointPages = 30_000
+// walCheckpointPages is how many pages the WAL may hold before the writer's commit
+// checkpoints it (SQLite's default is 1,000). A group of import pieces writes a page of each
+// endpoint index for nearly every row, tens of thousands of pages at a million endpoints; at
+// 1,000 the writer copied them after every group. Since the checkpointer (checkpointer.go)
+// copies the pages beside the writer, the writer's own checkpoint copies only those of the
+// commits since the checkpointer's last pass, and is there to let the WAL start over from its
+// beginning, which needs a checkpoint that the writer waits for. Each such start costs the
+// writer one group's pages, so it comes seldom: at 100,000 pages (about 400 MiB) instead of
+// 30,000, a fresh 1M-row import ran 0-17% faster and the store limit -1-19% (six alternating
+// pairs, docs/performance.md, twentieth session), and the WAL file grew to 445-522 MB
+// instead of 194-203 MB.
+const walCheckpointPages = 100_000
 
 // DefaultReserveBytes is the size of the reserve file when DB.ReserveBytes is 0.
 const DefaultReserveBytes = 8 << 20
@@ -161,6 +166,10 @@ func (db *DB) Open() (err error) {
 		return fmt.Errorf("count the hash tables' tier 1: %w", err)
 	}
 	db.hashTier.Store(tier)
+	if db.ckpt, err = newCheckpointer(dsn); err != nil {
+		db.Close()
+		return err
+	}
 	if err := db.requeueAbandoned(context.Background()); err != nil {
 		db.Close()
 		return fmt.Errorf("requeue abandoned work: %w", err)
@@ -171,6 +180,9 @@ func (db *DB) Open() (err error) {
 // Close closes the database and releases its lock.
 func (db *DB) Close() error {
 	var errs []error
+	if db.ckpt != nil {
+		errs = append(errs, db.ckpt.stop())
+	}
 	if db.reads != nil {
 		db.reads.close()
 	}
@@ -261,28 +273,30 @@ func (db *DB) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	changed := db.changedRows(ctx, tx)
 	err = tx.Commit()
-	if changed || err != nil {
+	if changed != 0 || err != nil {
 		db.writes.Add(1) // after the commit
 	}
 	if err != nil {
 		return checkFull(err)
 	}
+	if db.ckpt != nil {
+		db.ckpt.changed(changed)
+	}
 	db.restoreReserve()
 	return nil
 }
 
-// changedRows reports whether the write connection changed a row since the last write
-// transaction that asked. SQLite's total_changes() counts every row the connection's
-// statements inserted, updated or deleted, triggers' included; rows changed outside
-// writeTx, or in a transaction rolled back, only make the next answer true when it might
-// have been false. tx is on the one write connection, so db.totalChanges has one user at a
-// time.
-func (db *DB) changedRows(ctx context.Context, tx *sql.Tx) bool {
+// changedRows returns how many rows the write connection changed since the last write
+// transaction that asked, and -1 when it cannot tell. SQLite's total_changes() counts every
+// row the connection's statements inserted, updated or deleted, triggers' included; rows
+// changed outside writeTx, or in a transaction rolled back, are counted by the next answer.
+// tx is on the one write connection, so db.totalChanges has one user at a time.
+func (db *DB) changedRows(ctx context.Context, tx *sql.Tx) int64 {
 	var total int64
 	if err := tx.QueryRowContext(ctx, `SELECT total_changes()`).Scan(&total); err != nil {
-		return true
+		return -1
 	}
-	changed := total != db.totalChanges
+	changed := total - db.totalChanges
 	db.totalChanges = total
 	return changed
 }

@@ -57,9 +57,9 @@ func alive(pid int) bool {
 	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
-// ownerGone reports whether the process that dir's owner file names has ended. A folder without a
-// readable owner file is not known to be an orphan: a cluster made before owners were
-// written, or one whose owner has created the folder and not yet written the file.
+// ownerGone reports whether the process that dir's owner file names has ended. A folder
+// without a readable owner file is not known to be an orphan: a cluster made before owners
+// were written, or one whose owner has created the folder and not yet written the file.
 func ownerGone(dir string) bool {
 	b, err := os.ReadFile(filepath.Join(dir, ownerFile))
 	if err != nil {

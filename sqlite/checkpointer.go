@@ -10,7 +10,7 @@ import (
 // A checkpoint copies the pages of the WAL into the database file and syncs both. SQLite runs
 // one from the commit that takes the WAL past wal_autocheckpoint pages, on the connection
 // that committed: the writer's, which waits for it. At 30,000 pages that was 0.23-0.47 s every
-// 1.4 s or so of a fresh import, 4.1 s of a 26.6 s import at 1M rows; the CPU profiles hardly
+// 1.4 s or so of a fresh import, 4.1 s of a 25 s import at 1M rows; the CPU profiles hardly
 // showed it, since most of it is waiting for the disk (docs/performance.md, twentieth session).
 //
 // The checkpointer copies the pages on a connection of its own, beside the writer, once the

@@ -101,8 +101,8 @@ const DefaultCacheBytes = 48 << 20
 // commits since the checkpointer's last pass, and is there to let the WAL start over from its
 // beginning, which needs a checkpoint that the writer waits for. Each such start costs the
 // writer one group's pages, so it comes seldom: at 100,000 pages (about 400 MiB) instead of
-// 30,000, a fresh 1M-row import ran 0-17% faster and the store limit -1-19% (six alternating
-// pairs, docs/performance.md, twentieth session), and the WAL file grew to 445-522 MB
+// 30,000, a fresh 1M-row import ran 0% to 17% faster and the store limit -1% to +19% (six
+// alternating pairs, docs/performance.md, twentieth session), and the WAL file grew to 445-522 MB
 // instead of 194-203 MB at 1M rows, and to 922 MB instead of 406 at 10M.
 const walCheckpointPages = 100_000
 

@@ -134,7 +134,8 @@ func (db *DB) Open() (err error) {
 		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(on)&_txlock=immediate"
 	// The one write connection keeps the indexes that imports write at random in its own
 	// page cache, from one transaction to the next (no other connection writes), and
-	// checkpoints the WAL every walCheckpointPages.
+	// checkpoints the WAL every walCheckpointPages, which lets it start over (the
+	// checkpointer has copied most of its pages by then).
 	cache := db.CacheBytes
 	if cache <= 0 {
 		cache = DefaultCacheBytes

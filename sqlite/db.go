@@ -73,6 +73,9 @@ type DB struct {
 	// which merges at hashTierMax (hashtables.go).
 	hashTier    atomic.Int64
 	hashTierMax int64
+	// idleTruncate is how long the checkpointer waits after its last pass before it empties
+	// the WAL file (checkpointer.go), which tests lower.
+	idleTruncate time.Duration
 
 	// totalChanges is the write connection's total_changes() when a write transaction last
 	// asked (changedRows).
@@ -112,7 +115,8 @@ const DefaultReserveBytes = 8 << 20
 // NewDB returns a DB for the database file at path; call Open before use.
 func NewDB(path string) *DB {
 	return &DB{Path: path, Now: time.Now, addresses: hashFilters{source: addressSource},
-		users: hashFilters{source: userSource}, ids: hashFilters{source: idSource}, hashTierMax: defaultHashTierMax}
+		users: hashFilters{source: userSource}, ids: hashFilters{source: idSource}, hashTierMax: defaultHashTierMax,
+		idleTruncate: idleTruncate}
 }
 
 // Open locks the database file for this process, opens it, applies pending migrations, and
@@ -130,8 +134,11 @@ func (db *DB) Open() (err error) {
 		return fmt.Errorf("database %s is in use by another process", db.Path)
 	}
 	db.makeReserve() // best effort: a disk too full for it is full for the database too
-	dsn := "file:" + db.Path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
-		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(on)&_txlock=immediate"
+	dsnWaiting := func(busy time.Duration) string {
+		return "file:" + db.Path + fmt.Sprintf("?_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)", busy.Milliseconds()) +
+			"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(on)&_txlock=immediate"
+	}
+	dsn := dsnWaiting(10 * time.Second)
 	// The one write connection keeps the indexes that imports write at random in its own
 	// page cache, from one transaction to the next (no other connection writes), and
 	// checkpoints the WAL every walCheckpointPages, which lets it start over (the
@@ -167,7 +174,7 @@ func (db *DB) Open() (err error) {
 		return fmt.Errorf("count the hash tables' tier 1: %w", err)
 	}
 	db.hashTier.Store(tier)
-	if db.ckpt, err = newCheckpointer(dsn); err != nil {
+	if db.ckpt, err = newCheckpointer(dsnWaiting(truncateBusy), db.Path+"-wal", db.idleTruncate); err != nil {
 		db.Close()
 		return err
 	}

@@ -154,7 +154,7 @@ func (c *checkpointer) truncate() bool {
 	return true
 }
 
-// stop waits for a pass that runs and closes the connection.
+// stop waits for a pass or a truncation that runs, and closes the connection.
 func (c *checkpointer) stop() error {
 	c.mu.Lock()
 	if c.stopped {

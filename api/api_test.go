@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -290,12 +291,14 @@ func TestHealthAndMetrics(t *testing.T) {
 	t.Parallel()
 	s := testserver.Start(t, testserver.Options{})
 	createApp(t, s.Pinpoint, "m")
-	resp, err := http.Get(s.URL + "/healthz")
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("healthz: %v %v", resp, err)
+	for _, path := range []string{"/healthz", "/readyz"} {
+		resp, err := http.Get(s.URL + path)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s: %v %v", path, resp, err)
+		}
+		resp.Body.Close()
 	}
-	resp.Body.Close()
-	resp, err = http.Get(s.URL + "/metrics")
+	resp, err := http.Get(s.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,6 +308,44 @@ func TestHealthAndMetrics(t *testing.T) {
 		if !strings.Contains(string(body), want) {
 			t.Fatalf("metrics lack %q:\n%s", want, body)
 		}
+	}
+}
+
+// TestReadyz checks that /readyz answers with what Server.Ready says, bounded in time, and
+// keeps the reason for the log.
+func TestReadyz(t *testing.T) {
+	t.Parallel()
+	var fail atomic.Bool
+	var deadline atomic.Bool
+	s := testserver.Start(t, testserver.Options{Server: func(a *api.Server) {
+		a.Ready = func(ctx context.Context) error {
+			_, ok := ctx.Deadline()
+			deadline.Store(ok)
+			if fail.Load() {
+				return errors.New("dial tcp 10.1.2.3:5432: connection refused")
+			}
+			return nil
+		}
+	}})
+	get := func() (int, string) {
+		resp, err := http.Get(s.URL + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if code, body := get(); code != 200 || body != `{"Status":"ok"}` {
+		t.Fatalf("ready: %d %s", code, body)
+	}
+	fail.Store(true)
+	code, body := get()
+	if code != 503 || !strings.Contains(body, `"Status":"unavailable"`) || strings.Contains(body, "10.1.2.3") {
+		t.Fatalf("not ready: %d %s", code, body)
+	}
+	if !deadline.Load() {
+		t.Fatal("Ready got a context without a deadline")
 	}
 }
 

@@ -54,6 +54,12 @@ type Server struct {
 	RateLimit, RootRateLimit float64
 	RateBurst                int
 
+	// Ready reports whether the server can answer: /readyz is 503 while it returns an error
+	// (the store out of reach, say), which is logged and not sent (/readyz needs no
+	// signature), and 200 when it returns nil. It gets ReadyTimeout. nil: /readyz answers 200
+	// like /healthz.
+	Ready func(ctx context.Context) error
+
 	Logger   *slog.Logger
 	Now      func() time.Time
 	NewID    func() string
@@ -70,8 +76,11 @@ type Server struct {
 // DefaultMaxBodyBytes is Pinpoint's 7 MB payload quota.
 const DefaultMaxBodyBytes = 7 << 20
 
-// Handler returns the HTTP handler of the whole API, /healthz and /metrics included. Every
-// call returns the same handler.
+// ReadyTimeout bounds Server.Ready's check for one /readyz request.
+const ReadyTimeout = 5 * time.Second
+
+// Handler returns the HTTP handler of the whole API, /healthz, /readyz and /metrics included.
+// Every call returns the same handler.
 func (s *Server) Handler() http.Handler {
 	s.once.Do(s.init)
 	return s.handler
@@ -116,8 +125,26 @@ func (s *Server) init() {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"Status": "ok"})
 	})
+	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}))
 	s.handler = s.cleanPaths(mux)
+}
+
+// readyz answers whether the server can serve requests: /healthz says only that the process
+// answers, /readyz also that what it serves from answers (Ready), e.g. for a load balancer in
+// front of several nodes.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.Ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), ReadyTimeout)
+		defer cancel()
+		if err := s.Ready(ctx); err != nil {
+			s.Logger.Warn("/readyz: not ready", "error", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"Status": "unavailable",
+				"Message": "Pinfold cannot serve requests now; its log says why"})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"Status": "ok"})
 }
 
 // handlerFunc is an API operation: it gets the request's whole body and returns an error

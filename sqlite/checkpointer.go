@@ -57,9 +57,9 @@ type checkpointer struct {
 	mu      sync.Mutex // guards stopped and the closing of kick
 	stopped bool
 
-	passes    atomic.Int64 // checkpoints run, for tests
+	passes    atomic.Int64 // checkpoints run (DB.Stats)
 	last      atomic.Value // [2]int64: the last pass's frames in the WAL and frames copied, for tests
-	truncated atomic.Int64 // truncations of the WAL, for tests
+	truncated atomic.Int64 // truncations of the WAL (DB.Stats)
 }
 
 // newCheckpointer opens the checkpointer's connection with dsn, whose busy timeout should be

@@ -131,6 +131,9 @@ func TestDiskFull(t *testing.T) {
 	if _, err := os.Stat(reserve); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("reserve file after recording a failure on a full disk: %v, want it deleted", err)
 	}
+	if !db.Stats().ReserveReleased {
+		t.Fatal("Stats: the reserve is not reported released")
+	}
 	if got, err := db.FindImportJob(ctx, "app", "job"); err != nil || got.Status != pinfold.JobFailed {
 		t.Fatalf("failed job: %+v, %v", got, err)
 	}
@@ -145,6 +148,9 @@ func TestDiskFull(t *testing.T) {
 	}
 	if st, err := os.Stat(reserve); err != nil || st.Size() != sqlite.DefaultReserveBytes {
 		t.Fatalf("reserve file after space was freed: %v %v", st, err)
+	}
+	if db.Stats().ReserveReleased {
+		t.Fatal("Stats: the reserve made again is still reported released")
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pinfold/pinfold"
 )
@@ -26,8 +27,9 @@ import (
 type groupCommit struct {
 	mu      sync.Mutex // guards queue
 	queue   []*pieceCommit
-	leading sync.Mutex // held by the goroutine committing a group
-	groups  int        // groups of more than one piece committed; for tests
+	leading sync.Mutex   // held by the goroutine committing a group
+	groups  atomic.Int64 // groups of more than one piece committed
+	pieces  atomic.Int64 // the pieces of those groups
 }
 
 type pieceCommit struct {
@@ -97,7 +99,8 @@ func (db *DB) commitGroup(group []*pieceCommit) {
 			return nil
 		})
 		if err == nil {
-			db.group.groups++
+			db.group.groups.Add(1)
+			db.group.pieces.Add(int64(len(group)))
 			finished = true
 			return
 		}

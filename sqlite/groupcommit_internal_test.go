@@ -155,8 +155,8 @@ func wantOnlyPieceTwoFailed(t *testing.T, db *DB, errs []error, cause error, gro
 	if errs[0] != nil || errs[1] != nil || !errors.Is(errs[2], cause) || errs[3] != nil {
 		t.Fatalf("errors = %v, want only piece 2's", errs)
 	}
-	if db.group.groups != groups {
-		t.Fatalf("%d groups committed, want %d", db.group.groups, groups)
+	if db.group.groups.Load() != int64(groups) {
+		t.Fatalf("%d groups committed, want %d", db.group.groups.Load(), groups)
 	}
 	if found, completed := storedOf(t, db, "e0", "e1", "e2", "e3"); !slices.Equal(found, []string{"e0", "e1", "e3"}) || completed != 3 {
 		t.Fatalf("stored %v with %d pieces completed; want e0 e1 e3 and 3", found, completed)
@@ -220,8 +220,8 @@ func TestGroupCommitFailedCommit(t *testing.T) {
 	if errs[0] != nil || errs[1] != nil || errs[2] == nil || !strings.Contains(errs[2].Error(), "FOREIGN KEY") || errs[3] != nil {
 		t.Fatalf("errors = %v, want only piece 2's failed commit", errs)
 	}
-	if db.group.groups != 0 {
-		t.Fatalf("%d groups committed, want none", db.group.groups)
+	if db.group.groups.Load() != 0 {
+		t.Fatalf("%d groups committed, want none", db.group.groups.Load())
 	}
 	if found, completed := storedOf(t, db, "e0", "e1", "e2", "e3"); !slices.Equal(found, []string{"e0", "e1", "e3"}) || completed != 3 {
 		t.Fatalf("stored %v with %d pieces completed; want e0 e1 e3 and 3", found, completed)

@@ -371,6 +371,9 @@ func TestDiskFull(t *testing.T) {
 		t.Fatalf("healthz on a full disk: %v %v", resp, err)
 	}
 	resp.Body.Close()
+	if code, _, _ := getStatus(t, p, "/readyz"); code != 200 {
+		t.Fatalf("readyz on a full disk, which reads are served from: %d", code)
+	}
 
 	// Space again: the same import completes.
 	if err := os.Remove(filler); err != nil {

@@ -83,6 +83,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	registry := prometheus.NewRegistry()
+	registerMetrics(registry, db)
 	// Export pieces are compressed here before upload; what a killed process left is stale.
 	tempDir := filepath.Join(cfg.Data, "tmp")
 	if err := errors.Join(os.RemoveAll(tempDir), os.MkdirAll(tempDir, 0o700)); err != nil {
@@ -111,6 +112,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		AllowedBuckets: buckets, MaxBodyBytes: cfg.MaxBodyBytes,
 		RateLimit: cfg.RateLimit, RootRateLimit: cfg.RootRateLimit, RateBurst: cfg.RateBurst,
 		Logger: log.With("component", "api"), Registry: registry,
+		Ready: func(ctx context.Context) error {
+			if err := db.Ping(ctx); err != nil {
+				return fmt.Errorf("the database does not answer: %w", err)
+			}
+			return nil
+		},
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

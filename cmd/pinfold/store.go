@@ -19,6 +19,7 @@ type store interface {
 	pinfold.ImportJobStore
 	pinfold.KeyStore
 	pinfold.ExportJobStore
+	Ping(ctx context.Context) error
 	Close() error
 }
 

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"database/sql"
+
+	"github.com/pinfold/pinfold/postgres"
+	"github.com/pinfold/pinfold/sqlite"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// registerMetrics adds to registry what /metrics shows besides the API's and the importer's
+// own: the Go runtime's and the process's figures (go_*, process_*), and the store's.
+func registerMetrics(registry *prometheus.Registry, db store) {
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	switch db := db.(type) {
+	case *sqlite.DB:
+		registry.MustRegister(sqliteCollector{db})
+	case *postgres.DB:
+		registry.MustRegister(postgresCollector{db})
+	}
+}
+
+func desc(name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc(name, help, labels, nil)
+}
+
+var (
+	sqliteDatabaseBytes = desc("pinfold_sqlite_database_bytes", "Size of the SQLite database file.")
+	sqliteWALBytes      = desc("pinfold_sqlite_wal_bytes", "Size of the SQLite WAL file: it grows to hundreds of MB during a large import, and is emptied two seconds after the writes stop.")
+	sqliteCheckpoints   = desc("pinfold_sqlite_checkpoints_total", "WAL checkpoints run beside the writer, which copy committed pages into the database file.")
+	sqliteTruncations   = desc("pinfold_sqlite_wal_truncations_total", "Times the WAL file was emptied once writes had stopped.")
+	sqliteGroupCommits  = desc("pinfold_sqlite_group_commits_total", "Transactions that committed several import pieces together.")
+	sqliteGroupedPieces = desc("pinfold_sqlite_grouped_pieces_total", "Import pieces committed in those transactions.")
+	sqliteConns         = desc("pinfold_sqlite_connections", "Connections of the SQLite pools, by pool (write: the one writer; read) and state (in_use, idle).", "pool", "state")
+	sqliteWaits         = desc("pinfold_sqlite_connection_waits_total", "Times a statement or transaction waited for a connection of the pool, by pool: on the write pool, writes that queued behind others, imports among them.", "pool")
+	sqliteWaitSeconds   = desc("pinfold_sqlite_connection_wait_seconds_total", "Time spent waiting for a connection of the pool, by pool.", "pool")
+	sqliteReserve       = desc("pinfold_sqlite_disk_reserve_released", "1 when the disk filled up and the reserve file kept beside the database was deleted to record failures, and not made again since: the disk still lacks room for it.")
+)
+
+// sqliteCollector collects the SQLite store's Stats at each scrape.
+type sqliteCollector struct{ db *sqlite.DB }
+
+func (c sqliteCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{sqliteDatabaseBytes, sqliteWALBytes, sqliteCheckpoints, sqliteTruncations,
+		sqliteGroupCommits, sqliteGroupedPieces, sqliteConns, sqliteWaits, sqliteWaitSeconds, sqliteReserve} {
+		ch <- d
+	}
+}
+
+func (c sqliteCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.db.Stats()
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	counter := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
+	}
+	gauge(sqliteDatabaseBytes, float64(s.DatabaseBytes))
+	gauge(sqliteWALBytes, float64(s.WALBytes))
+	counter(sqliteCheckpoints, float64(s.Checkpoints))
+	counter(sqliteTruncations, float64(s.WALTruncations))
+	counter(sqliteGroupCommits, float64(s.GroupCommits))
+	counter(sqliteGroupedPieces, float64(s.GroupedPieces))
+	for _, p := range []struct {
+		name string
+		st   sql.DBStats
+	}{{"write", s.Write}, {"read", s.Read}} {
+		gauge(sqliteConns, float64(p.st.InUse), p.name, "in_use")
+		gauge(sqliteConns, float64(p.st.Idle), p.name, "idle")
+		counter(sqliteWaits, float64(p.st.WaitCount), p.name)
+		counter(sqliteWaitSeconds, p.st.WaitDuration.Seconds(), p.name)
+	}
+	reserve := 0.0
+	if s.ReserveReleased {
+		reserve = 1
+	}
+	gauge(sqliteReserve, reserve)
+}
+
+var (
+	postgresConns            = desc("pinfold_postgres_connections", "Connections of the node's PostgreSQL pool, by state (acquired, idle, constructing).", "state")
+	postgresMaxConns         = desc("pinfold_postgres_max_connections", "Size of the node's PostgreSQL pool (pool_max_conns in the database URL).")
+	postgresAcquires         = desc("pinfold_postgres_acquires_total", "Connections taken from the pool.")
+	postgresEmptyAcquires    = desc("pinfold_postgres_empty_acquires_total", "Acquires that found no idle connection and waited for one: a pool too small for the node's import workers and requests.")
+	postgresCanceledAcquires = desc("pinfold_postgres_canceled_acquires_total", "Waits for a connection given up because their request or work was cancelled.")
+	postgresAcquireSeconds   = desc("pinfold_postgres_acquire_seconds_total", "Time all acquires took, waits included.")
+)
+
+// postgresCollector collects the PostgreSQL store's Stats at each scrape.
+type postgresCollector struct{ db *postgres.DB }
+
+func (c postgresCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{postgresConns, postgresMaxConns, postgresAcquires, postgresEmptyAcquires,
+		postgresCanceledAcquires, postgresAcquireSeconds} {
+		ch <- d
+	}
+}
+
+func (c postgresCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.db.Stats()
+	for state, n := range map[string]int32{"acquired": s.AcquiredConns, "idle": s.IdleConns, "constructing": s.ConstructingConns} {
+		ch <- prometheus.MustNewConstMetric(postgresConns, prometheus.GaugeValue, float64(n), state)
+	}
+	ch <- prometheus.MustNewConstMetric(postgresMaxConns, prometheus.GaugeValue, float64(s.MaxConns))
+	ch <- prometheus.MustNewConstMetric(postgresAcquires, prometheus.CounterValue, float64(s.Acquires))
+	ch <- prometheus.MustNewConstMetric(postgresEmptyAcquires, prometheus.CounterValue, float64(s.EmptyAcquires))
+	ch <- prometheus.MustNewConstMetric(postgresCanceledAcquires, prometheus.CounterValue, float64(s.CanceledAcquires))
+	ch <- prometheus.MustNewConstMetric(postgresAcquireSeconds, prometheus.CounterValue, s.AcquireWait.Seconds())
+}

@@ -62,8 +62,10 @@ type Importer struct {
 	ExportPieceEndpoints int    // endpoints per export piece (and object)
 	TempDir              string // where export pieces are compressed before upload; "" is os.TempDir()
 
-	pieces *prometheus.CounterVec // pieces this node ended, by result
-	rows   *prometheus.CounterVec // rows this node committed, by result
+	pieces     *prometheus.CounterVec   // pieces this node ended, by result
+	rows       *prometheus.CounterVec   // rows this node committed, by result
+	pieceTimes *prometheus.HistogramVec // the stages of the import pieces this node worked
+	busy       prometheus.Gauge         // workers working an import piece
 
 	exportPieces    *prometheus.CounterVec // export pieces this node ended, by result
 	exportEndpoints prometheus.Counter     // endpoints this node exported
@@ -138,6 +140,15 @@ func (im *Importer) Start() {
 	im.rows = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "pinfold_import_rows_total", Help: "Import rows this node committed, by result (processed, failed).",
 	}, []string{"result"})
+	im.pieceTimes = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "pinfold_import_piece_seconds",
+		Help: "Time of each stage of an import piece on this node: read (from S3, decoded and validated) " +
+			"and commit (written to the store in one transaction, waits for the store's writer included).",
+		Buckets: prometheus.ExponentialBuckets(0.01, 2, 12),
+	}, []string{"stage"})
+	im.busy = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "pinfold_import_workers_busy", Help: "Workers of this node working an import piece, of --import-workers.",
+	})
 	im.exportPieces = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "pinfold_export_pieces_total", Help: "Export pieces this node worked, by result (done, failed, retried).",
 	}, []string{"result"})
@@ -145,7 +156,7 @@ func (im *Importer) Start() {
 		Name: "pinfold_export_endpoints_total", Help: "Endpoints this node wrote to export objects.",
 	})
 	if im.Registerer != nil {
-		im.Registerer.MustRegister(im.pieces, im.rows, im.exportPieces, im.exportEndpoints)
+		im.Registerer.MustRegister(im.pieces, im.rows, im.pieceTimes, im.busy, im.exportPieces, im.exportEndpoints)
 	}
 	im.budget = newRowBudget(im.RowsInFlight)
 	im.wake = make(chan struct{}, 1+im.Workers)

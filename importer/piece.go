@@ -36,12 +36,20 @@ func (im *Importer) process(ctx context.Context, job *pinfold.ImportJob, p *pinf
 		im.keepLease(pctx, cancel, p, log)
 	}()
 
+	im.busy.Inc()
+	defer im.busy.Dec()
+	start := time.Now()
 	rows, err := im.readPiece(pctx, job, p)
+	if err == nil {
+		im.pieceTimes.WithLabelValues("read").Observe(time.Since(start).Seconds())
+	}
 	im.budget.settle(reserved, len(rows))
 	stored := 0 // the piece's stored endpoints, read in its transaction, count in the budget too
 	defer func() { im.budget.release(len(rows) + stored) }()
 	var out *pinfold.PieceOutcome
+	var commitTime time.Duration
 	if err == nil {
+		start = time.Now()
 		err = im.Store.CommitPiece(pctx, p, im.Node, func(tx pinfold.PieceTx) (o *pinfold.PieceOutcome, err error) {
 			out, err = applyRows(pctx, tx, job, p, rows, im.Now(), func(n int) {
 				// A group that runs again reads them again.
@@ -50,6 +58,7 @@ func (im *Importer) process(ctx context.Context, job *pinfold.ImportJob, p *pinf
 			})
 			return out, err
 		})
+		commitTime = time.Since(start)
 	}
 	cancel()
 	<-keeperDone
@@ -60,6 +69,7 @@ func (im *Importer) process(ctx context.Context, job *pinfold.ImportJob, p *pinf
 	case err == nil:
 		log.Debug("piece done", "rows", len(rows))
 		if out != nil {
+			im.pieceTimes.WithLabelValues("commit").Observe(commitTime.Seconds())
 			im.pieces.WithLabelValues("done").Inc()
 			im.rows.WithLabelValues("processed").Add(float64(out.Processed))
 			im.rows.WithLabelValues("failed").Add(float64(len(out.Failures)))

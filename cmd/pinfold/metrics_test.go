@@ -98,6 +98,20 @@ func TestMetricsSQLite(t *testing.T) {
 	if pieces < 2*groups || pieces > float64(*j.TotalPieces) {
 		t.Errorf("%g pieces in %g groups, of %d pieces in the job", pieces, groups, *j.TotalPieces)
 	}
+	// Every piece was read and committed once, and no worker is busy any more.
+	pieceCount := float64(*j.TotalPieces)
+	for _, stage := range []string{"read", "commit"} {
+		name := `pinfold_import_piece_seconds_count{stage="` + stage + `"}`
+		if v := waitMetric(t, p, name, func(v float64) bool { return v >= pieceCount }); v != pieceCount {
+			t.Errorf("%s is %g, want %g", name, v, pieceCount)
+		}
+		if v := metric(t, p, `pinfold_import_piece_seconds_sum{stage="`+stage+`"}`); v <= 0 {
+			t.Errorf("pieces took %g s to %s", v, stage)
+		}
+	}
+	if v := metric(t, p, "pinfold_import_workers_busy"); v != 0 {
+		t.Errorf("pinfold_import_workers_busy is %g after the job", v)
+	}
 	if v := metric(t, p, "pinfold_sqlite_disk_reserve_released"); v != 0 {
 		t.Errorf("pinfold_sqlite_disk_reserve_released is %g with room on the disk", v)
 	}

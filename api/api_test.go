@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -21,6 +22,7 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/pinfold/pinfold"
 	"github.com/pinfold/pinfold/api"
+	"github.com/pinfold/pinfold/internal/testlog"
 	"github.com/pinfold/pinfold/internal/testserver"
 	"github.com/pinfold/pinfold/sqlite"
 )
@@ -312,12 +314,14 @@ func TestHealthAndMetrics(t *testing.T) {
 }
 
 // TestReadyz checks that /readyz answers with what Server.Ready says, bounded in time, and
-// keeps the reason for the log.
+// keeps the reason for the log, where it says so once, not at every probe.
 func TestReadyz(t *testing.T) {
 	t.Parallel()
 	var fail atomic.Bool
 	var deadline atomic.Bool
+	var log testlog.Buffer
 	s := testserver.Start(t, testserver.Options{Server: func(a *api.Server) {
+		a.Logger = slog.New(slog.NewTextHandler(&log, nil))
 		a.Ready = func(ctx context.Context) error {
 			_, ok := ctx.Deadline()
 			deadline.Store(ok)
@@ -340,12 +344,26 @@ func TestReadyz(t *testing.T) {
 		t.Fatalf("ready: %d %s", code, body)
 	}
 	fail.Store(true)
-	code, body := get()
-	if code != 503 || !strings.Contains(body, `"Status":"unavailable"`) || strings.Contains(body, "10.1.2.3") {
-		t.Fatalf("not ready: %d %s", code, body)
+	for range 3 {
+		code, body := get()
+		if code != 503 || !strings.Contains(body, `"Status":"unavailable"`) || strings.Contains(body, "10.1.2.3") {
+			t.Fatalf("not ready: %d %s", code, body)
+		}
 	}
 	if !deadline.Load() {
 		t.Fatal("Ready got a context without a deadline")
+	}
+	fail.Store(false)
+	for range 2 {
+		if code, body := get(); code != 200 {
+			t.Fatalf("ready again: %d %s", code, body)
+		}
+	}
+	if n := strings.Count(log.String(), "/readyz: not ready"); n != 1 || !strings.Contains(log.String(), "10.1.2.3:5432: connection refused") {
+		t.Fatalf("%d lines say not ready, want one with the reason:\n%s", n, log.String())
+	}
+	if n := strings.Count(log.String(), "/readyz: ready again"); n != 1 {
+		t.Fatalf("%d lines say ready again, want one:\n%s", n, log.String())
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pinfold/pinfold"
@@ -65,7 +66,8 @@ type Server struct {
 	NewID    func() string
 	Registry *prometheus.Registry
 
-	limiters sync.Map // access key ID → *tokenBucket
+	limiters sync.Map    // access key ID → *tokenBucket
+	notReady atomic.Bool // the last Ready failed
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 
@@ -137,11 +139,17 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if s.Ready != nil {
 		ctx, cancel := context.WithTimeout(r.Context(), ReadyTimeout)
 		defer cancel()
+		// Logged when it changes, not at every probe of a load balancer.
 		if err := s.Ready(ctx); err != nil {
-			s.Logger.Warn("/readyz: not ready", "error", err)
+			if !s.notReady.Swap(true) {
+				s.Logger.Warn("/readyz: not ready", "error", err)
+			}
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"Status": "unavailable",
 				"Message": "Pinfold cannot serve requests now; its log says why"})
 			return
+		}
+		if s.notReady.Swap(false) {
+			s.Logger.Info("/readyz: ready again")
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"Status": "ok"})

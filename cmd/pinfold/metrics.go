@@ -2,6 +2,7 @@ package main
 
 import (
 	"database/sql"
+	"runtime"
 
 	"github.com/pinfold/pinfold/postgres"
 	"github.com/pinfold/pinfold/sqlite"
@@ -10,9 +11,13 @@ import (
 )
 
 // registerMetrics adds to registry what /metrics shows besides the API's and the importer's
-// own: the Go runtime's and the process's figures (go_*, process_*), and the store's.
+// own: the Go runtime's and the process's figures (go_*, process_*), the build, and the
+// store's.
 func registerMetrics(registry *prometheus.Registry, db store) {
-	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "pinfold_build_info",
+			Help:        "Always 1; its labels name the running build, as `pinfold version` does, and the Go it was built with.",
+			ConstLabels: prometheus.Labels{"version": Version, "goversion": runtime.Version()}}, func() float64 { return 1 }))
 	switch db := db.(type) {
 	case *sqlite.DB:
 		registry.MustRegister(sqliteCollector{db})

@@ -30,6 +30,15 @@ func desc(name, help string, labels ...string) *prometheus.Desc {
 	return prometheus.NewDesc(name, help, labels, nil)
 }
 
+// gauge and counter send a sample of d, read at this scrape, with the values of d's labels.
+func gauge(ch chan<- prometheus.Metric, d *prometheus.Desc, v float64, labels ...string) {
+	ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+}
+
+func counter(ch chan<- prometheus.Metric, d *prometheus.Desc, v float64, labels ...string) {
+	ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
+}
+
 var (
 	sqliteDatabaseBytes = desc("pinfold_sqlite_database_bytes", "Size of the SQLite database file.")
 	sqliteWALBytes      = desc("pinfold_sqlite_wal_bytes", "Size of the SQLite WAL file: it grows to hundreds of MB during a large import, and is emptied two seconds after the writes stop.")
@@ -55,32 +64,26 @@ func (c sqliteCollector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c sqliteCollector) Collect(ch chan<- prometheus.Metric) {
 	s := c.db.Stats()
-	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
-	}
-	counter := func(d *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
-	}
-	gauge(sqliteDatabaseBytes, float64(s.DatabaseBytes))
-	gauge(sqliteWALBytes, float64(s.WALBytes))
-	counter(sqliteCheckpoints, float64(s.Checkpoints))
-	counter(sqliteTruncations, float64(s.WALTruncations))
-	counter(sqliteGroupCommits, float64(s.GroupCommits))
-	counter(sqliteGroupedPieces, float64(s.GroupedPieces))
+	gauge(ch, sqliteDatabaseBytes, float64(s.DatabaseBytes))
+	gauge(ch, sqliteWALBytes, float64(s.WALBytes))
+	counter(ch, sqliteCheckpoints, float64(s.Checkpoints))
+	counter(ch, sqliteTruncations, float64(s.WALTruncations))
+	counter(ch, sqliteGroupCommits, float64(s.GroupCommits))
+	counter(ch, sqliteGroupedPieces, float64(s.GroupedPieces))
 	for _, p := range []struct {
 		name string
 		st   sql.DBStats
 	}{{"write", s.Write}, {"read", s.Read}} {
-		gauge(sqliteConns, float64(p.st.InUse), p.name, "in_use")
-		gauge(sqliteConns, float64(p.st.Idle), p.name, "idle")
-		counter(sqliteWaits, float64(p.st.WaitCount), p.name)
-		counter(sqliteWaitSeconds, p.st.WaitDuration.Seconds(), p.name)
+		gauge(ch, sqliteConns, float64(p.st.InUse), p.name, "in_use")
+		gauge(ch, sqliteConns, float64(p.st.Idle), p.name, "idle")
+		counter(ch, sqliteWaits, float64(p.st.WaitCount), p.name)
+		counter(ch, sqliteWaitSeconds, p.st.WaitDuration.Seconds(), p.name)
 	}
 	reserve := 0.0
 	if s.ReserveReleased {
 		reserve = 1
 	}
-	gauge(sqliteReserve, reserve)
+	gauge(ch, sqliteReserve, reserve)
 }
 
 var (
@@ -104,12 +107,12 @@ func (c postgresCollector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c postgresCollector) Collect(ch chan<- prometheus.Metric) {
 	s := c.db.Stats()
-	for state, n := range map[string]int32{"acquired": s.AcquiredConns, "idle": s.IdleConns, "constructing": s.ConstructingConns} {
-		ch <- prometheus.MustNewConstMetric(postgresConns, prometheus.GaugeValue, float64(n), state)
-	}
-	ch <- prometheus.MustNewConstMetric(postgresMaxConns, prometheus.GaugeValue, float64(s.MaxConns))
-	ch <- prometheus.MustNewConstMetric(postgresAcquires, prometheus.CounterValue, float64(s.Acquires))
-	ch <- prometheus.MustNewConstMetric(postgresEmptyAcquires, prometheus.CounterValue, float64(s.EmptyAcquires))
-	ch <- prometheus.MustNewConstMetric(postgresCanceledAcquires, prometheus.CounterValue, float64(s.CanceledAcquires))
-	ch <- prometheus.MustNewConstMetric(postgresAcquireSeconds, prometheus.CounterValue, s.AcquireWait.Seconds())
+	gauge(ch, postgresConns, float64(s.AcquiredConns), "acquired")
+	gauge(ch, postgresConns, float64(s.IdleConns), "idle")
+	gauge(ch, postgresConns, float64(s.ConstructingConns), "constructing")
+	gauge(ch, postgresMaxConns, float64(s.MaxConns))
+	counter(ch, postgresAcquires, float64(s.Acquires))
+	counter(ch, postgresEmptyAcquires, float64(s.EmptyAcquires))
+	counter(ch, postgresCanceledAcquires, float64(s.CanceledAcquires))
+	counter(ch, postgresAcquireSeconds, s.AcquireWait.Seconds())
 }

@@ -23,7 +23,8 @@ type Stats struct {
 	Write, Read sql.DBStats
 
 	// ReserveReleased reports that the reserve file was deleted after the disk filled up
-	// and has not been made again since: the disk has had no room for it.
+	// and has not been made again since: the first write at least a minute later that finds
+	// room for it twice over makes it again.
 	ReserveReleased bool
 }
 

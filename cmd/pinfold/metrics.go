@@ -49,7 +49,7 @@ var (
 	sqliteConns         = desc("pinfold_sqlite_connections", "Connections of the SQLite pools, by pool (write: the one writer; read) and state (in_use, idle).", "pool", "state")
 	sqliteWaits         = desc("pinfold_sqlite_connection_waits_total", "Times a statement or transaction waited for a connection of the pool, by pool: on the write pool, writes that queued behind others, imports among them.", "pool")
 	sqliteWaitSeconds   = desc("pinfold_sqlite_connection_wait_seconds_total", "Time spent waiting for a connection of the pool, by pool.", "pool")
-	sqliteReserve       = desc("pinfold_sqlite_disk_reserve_released", "1 when the disk filled up and the reserve file kept beside the database was deleted to record failures, and not made again since: the disk still lacks room for it.")
+	sqliteReserve       = desc("pinfold_sqlite_disk_reserve_released", "1 when the disk filled up and the reserve file kept beside the database was deleted to record failures, until a write at least a minute later finds room to make it again.")
 )
 
 // sqliteCollector collects the SQLite store's Stats at each scrape.

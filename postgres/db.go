@@ -26,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -58,6 +59,9 @@ type DB struct {
 	jobs  stored.JobCache
 	gates appGates
 	spare spareHints
+	// appLocks counts the app locks appTx took and the time each waited for its lock (its
+	// gate and the row lock), for other writes [0] and import pieces [1] (Stats).
+	appLocks [2]struct{ n, wait atomic.Int64 }
 }
 
 // NewDB returns a DB for the PostgreSQL at url; call Open before use.
@@ -162,6 +166,7 @@ func (db *DB) tx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 // ended, in the order of the app's gate (appGates), as an import piece when bulk is set. When
 // the app does not exist, fn does not run, and appTx returns what gone says.
 func (db *DB) appTx(ctx context.Context, appID string, bulk bool, gone ifGone, fn func(tx pgx.Tx) error) error {
+	start := time.Now()
 	leave, err := db.gates.enter(ctx, appID, bulk)
 	if err != nil {
 		return err
@@ -174,6 +179,12 @@ func (db *DB) appTx(ctx context.Context, appID string, bulk bool, gone ifGone, f
 			}
 			return err
 		}
+		locks := &db.appLocks[0]
+		if bulk {
+			locks = &db.appLocks[1]
+		}
+		locks.n.Add(1)
+		locks.wait.Add(int64(time.Since(start)))
 		return fn(tx)
 	})
 }

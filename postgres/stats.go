@@ -18,6 +18,13 @@ type Stats struct {
 	EmptyAcquires    int64         // of those, the ones that found no idle connection and waited for one
 	CanceledAcquires int64         // waits given up because their request or work was cancelled
 	AcquireWait      time.Duration // the time all acquires took, waits included
+
+	// The app locks this node's writers took (package comment), and the time they waited
+	// for them, first behind the node's earlier writers of the app (appGates), then at the
+	// app's row lock behind other nodes': import pieces, and the other writes (the API's,
+	// an import job's segment).
+	PieceAppLocks, OtherAppLocks       int64
+	PieceAppLockWait, OtherAppLockWait time.Duration
 }
 
 // Stats returns the pool's figures.
@@ -27,6 +34,8 @@ func (db *DB) Stats() Stats {
 		AcquiredConns: st.AcquiredConns(), IdleConns: st.IdleConns(), ConstructingConns: st.ConstructingConns(),
 		MaxConns: st.MaxConns(), Acquires: st.AcquireCount(), EmptyAcquires: st.EmptyAcquireCount(),
 		CanceledAcquires: st.CanceledAcquireCount(), AcquireWait: st.AcquireDuration(),
+		OtherAppLocks: db.appLocks[0].n.Load(), OtherAppLockWait: time.Duration(db.appLocks[0].wait.Load()),
+		PieceAppLocks: db.appLocks[1].n.Load(), PieceAppLockWait: time.Duration(db.appLocks[1].wait.Load()),
 	}
 }
 

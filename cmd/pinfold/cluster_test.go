@@ -150,6 +150,11 @@ func TestClusterSharesOneImport(t *testing.T) {
 		t.Fatalf("pieces done by node 0: %d, node 1: %d, of %d: want both working and each piece once", done0, done1, *j.TotalPieces)
 	}
 	t.Logf("%d pieces: %d on node 0, %d on node 1", *j.TotalPieces, done0, done1)
+	// Each piece took the app's lock on the node that committed it.
+	if locks := metric(t, c.nodes[0], `pinfold_postgres_app_locks_total{writer="import_piece"}`) +
+		metric(t, c.nodes[1], `pinfold_postgres_app_locks_total{writer="import_piece"}`); locks < float64(*j.TotalPieces) {
+		t.Errorf("%g app locks taken by import pieces, want at least the job's %d pieces", locks, *j.TotalPieces)
+	}
 
 	// Kill node 1 in the middle of a second job; node 0 finishes it.
 	job = createJob(t, b, appID, "s3://imports/crash.csv")

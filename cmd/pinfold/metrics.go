@@ -93,6 +93,8 @@ var (
 	postgresEmptyAcquires    = desc("pinfold_postgres_empty_acquires_total", "Acquires that found no idle connection and waited for one: a pool too small for the node's import workers and requests.")
 	postgresCanceledAcquires = desc("pinfold_postgres_canceled_acquires_total", "Waits for a connection given up because their request or work was cancelled.")
 	postgresAcquireSeconds   = desc("pinfold_postgres_acquire_seconds_total", "Time all acquires took, waits included.")
+	postgresAppLocks         = desc("pinfold_postgres_app_locks_total", "App locks this node's writers of endpoints and segments took, by writer (import_piece; other: the API's writes, an import job's segment). An app's writers take turns across all nodes.", "writer")
+	postgresAppLockSeconds   = desc("pinfold_postgres_app_lock_wait_seconds_total", "Time those writers waited for the app's lock, behind this node's earlier writers of the app and then other nodes', by writer.", "writer")
 )
 
 // postgresCollector collects the PostgreSQL store's Stats at each scrape.
@@ -100,7 +102,7 @@ type postgresCollector struct{ db *postgres.DB }
 
 func (c postgresCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{postgresConns, postgresMaxConns, postgresAcquires, postgresEmptyAcquires,
-		postgresCanceledAcquires, postgresAcquireSeconds} {
+		postgresCanceledAcquires, postgresAcquireSeconds, postgresAppLocks, postgresAppLockSeconds} {
 		ch <- d
 	}
 }
@@ -115,4 +117,8 @@ func (c postgresCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(ch, postgresEmptyAcquires, float64(s.EmptyAcquires))
 	counter(ch, postgresCanceledAcquires, float64(s.CanceledAcquires))
 	counter(ch, postgresAcquireSeconds, s.AcquireWait.Seconds())
+	counter(ch, postgresAppLocks, float64(s.PieceAppLocks), "import_piece")
+	counter(ch, postgresAppLockSeconds, s.PieceAppLockWait.Seconds(), "import_piece")
+	counter(ch, postgresAppLocks, float64(s.OtherAppLocks), "other")
+	counter(ch, postgresAppLockSeconds, s.OtherAppLockWait.Seconds(), "other")
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -156,9 +157,28 @@ func TestMetricsSQLite(t *testing.T) {
 func TestReadinessPostgres(t *testing.T) {
 	t.Parallel()
 	dbURL := pgtest.URL(t)
-	p := startServe(t, t.TempDir(), "--database", dbURL)
+	data := t.TempDir()
+	p := startServe(t, data, "--database", dbURL)
 	if code, status, _ := getStatus(t, p, "/readyz"); code != 200 || status != "ok" {
 		t.Fatalf("/readyz: %d %q", code, status)
+	}
+	// An API write takes its app's lock.
+	pp, _ := p.clients(t, data)
+	ctx := context.Background()
+	app, err := pp.CreateApp(ctx, &pinpoint.CreateAppInput{CreateApplicationRequest: &types.CreateApplicationRequest{Name: aws.String("ready")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if _, err := pp.UpdateEndpoint(ctx, &pinpoint.UpdateEndpointInput{ApplicationId: app.ApplicationResponse.Id, EndpointId: aws.String(fmt.Sprint("e", i)),
+			EndpointRequest: &types.EndpointRequest{ChannelType: types.ChannelTypeEmail, Address: aws.String(fmt.Sprint("e", i, "@example.com"))}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m := scrape(t, p); m[`pinfold_postgres_app_locks_total{writer="other"}`] != 3 ||
+		m[`pinfold_postgres_app_lock_wait_seconds_total{writer="other"}`] <= 0 || m[`pinfold_postgres_app_locks_total{writer="import_piece"}`] != 0 {
+		t.Errorf("app locks after three UpdateEndpoint: %g other (%g s), %g import pieces", m[`pinfold_postgres_app_locks_total{writer="other"}`],
+			m[`pinfold_postgres_app_lock_wait_seconds_total{writer="other"}`], m[`pinfold_postgres_app_locks_total{writer="import_piece"}`])
 	}
 	for name, min := range map[string]float64{"pinfold_postgres_max_connections": 1, "pinfold_postgres_acquires_total": 1,
 		"go_goroutines": 1} {
@@ -179,7 +199,6 @@ func TestReadinessPostgres(t *testing.T) {
 	}
 	name := strings.TrimPrefix(u.Path, "/")
 	u.Path = "/postgres"
-	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, u.String())
 	if err != nil {
 		t.Fatal(err)

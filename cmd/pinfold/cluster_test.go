@@ -1,12 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"net/http"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -65,19 +61,7 @@ func (c *cluster) put(t *testing.T, bucket, key string, data []byte) {
 // piecesDone reads a node's pinfold_import_pieces_total{result="done"}.
 func piecesDone(t *testing.T, p *proc) int {
 	t.Helper()
-	resp, err := http.Get(p.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), `pinfold_import_pieces_total{result="done"} `); ok {
-			n, _ := strconv.ParseFloat(v, 64)
-			return int(n)
-		}
-	}
-	return 0
+	return int(metric(t, p, `pinfold_import_pieces_total{result="done"}`))
 }
 
 func createJob(t *testing.T, c *pinpoint.Client, app *string, url string) *string {

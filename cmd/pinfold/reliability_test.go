@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -450,22 +449,10 @@ func TestS3OutageBinary(t *testing.T) {
 	p.stop(t)
 }
 
-// metric reads one sample of the server's /metrics.
+// metric reads one sample of the server's /metrics, 0 when it has none.
 func metric(t *testing.T, p *proc, name string) float64 {
 	t.Helper()
-	resp, err := http.Get(p.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
-			n, _ := strconv.ParseFloat(v, 64)
-			return n
-		}
-	}
-	return 0
+	return scrape(t, p)[name]
 }
 
 // TestSecretsNotLogged captures the server's whole log, at debug level, while it serves

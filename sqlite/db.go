@@ -174,7 +174,7 @@ func (db *DB) Open() (err error) {
 		return fmt.Errorf("count the hash tables' tier 1: %w", err)
 	}
 	db.hashTier.Store(tier)
-	if db.ckpt, err = newCheckpointer(dsnWaiting(truncateBusy), db.Path+"-wal", db.idleTruncate); err != nil {
+	if db.ckpt, err = newCheckpointer(dsnWaiting(truncateBusy), db.walPath(), db.idleTruncate); err != nil {
 		db.Close()
 		return err
 	}

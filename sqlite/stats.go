@@ -33,7 +33,7 @@ type Stats struct {
 func (db *DB) Stats() Stats {
 	s := Stats{
 		DatabaseBytes: fileSize(db.Path),
-		WALBytes:      fileSize(db.Path + "-wal"),
+		WALBytes:      fileSize(db.walPath()),
 		GroupCommits:  db.group.groups.Load(),
 		GroupedPieces: db.group.pieces.Load(),
 	}
@@ -51,6 +51,9 @@ func (db *DB) Stats() Stats {
 	db.reserveMu.Unlock()
 	return s
 }
+
+// walPath is the WAL file's path, which SQLite names after the database file.
+func (db *DB) walPath() string { return db.Path + "-wal" }
 
 func fileSize(path string) int64 {
 	fi, err := os.Stat(path)

@@ -60,6 +60,12 @@ func scrape(t *testing.T, p *proc) map[string]float64 {
 	return m
 }
 
+// metric reads one sample of the server's /metrics, 0 when it has none.
+func metric(t *testing.T, p *proc, name string) float64 {
+	t.Helper()
+	return scrape(t, p)[name]
+}
+
 // waitMetric waits up to 20 s for ok(the sample name of the server's /metrics) and returns the
 // last value read.
 func waitMetric(t *testing.T, p *proc, name string, ok func(float64) bool) float64 {

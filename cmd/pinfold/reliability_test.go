@@ -449,12 +449,6 @@ func TestS3OutageBinary(t *testing.T) {
 	p.stop(t)
 }
 
-// metric reads one sample of the server's /metrics, 0 when it has none.
-func metric(t *testing.T, p *proc, name string) float64 {
-	t.Helper()
-	return scrape(t, p)[name]
-}
-
 // TestSecretsNotLogged captures the server's whole log, at debug level, while it serves
 // signed requests with bodies, a request with a wrong signature and an import: neither the
 // secret access key nor any signature appears in it.

@@ -40,13 +40,15 @@ func TestSmoke(t *testing.T) {
 }
 
 // TestSmokePostgresAlone runs the store and import sections on PostgreSQL alone
-// (--sqlite=false), small, with the memory case, which is SQLite's and so skipped.
+// (--sqlite=false), small, with the memory case, which is SQLite's and so skipped, and with
+// the loops of --postgres-loops beside the store limit.
 func TestSmokePostgresAlone(t *testing.T) {
 	t.Parallel()
 	rows := smokeRows(t, "--rows", "2000", "--format", "csv", "--only", "store,import,memory", "--sqlite=false",
-		"--postgres", pgtest.URL(t), "--dir", t.TempDir())
+		"--postgres", pgtest.URL(t), "--postgres-loops", "--dir", t.TempDir())
 	for _, want := range []string{
-		"PostgreSQL store limit [endpoints/s]",
+		"PostgreSQL store limit [endpoints/s]", "PostgreSQL upsert loop [rows/s]", "PostgreSQL upsert loop, 4 connections [rows/s]",
+		"PostgreSQL loop of the store's statements [rows/s]", "PostgreSQL loop of the store's statements, 4 connections [rows/s]",
 		"PostgreSQL CSV import, fresh app [endpoints/s]", "PostgreSQL CSV import, re-import (all updates) [endpoints/s]",
 		"UpdateEndpoint during the PostgreSQL CSV import, p50 [ms]", "UpdateEndpoint during the PostgreSQL CSV import, p99 [ms]",
 	} {
@@ -54,8 +56,8 @@ func TestSmokePostgresAlone(t *testing.T) {
 			t.Errorf("no row %q in the table", want)
 		}
 	}
-	if len(rows) != 5 {
-		t.Errorf("the table has %d rows, want 5", len(rows))
+	if len(rows) != 9 {
+		t.Errorf("the table has %d rows, want 9", len(rows))
 	}
 }
 
@@ -142,6 +144,7 @@ func TestOptionErrors(t *testing.T) {
 		{[]string{"--rows", "0"}, "--rows: must be at least 1"},
 		{[]string{"--sqlite=false"}, "--sqlite=false: without --postgres there is no store to measure"},
 		{[]string{"--postgres-settings", "shared_buffers=1GB"}, "--postgres-settings: only for --postgres=auto"},
+		{[]string{"--postgres-loops"}, "--postgres-loops: the loops are PostgreSQL's; give --postgres too"},
 		{[]string{"--postgres", "auto", "--postgres-settings", "shared_buffers=1GB,fsync=off -c x=y"}, `--postgres-settings: "fsync=off -c x=y" is not name=value`},
 	} {
 		err := Run(context.Background(), tc.args, &bytes.Buffer{}, &bytes.Buffer{})

@@ -56,6 +56,7 @@ type options struct {
 	only          map[string]bool
 	postgres      string   // "", "auto" or a postgres:// URL
 	pgSettings    []string // name=value settings of the "auto" cluster, besides its own
+	pgLoops       bool     // measure the loops of the store's statements beside the PostgreSQL store limit
 	sqlite        bool     // measure SQLite in the store and import sections
 	json          bool
 	keep          bool
@@ -88,6 +89,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the generated data; the same seed gives the same files")
 	fs.StringVar(&o.postgres, "postgres", "", `measure PostgreSQL too: a postgres:// URL of a role that may create databases, or "auto" to start a throwaway cluster`)
 	pgSettings := fs.String("postgres-settings", "", `settings of --postgres=auto's cluster besides its own (synchronous_commit=off), comma-separated name=value pairs passed as -c options, e.g. "shared_buffers=1GB,max_wal_size=4GB"`)
+	fs.BoolVar(&o.pgLoops, "postgres-loops", false, "with --postgres, also measure beside the store limit the upsert loop on --store-writers connections, and the store's own statements (its table and indexes, the INACTIVE rule's UPDATE) on one and on --store-writers connections, without the store or the app's lock")
 	fs.BoolVar(&o.sqlite, "sqlite", true, "measure SQLite in the store and import sections; --sqlite=false with --postgres measures PostgreSQL alone there, and skips the memory case, which is SQLite's")
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON instead of a table")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary folder (files, databases, server data) and print its path")
@@ -135,6 +137,9 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 			}
 			o.pgSettings = append(o.pgSettings, kv)
 		}
+	}
+	if o.pgLoops && o.postgres == "" {
+		return nil, fmt.Errorf("--postgres-loops: the loops are PostgreSQL's; give --postgres too")
 	}
 	if !o.sqlite && o.postgres == "" {
 		return nil, fmt.Errorf("--sqlite=false: without --postgres there is no store to measure")

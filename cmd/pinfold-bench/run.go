@@ -272,6 +272,32 @@ func (b *bench) storePostgres(ctx context.Context, appID string, pieces [][]*pin
 	b.rep.add(Result{Section: "store", Figure: "PostgreSQL store limit", Value: limit, Unit: "endpoints/s",
 		Baseline: "COPY into plain table", BaseVal: base}).atLeast(60_000, "endpoints/s")
 	b.logf("store PostgreSQL: %.0f endpoints/s (COPY: %.0f rows/s)", limit, base)
+
+	// The loops to read the store limit against, with no target of their own: issue #8's,
+	// and with --postgres-loops, what PostgreSQL does of the store's statements alone.
+	loops := []pgLoop{{conns: 1}}
+	if b.o.pgLoops {
+		if w := b.o.storeWriters; w > 1 {
+			loops = append(loops, pgLoop{conns: w}, pgLoop{store: true, conns: 1}, pgLoop{store: true, conns: w})
+		} else {
+			loops = append(loops, pgLoop{store: true, conns: 1})
+		}
+	}
+	for _, l := range loops {
+		if url, err = b.pg.newDatabase(ctx, "loop"); err != nil {
+			return err
+		}
+		settle()
+		rate, err := l.run(ctx, url, pieces, docs)
+		if err != nil {
+			return fmt.Errorf("%s: %w", l.figure(), err)
+		}
+		if err := b.pg.dropDatabase(ctx, url, b.o.keep); err != nil {
+			return err
+		}
+		b.rep.add(Result{Section: "store", Figure: l.figure(), Value: rate, Unit: "rows/s", Baseline: "COPY into plain table", BaseVal: base})
+		b.logf("store PostgreSQL: %s %.0f rows/s", l.figure(), rate)
+	}
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -259,4 +260,143 @@ func postgresBaseline(ctx context.Context, url string, endpoints []*pinfold.Endp
 		return 0, fmt.Errorf("copy: %w", err)
 	}
 	return float64(n) / time.Since(start).Seconds(), nil
+}
+
+// pgLoop is a loop of PostgreSQL upserts with nothing of the store around it, for the store
+// limit to be read against. Each piece is one transaction: a COPY into a temporary staging
+// table, then one INSERT … ON CONFLICT. The plain loop is issue #8's: a table keyed on
+// (app_id, id) with no other index. The store's loop writes the store's endpoints table
+// (postgres migrations 0007–0009: an integer app key, and the user and the address, each
+// indexed by its hash), and before its COPY runs the INACTIVE rule's UPDATE for the piece's
+// addresses, as PutEndpoints does. conns connections take the pieces in turn, with no lock
+// between them: what the store's writers of one app could do without the app's lock.
+type pgLoop struct {
+	store bool
+	conns int
+}
+
+func (l pgLoop) figure() string {
+	name := "PostgreSQL upsert loop"
+	if l.store {
+		name = "PostgreSQL loop of the store's statements"
+	}
+	if l.conns > 1 {
+		name += fmt.Sprintf(", %d connections", l.conns)
+	}
+	return name
+}
+
+// The plain loop's and the store's loop's statements.
+const (
+	plainLoopTable  = `CREATE TABLE loop_endpoints (app_id text COLLATE "C", id text COLLATE "C", data jsonb, PRIMARY KEY (app_id, id))`
+	plainLoopStage  = `CREATE TEMPORARY TABLE loop_stage (app_id text, id text, data jsonb) ON COMMIT DELETE ROWS`
+	plainLoopUpsert = `INSERT INTO loop_endpoints SELECT * FROM loop_stage ON CONFLICT (app_id, id) DO UPDATE SET data = excluded.data`
+
+	storeLoopTable = `CREATE TABLE loop_endpoints (app bigint NOT NULL, id text COLLATE "C" NOT NULL,
+		user_id text COLLATE "C" NOT NULL, address text COLLATE "C" NOT NULL, channel_type text NOT NULL, data jsonb NOT NULL,
+		PRIMARY KEY (app, id));
+		CREATE INDEX loop_endpoints_user ON loop_endpoints (app, hashtextextended(user_id, 0)) WHERE user_id <> '';
+		CREATE INDEX loop_endpoints_address ON loop_endpoints (app, hashtextextended(address, 0)) WHERE address <> ''`
+	storeLoopStage = `CREATE TEMPORARY TABLE loop_stage (app bigint, id text, user_id text, address text, channel_type text, data jsonb)
+		ON COMMIT DELETE ROWS`
+	storeLoopDeactivate = `UPDATE loop_endpoints SET data = jsonb_set(data, '{es}', '"INACTIVE"')
+		WHERE app = 1 AND address <> ''
+		AND hashtextextended(address, 0) = ANY(ARRAY(SELECT hashtextextended(a, 0) FROM unnest($1::text[]) a))
+		AND address = ANY($1) AND id NOT IN (SELECT unnest($2::text[]))
+		AND data->>'es' IS DISTINCT FROM 'INACTIVE'`
+	storeLoopUpsert = `INSERT INTO loop_endpoints SELECT * FROM loop_stage ON CONFLICT (app, id) DO UPDATE SET
+		user_id = excluded.user_id, address = excluded.address, channel_type = excluded.channel_type, data = excluded.data`
+)
+
+// run writes the pieces' endpoints, whose documents docs holds in order, into the empty
+// database at url, and returns rows per second from the first piece to the last commit.
+func (l pgLoop) run(ctx context.Context, url string, pieces [][]*pinfold.Endpoint, docs []string) (float64, error) {
+	table, stage := plainLoopTable, plainLoopStage
+	if l.store {
+		table, stage = storeLoopTable, storeLoopStage
+	}
+	conns := make([]*pgx.Conn, l.conns)
+	for i := range conns {
+		conn, err := pgx.Connect(ctx, url)
+		if err != nil {
+			return 0, err
+		}
+		defer conn.Close(context.WithoutCancel(ctx))
+		if _, err := conn.Exec(ctx, stage); err != nil {
+			return 0, err
+		}
+		conns[i] = conn
+	}
+	if _, err := conns[0].Exec(ctx, table); err != nil {
+		return 0, err
+	}
+	first := make([]int, len(pieces)) // where each piece's documents begin in docs
+	total := 0
+	for i, chunk := range pieces {
+		first[i] = total
+		total += len(chunk)
+	}
+
+	var next atomic.Int64
+	errs := make(chan error, len(conns))
+	var wg sync.WaitGroup
+	start := time.Now()
+	for _, conn := range conns {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(pieces) {
+					errs <- nil
+					return
+				}
+				if err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error { return l.piece(ctx, tx, pieces[i], docs[first[i]:]) }); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	took := time.Since(start)
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			return 0, err
+		}
+	}
+	var stored int
+	if err := conns[0].QueryRow(ctx, `SELECT count(*) FROM loop_endpoints`).Scan(&stored); err != nil {
+		return 0, err
+	}
+	if stored != total {
+		return 0, fmt.Errorf("%s stored %d rows of %d", l.figure(), stored, total)
+	}
+	return float64(total) / took.Seconds(), nil
+}
+
+// piece writes one piece in tx; docs begins with its endpoints' documents.
+func (l pgLoop) piece(ctx context.Context, tx pgx.Tx, chunk []*pinfold.Endpoint, docs []string) error {
+	columns, row, upsert := []string{"app_id", "id", "data"}, func(i int) ([]any, error) {
+		return []any{chunk[i].AppID, chunk[i].ID, docs[i]}, nil
+	}, plainLoopUpsert
+	if l.store {
+		var addresses, ids []string
+		for _, e := range chunk {
+			if e.Address != "" {
+				addresses, ids = append(addresses, e.Address), append(ids, e.ID)
+			}
+		}
+		if _, err := tx.Exec(ctx, storeLoopDeactivate, pgx.QueryExecModeDescribeExec, addresses, ids); err != nil {
+			return fmt.Errorf("deactivate: %w", err)
+		}
+		columns, row, upsert = []string{"app", "id", "user_id", "address", "channel_type", "data"}, func(i int) ([]any, error) {
+			e := chunk[i]
+			return []any{int64(1), e.ID, e.User.UserID, e.Address, e.ChannelType, docs[i]}, nil
+		}, storeLoopUpsert
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"loop_stage"}, columns, pgx.CopyFromSlice(len(chunk), row)); err != nil {
+		return fmt.Errorf("copy: %w", err)
+	}
+	_, err := tx.Exec(ctx, upsert)
+	return err
 }

@@ -268,8 +268,10 @@ func postgresBaseline(ctx context.Context, url string, endpoints []*pinfold.Endp
 // (app_id, id) with no other index. The store's loop writes the store's endpoints table
 // (postgres migrations 0007–0009: an integer app key, and the user and the address, each
 // indexed by its hash), and before its COPY runs the INACTIVE rule's UPDATE for the piece's
-// addresses, as PutEndpoints does. conns connections take the pieces in turn, with no lock
-// between them: what the store's writers of one app could do without the app's lock.
+// addresses, as PutEndpoints does; its upsert leaves out the store's join with apps and its
+// check for unchanged rows, which a fresh app's rows all pass. conns connections take the
+// pieces in turn, with no lock between them: what the store's writers of one app could do
+// without the app's lock.
 type pgLoop struct {
 	store bool
 	conns int

@@ -89,27 +89,9 @@ func measureStore(ctx context.Context, st jobStore, appID string, pieces [][]*pi
 	if err != nil {
 		return 0, err
 	}
-	start := time.Now()
-	var wg sync.WaitGroup
-	errs := make(chan error, workers)
-	for range workers {
-		wg.Go(func() {
-			for {
-				done, err := commitPiece(ctx, st, pieces)
-				if done || err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	took := time.Since(start)
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			return 0, err
-		}
+	took, err := timeWorkers(workers, func(int) (bool, error) { return commitPiece(ctx, st, pieces) })
+	if err != nil {
+		return 0, err
 	}
 
 	total := 0
@@ -127,6 +109,34 @@ func measureStore(ctx context.Context, st jobStore, appID string, pieces [][]*pi
 		return 0, fmt.Errorf("job ended %s with %d rows processed, want COMPLETED with %d", done.Status, done.TotalProcessed, total)
 	}
 	return float64(total) / took.Seconds(), nil
+}
+
+// timeWorkers runs n goroutines, each calling step with its number until step reports done
+// or fails, and returns how long they took together and the first error.
+func timeWorkers(n int, step func(worker int) (done bool, err error)) (time.Duration, error) {
+	start := time.Now()
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for w := range n {
+		wg.Go(func() {
+			for {
+				done, err := step(w)
+				if done || err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	took := time.Since(start)
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			return took, err
+		}
+	}
+	return took, nil
 }
 
 // planStoreJob creates the app and an import job of one piece per chunk, and takes the job
@@ -340,31 +350,15 @@ func (l pgLoop) run(ctx context.Context, url string, pieces [][]*pinfold.Endpoin
 	}
 
 	var next atomic.Int64
-	errs := make(chan error, len(conns))
-	var wg sync.WaitGroup
-	start := time.Now()
-	for _, conn := range conns {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(pieces) {
-					errs <- nil
-					return
-				}
-				if err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error { return l.piece(ctx, tx, pieces[i], docs[first[i]:]) }); err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	took := time.Since(start)
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			return 0, err
+	took, err := timeWorkers(len(conns), func(w int) (bool, error) {
+		i := int(next.Add(1)) - 1
+		if i >= len(pieces) {
+			return true, nil
 		}
+		return false, pgx.BeginFunc(ctx, conns[w], func(tx pgx.Tx) error { return l.piece(ctx, tx, pieces[i], docs[first[i]:]) })
+	})
+	if err != nil {
+		return 0, err
 	}
 	var stored int
 	if err := conns[0].QueryRow(ctx, `SELECT count(*) FROM loop_endpoints`).Scan(&stored); err != nil {
